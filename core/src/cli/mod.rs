@@ -1,0 +1,1 @@
+//! The docker-style command language shared by both terminals.

@@ -1,0 +1,21 @@
+//! layerlab's model of container images: layers, copy-on-write, and a simulated engine.
+//!
+//! Pure Rust with no I/O, no clock, no threads and no randomness, so that it builds for
+//! `wasm32-unknown-unknown` and replays a scenario to the same bytes every time.
+#![forbid(unsafe_code)]
+
+pub mod accounting;
+pub mod catalog;
+pub mod cli;
+pub mod container;
+pub mod digest;
+pub mod dockerfile;
+pub mod driver;
+pub mod engine;
+pub mod fs;
+pub mod layer;
+pub mod oci;
+pub mod reference;
+pub mod shell;
+pub mod store;
+pub mod union;

@@ -1,0 +1,1 @@
+//! The layerlab engine on Linux. `main.rs` only parses arguments and reports; the work is here.

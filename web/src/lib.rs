@@ -1,0 +1,1 @@
+//! The layerlab browser lab.
