@@ -1,1 +1,5 @@
-//! The docker-style command language shared by both terminals.
+//! The docker-style command language shared by both terminals: the grammar, and the renderers that
+//! print what Docker prints. The browser's terminal and the native one both go through here, so
+//! their output is identical by construction.
+
+pub mod dispatch;
