@@ -1,1 +1,26 @@
-//! The layerlab browser lab.
+//! The layerlab browser lab: core's simulated engine running in the page, a terminal to drive it,
+//! and pictures of what each command did to the layers on disk.
+
+pub mod components;
+pub mod state;
+
+use yew::prelude::*;
+
+use crate::components::terminal::Terminal;
+use crate::state::Lab;
+
+/// The whole lab page.
+#[component]
+pub fn App() -> Html {
+    let lab = use_reducer(Lab::new);
+    html! {
+        <main class="lab">
+            <header class="masthead">
+                <h1>{ "layerlab" }</h1>
+                <p class="tagline">{ "See what images, layers and containers really are." }</p>
+            </header>
+            <Terminal transcript={lab.transcript.clone()} input={AttrValue::from(lab.input.clone())}
+                      dispatch={lab.dispatcher()} />
+        </main>
+    }
+}

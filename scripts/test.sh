@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Installs what the tests need, runs every test suite, and prints a summary. Exits non-zero if
+# any step failed. Safe to run again; CI runs it on a fresh clone as root (.ci/run).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+# Every Debian package the tests use, in one place.
+#   chromium, chromium-driver   the browser suites (wasm-bindgen-test drives headless Chromium)
+#   docker-registry             a local registry for the native engine's pull and push tests
+#   busybox-static              fixture images built by the tests
+#   apache2-utils               htpasswd, for the registry's basic-auth tests
+APT_PACKAGES=(chromium chromium-driver docker-registry busybox-static apache2-utils)
+
+# The bundle the page ships (wasm + js, gzip -9) must stay under this.
+BUNDLE_BUDGET_GZIP=$((400 * 1024))
+
+export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+started=$SECONDS
+need_cargo
+log "installing what the tests need"
+ensure_apt "${APT_PACKAGES[@]}"
+ensure_wasm_target
+ensure_wasm_bindgen
+ensure_wasm_opt
+install_secs=$((SECONDS - started))
+
+names=() results=() times=()
+# Runs one step, records whether it passed and how long it took, and carries on either way so
+# that the summary shows every failure at once.
+step() {
+  local name=$1 t0=$SECONDS rc=0
+  shift
+  printf '\n==> [%s] %s\n' "$name" "$*" >&2
+  (cd "$ROOT" && "$@") || rc=$?
+  names+=("$name")
+  times+=($((SECONDS - t0)))
+  if [ "$rc" -eq 0 ]; then results+=(ok); else results+=("FAILED (exit $rc)"); fi
+}
+
+check_bundle_budget() {
+  build_bundle || return 1
+  report_bundle_size || return 1
+  if [ "$BUNDLE_GZIP_BYTES" -gt "$BUNDLE_BUDGET_GZIP" ]; then
+    printf 'bundle is %d bytes gzipped, over the budget of %d\n' "$BUNDLE_GZIP_BYTES" "$BUNDLE_BUDGET_GZIP" >&2
+    return 1
+  fi
+}
+
+step "host tests" cargo test --workspace
+step "core builds for wasm32" cargo build -p layerlab-core --target wasm32-unknown-unknown
+# --tests: doctests compiled for wasm reach the runner as binaries without tests and pass silently;
+# doctests run in the host step above.
+step "web wasm tests (node + headless Chromium)" \
+  cargo test -p layerlab-web --target wasm32-unknown-unknown --tests
+if grep -rqs wasm_bindgen_test "$ROOT/core"; then
+  step "core wasm tests" cargo test -p layerlab-core --target wasm32-unknown-unknown --tests
+fi
+step "bundle builds and fits the budget" check_bundle_budget
+
+passed=0 failed=0
+printf '\n==> summary (installs took %ds)\n' "$install_secs"
+for i in "${!names[@]}"; do
+  printf '  %-45s %-18s %5ds\n' "${names[$i]}" "${results[$i]}" "${times[$i]}"
+  if [ "${results[$i]}" = ok ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+done
+printf 'total time: %ds\n' $((SECONDS - started))
+printf 'steps: %d passed, %d failed\n' "$passed" "$failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,4 @@
+//! One component per file. Components render the state in [`crate::state`] and dispatch its
+//! actions; they hold no lab logic of their own.
+
+pub mod terminal;

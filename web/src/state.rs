@@ -1,0 +1,260 @@
+//! The lab's state and the reducer over it: the simulator, the terminal transcript, the command
+//! history and the line being typed. Components only render this state and dispatch [`Action`]s, so
+//! everything a learner can do is testable here without a browser.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::rc::Rc;
+
+use yew::Reducible;
+
+use layerlab_core::engine::Simulator;
+
+/// What the prompt shows before the line being typed.
+pub const PROMPT: &str = "$ ";
+
+/// The built-in commands the terminal answers itself; everything else goes to the simulator.
+pub const BUILTINS: [&str; 3] = ["clear", "help", "history"];
+
+/// What a transcript line is, which decides how it is styled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    /// A command the learner ran, echoed after the prompt.
+    Command,
+    Stdout,
+    Stderr,
+    /// The terminal's own messages (`help`, `history`, the greeting).
+    Note,
+}
+
+/// One block of text in the transcript. `text` ends with a newline, so blocks can be laid out one
+/// after another inside a `<pre>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub kind: LineKind,
+    pub text: String,
+}
+
+impl Line {
+    fn new(kind: LineKind, text: &str) -> Self {
+        let mut text = text.to_owned();
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        Line { kind, text }
+    }
+}
+
+/// Everything the learner can do in the terminal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// The input line changed to this text.
+    Edit(String),
+    /// Run the input line (Enter).
+    Submit,
+    /// Step back to an older command in the history (Up).
+    Older,
+    /// Step forward to a newer command, and past the newest back to what was being typed (Down).
+    Newer,
+}
+
+/// Which action a key pressed in the command input stands for, if any.
+pub fn action_for_key(key: &str) -> Option<Action> {
+    match key {
+        "Enter" => Some(Action::Submit),
+        "ArrowUp" => Some(Action::Older),
+        "ArrowDown" => Some(Action::Newer),
+        _ => None,
+    }
+}
+
+const GREETING: &str = "Welcome to layerlab. Everything here runs in your browser: a simulated \
+Docker engine with a few images built in.\nType `help` to see what to try, or start with: \
+docker run nginx:1.15.8";
+
+const HELP: &str = "\
+Try these docker commands (the simulator answers them the way Docker would):
+  docker pull ubuntu:15.04          download an image, layer by layer
+  docker run nginx:1.15.8           start a container (pulls the image first if needed)
+  docker images                     the images you have and their sizes
+  docker history nginx:1.15.8       the instructions that made each layer
+  docker ps -s                      containers, with the size of their writable layer
+  docker system df                  how much disk images and containers take
+Terminal keys: Up and Down walk through earlier commands, Enter runs the line.
+Terminal commands: help (this text), history (commands run so far), clear (empty the screen).";
+
+/// The reducer's state. Cheap to clone: the simulator and the transcript are shared, and only
+/// copied when a command changes them.
+#[derive(Clone)]
+pub struct Lab {
+    sim: Rc<RefCell<Simulator>>,
+    pub transcript: Rc<Vec<Line>>,
+    pub history: Rc<Vec<String>>,
+    /// The line being typed.
+    pub input: String,
+    /// Bumped after every command that reached the simulator, so views of the engine's state know
+    /// when to look again.
+    pub revision: u64,
+    /// While walking the history: the index of the command shown, and the line that was being
+    /// typed before the walk started (given back when walking past the newest command).
+    recall: Option<(usize, String)>,
+}
+
+impl fmt::Debug for Lab {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Lab")
+            .field("transcript", &self.transcript)
+            .field("history", &self.history)
+            .field("input", &self.input)
+            .field("revision", &self.revision)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Lab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Lab {
+    /// A fresh lab: an empty simulated engine and a greeting.
+    pub fn new() -> Self {
+        Lab {
+            sim: Rc::new(RefCell::new(Simulator::new())),
+            transcript: Rc::new(vec![Line::new(LineKind::Note, GREETING)]),
+            history: Rc::new(Vec::new()),
+            input: String::new(),
+            revision: 0,
+            recall: None,
+        }
+    }
+
+    /// Applies one action in place.
+    pub fn apply(&mut self, action: Action) {
+        match action {
+            Action::Edit(text) => {
+                self.input = text;
+                self.recall = None;
+            }
+            Action::Submit => self.submit(),
+            Action::Older => self.older(),
+            Action::Newer => self.newer(),
+        }
+    }
+
+    fn submit(&mut self) {
+        let line = std::mem::take(&mut self.input);
+        self.recall = None;
+        let command = line.trim();
+        let transcript = Rc::make_mut(&mut self.transcript);
+        transcript.push(Line::new(LineKind::Command, &format!("{PROMPT}{line}")));
+        if command.is_empty() {
+            return;
+        }
+        if self.history.last().map(String::as_str) != Some(command) {
+            Rc::make_mut(&mut self.history).push(command.to_owned());
+        }
+        match command {
+            "clear" => transcript.clear(),
+            "help" => transcript.push(Line::new(LineKind::Note, HELP)),
+            "history" => {
+                let listing: String = self
+                    .history
+                    .iter()
+                    .enumerate()
+                    .map(|(i, cmd)| format!("{:>5}  {cmd}\n", i + 1))
+                    .collect();
+                transcript.push(Line::new(LineKind::Note, &listing));
+            }
+            _ => {
+                let output = self.sim.borrow_mut().run_line(command);
+                if !output.stdout.is_empty() {
+                    transcript.push(Line::new(LineKind::Stdout, &output.stdout));
+                }
+                if !output.stderr.is_empty() {
+                    transcript.push(Line::new(LineKind::Stderr, &output.stderr));
+                }
+                self.revision += 1;
+            }
+        }
+    }
+
+    fn older(&mut self) {
+        let index = match &self.recall {
+            Some((0, _)) => return,
+            Some((i, _)) => i - 1,
+            None => match self.history.len().checked_sub(1) {
+                Some(newest) => newest,
+                None => return,
+            },
+        };
+        let draft = match self.recall.take() {
+            Some((_, draft)) => draft,
+            None => std::mem::take(&mut self.input),
+        };
+        if let Some(cmd) = self.history.get(index) {
+            self.input = cmd.clone();
+        }
+        self.recall = Some((index, draft));
+    }
+
+    fn newer(&mut self) {
+        let Some((index, draft)) = self.recall.take() else {
+            return;
+        };
+        match self.history.get(index + 1) {
+            Some(cmd) => {
+                self.input = cmd.clone();
+                self.recall = Some((index + 1, draft));
+            }
+            None => self.input = draft,
+        }
+    }
+}
+
+impl Reducible for Lab {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut next = (*self).clone();
+        next.apply(action);
+        Rc::new(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typed(lab: &mut Lab, line: &str) {
+        lab.apply(Action::Edit(line.to_owned()));
+        lab.apply(Action::Submit);
+    }
+
+    #[test]
+    fn history_walks_back_and_returns_the_draft() {
+        let mut lab = Lab::new();
+        typed(&mut lab, "help");
+        typed(&mut lab, "history");
+        lab.apply(Action::Edit("dock".into()));
+        lab.apply(Action::Older);
+        assert_eq!(lab.input, "history");
+        lab.apply(Action::Older);
+        assert_eq!(lab.input, "help");
+        lab.apply(Action::Older);
+        assert_eq!(lab.input, "help", "the oldest command stays put");
+        lab.apply(Action::Newer);
+        assert_eq!(lab.input, "history");
+        lab.apply(Action::Newer);
+        assert_eq!(lab.input, "dock", "walking past the newest gives the draft back");
+    }
+
+    #[test]
+    fn clear_empties_the_transcript() {
+        let mut lab = Lab::new();
+        typed(&mut lab, "help");
+        typed(&mut lab, "clear");
+        assert!(lab.transcript.is_empty());
+    }
+}
