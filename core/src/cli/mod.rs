@@ -1,5 +1,10 @@
 //! The docker-style command language shared by both terminals: the grammar, and the renderers that
 //! print what Docker prints. The browser's terminal and the native one both go through here, so
 //! their output is identical by construction.
+//!
+//! - [`format`]: single values (sizes, durations, times, cut-off text, short IDs).
+//! - [`table`]: Docker's column layout (Go's tabwriter).
 
 pub mod dispatch;
+pub mod format;
+pub mod table;
