@@ -7,6 +7,7 @@
 //! from the facts they summarise.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -65,11 +66,12 @@ pub struct LayerRecord {
     pub diff_id: Digest,
     /// The chain ID of the layer below, `None` for a base layer.
     pub parent: Option<Digest>,
-    /// Docker's DiffSize: the apparent bytes of the unpacked layer (see `accounting::layer_size`).
+    /// Docker's DiffSize: the apparent bytes of the unpacked layer (`Changeset::size`).
     pub size: u64,
     /// The blob it was pulled as; `None` for layers made here by `build` or `commit`.
     pub blob: Option<Blob>,
-    pub changeset: Changeset,
+    /// Shared with every container view that stacks it, so a view costs no copy.
+    pub changeset: Arc<Changeset>,
 }
 
 /// One image: a config and the stack of layers its `rootfs.diff_ids` name.
