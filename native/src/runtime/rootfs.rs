@@ -1,0 +1,449 @@
+//! A container's root filesystem on disk: its directories, the init layer, and how it is mounted
+//! (overlayfs over the image's layer snapshots, or a `vfs` copy where overlay cannot be used).
+//!
+//! Public API:
+//! - [`StorageDriver`]: `Overlay` or `Vfs` (`--storage-driver`), `FromStr`/`Display`.
+//! - [`ContainerLayout::new`]`(dir)`: the paths under one container's directory
+//!   (`upper/`, `work/`, `merged/`, `init/`, `rootfs/`, `hostname`, `hosts`, `resolv.conf`).
+//! - [`ContainerLayout::prepare`]`(&self, driver, lowers, rootless) -> Result<RootfsMount, RootfsError>`:
+//!   makes the directories and the init layer, checks the image, returns the mount to make.
+//! - [`RootfsMount`]: the rootfs mount as data; [`RootfsMount::step`] turns it into a plan step.
+//! - [`lookup_lower`]: find a path in a stack of layer directories, honouring whiteouts.
+//!
+//! Layer directories use overlayfs's own on-disk format: a deletion is a 0/0 character device,
+//! an opaque directory carries `trusted.overlay.opaque=y` (or `user.overlay.opaque=y` when the
+//! snapshots were made without root).
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use nix::mount::MsFlags;
+
+use super::mounts::{MountError, MountStep, Place};
+
+/// How a container's writable layer is put over the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StorageDriver {
+    /// overlayfs: the image layers are shared, only changed files are copied up.
+    #[default]
+    Overlay,
+    /// A full copy of the image per container, for filesystems where overlay does not work.
+    Vfs,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RootfsError {
+    #[error("unknown storage driver {name:?}: use overlay or vfs")]
+    UnknownDriver { name: String },
+    #[error("filesystem \"{fs}\" must be mounted on ordinary directory: /{fs} is a symlink in the image")]
+    SpecialIsSymlink { fs: &'static str },
+    #[error("layer directory {path} does not exist", path = path.display())]
+    MissingLayer { path: PathBuf },
+    #[error("{action} {path}: {source}", path = path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl FromStr for StorageDriver {
+    type Err = RootfsError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "overlay" | "overlay2" => Ok(StorageDriver::Overlay),
+            "vfs" => Ok(StorageDriver::Vfs),
+            other => Err(RootfsError::UnknownDriver {
+                name: other.to_owned(),
+            }),
+        }
+    }
+}
+
+impl std::fmt::Display for StorageDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StorageDriver::Overlay => "overlay",
+            StorageDriver::Vfs => "vfs",
+        })
+    }
+}
+
+/// The rootfs mount, as data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RootfsMount {
+    Overlay {
+        /// Nearest layer first: the init layer, then the image's top layer, down to its base.
+        lowers: Vec<PathBuf>,
+        upper: PathBuf,
+        work: PathBuf,
+        /// Keep overlay's own xattrs in the `user.` namespace (needed in a user namespace).
+        userxattr: bool,
+    },
+    /// A plain directory bound onto itself, so that `pivot_root` has a mount point.
+    Bind { dir: PathBuf },
+}
+
+/// The kernel copies mount options into one page.
+const MAX_OVERLAY_OPTIONS: usize = 4095;
+
+fn overlay_path(what: &'static str, p: &Path) -> Result<String, MountError> {
+    let s = p.to_string_lossy();
+    // overlayfs splits its options on ',' and lowerdir on ':'; '\' escapes. A path with any of
+    // them cannot be passed safely through this interface.
+    if let Some(ch) = s.chars().find(|c| matches!(c, ',' | ':' | '\\')) {
+        return Err(MountError::OverlayPath {
+            what,
+            ch,
+            path: p.to_path_buf(),
+        });
+    }
+    Ok(s.into_owned())
+}
+
+impl RootfsMount {
+    /// The plan step that mounts this rootfs at `target`.
+    pub fn step(&self, target: &Path) -> Result<MountStep, MountError> {
+        match self {
+            RootfsMount::Overlay {
+                lowers,
+                upper,
+                work,
+                userxattr,
+            } => {
+                if lowers.is_empty() {
+                    return Err(MountError::NoLayers);
+                }
+                let lowers = lowers
+                    .iter()
+                    .map(|l| overlay_path("lowerdir", l))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let mut data = format!(
+                    "lowerdir={},upperdir={},workdir={}",
+                    lowers.join(":"),
+                    overlay_path("upperdir", upper)?,
+                    overlay_path("workdir", work)?
+                );
+                if *userxattr {
+                    data.push_str(",userxattr");
+                }
+                if data.len() > MAX_OVERLAY_OPTIONS {
+                    return Err(MountError::OverlayTooLong {
+                        len: data.len(),
+                        max: MAX_OVERLAY_OPTIONS,
+                    });
+                }
+                Ok(MountStep::Mount {
+                    source: Some("overlay".into()),
+                    target: Place::Host(target.to_path_buf()),
+                    fstype: Some("overlay".into()),
+                    flags: MsFlags::empty(),
+                    data: Some(data),
+                })
+            }
+            RootfsMount::Bind { dir } => Ok(MountStep::Mount {
+                source: Some(dir.clone()),
+                target: Place::Host(target.to_path_buf()),
+                fstype: None,
+                flags: MsFlags::MS_BIND | MsFlags::MS_REC,
+                data: None,
+            }),
+        }
+    }
+}
+
+/// The paths of one container's directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerLayout {
+    pub dir: PathBuf,
+    /// overlay: the container's writable layer.
+    pub upper: PathBuf,
+    /// overlay: its scratch directory (same filesystem as `upper`).
+    pub work: PathBuf,
+    /// Where the rootfs is mounted inside the container's mount namespace.
+    pub merged: PathBuf,
+    /// Docker's "-init" layer: empty mount points (`/proc`, `/dev`, `/etc/hosts`, ...) kept below
+    /// the writable layer so that they never show up in `diff` or in the container's size.
+    pub init: PathBuf,
+    /// vfs: the container's full copy of the image.
+    pub vfs_root: PathBuf,
+    pub hostname: PathBuf,
+    pub hosts: PathBuf,
+    pub resolv_conf: PathBuf,
+}
+
+fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> RootfsError {
+    move |source| RootfsError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Is this a whiteout as overlayfs stores it (a 0/0 character device)?
+pub fn is_whiteout(meta: &fs::Metadata) -> bool {
+    meta.file_type().is_char_device() && meta.rdev() == 0
+}
+
+/// Is this directory marked opaque (it hides everything below it)?
+pub fn is_opaque(dir: &Path) -> bool {
+    ["trusted.overlay.opaque", "user.overlay.opaque"]
+        .iter()
+        .any(|name| {
+            let mut buf = [0u8; 4];
+            matches!(rustix::fs::lgetxattr(dir, *name, &mut buf), Ok(1) if buf[0] == b'y')
+        })
+}
+
+/// Find `rel` in a stack of layer directories (nearest first) as the merged view would show it:
+/// `None` if no layer has it, a whiteout hides it, or an opaque directory above cuts it off.
+pub fn lookup_lower(lowers: &[PathBuf], rel: &Path) -> Option<(PathBuf, fs::Metadata)> {
+    'layers: for layer in lowers {
+        // A whiteout or an opaque directory on the way down hides this path in all layers below.
+        let mut prefix = layer.clone();
+        let mut comps = rel.components().peekable();
+        while let Some(c) = comps.next() {
+            prefix.push(c);
+            let Ok(meta) = fs::symlink_metadata(&prefix) else {
+                continue 'layers;
+            };
+            if is_whiteout(&meta) {
+                return None;
+            }
+            if comps.peek().is_none() {
+                return Some((prefix, meta));
+            }
+            if !meta.is_dir() {
+                // A file where a directory should be: nothing beneath it here or below.
+                return None;
+            }
+            if is_opaque(&prefix) {
+                // Anything below is hidden, but this layer's own contents count.
+                let full = layer.join(rel);
+                return fs::symlink_metadata(&full)
+                    .ok()
+                    .filter(|m| !is_whiteout(m))
+                    .map(|m| (full, m));
+            }
+        }
+    }
+    None
+}
+
+impl ContainerLayout {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        let dir = dir.into();
+        Self {
+            upper: dir.join("upper"),
+            work: dir.join("work"),
+            merged: dir.join("merged"),
+            init: dir.join("init"),
+            vfs_root: dir.join("rootfs"),
+            hostname: dir.join("hostname"),
+            hosts: dir.join("hosts"),
+            resolv_conf: dir.join("resolv.conf"),
+            dir,
+        }
+    }
+
+    /// The lower directories of the overlay mount, nearest first: the init layer over the image.
+    pub fn overlay_lowers(&self, image_lowers: &[PathBuf]) -> Vec<PathBuf> {
+        std::iter::once(self.init.clone())
+            .chain(image_lowers.iter().cloned())
+            .collect()
+    }
+
+    /// Make the container's directories and init layer, check the image, and say how to mount it.
+    /// `image_lowers` are the image's layer snapshot directories, top layer first.
+    pub fn prepare(
+        &self,
+        driver: StorageDriver,
+        image_lowers: &[PathBuf],
+        rootless: bool,
+    ) -> Result<RootfsMount, RootfsError> {
+        for layer in image_lowers {
+            if !layer.is_dir() {
+                return Err(RootfsError::MissingLayer { path: layer.clone() });
+            }
+        }
+        for fs_name in ["proc", "sys", "dev"] {
+            if let Some((_, meta)) = lookup_lower(image_lowers, Path::new(fs_name))
+                && meta.file_type().is_symlink()
+            {
+                return Err(RootfsError::SpecialIsSymlink { fs: fs_name });
+            }
+        }
+        for d in [&self.dir, &self.merged] {
+            fs::create_dir_all(d).map_err(io_err("create", d))?;
+        }
+        // State under the container dir holds what the container writes: keep other host users out.
+        fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700))
+            .map_err(io_err("chmod", &self.dir))?;
+        match driver {
+            StorageDriver::Overlay => {
+                for d in [&self.upper, &self.work] {
+                    fs::create_dir_all(d).map_err(io_err("create", d))?;
+                }
+                self.make_init_layer(&self.init)?;
+                Ok(RootfsMount::Overlay {
+                    lowers: self.overlay_lowers(image_lowers),
+                    upper: self.upper.clone(),
+                    work: self.work.clone(),
+                    userxattr: rootless,
+                })
+            }
+            StorageDriver::Vfs => {
+                if !self.vfs_root.exists() {
+                    let tmp = self.dir.join("rootfs.partial");
+                    if tmp.exists() {
+                        fs::remove_dir_all(&tmp).map_err(io_err("remove", &tmp))?;
+                    }
+                    fs::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
+                    // Bottom layer first, so each layer lands over the ones it changes.
+                    for layer in image_lowers.iter().rev() {
+                        super::vfs::apply_layer_dir(layer, &tmp)?;
+                    }
+                    self.make_init_layer(&tmp)?;
+                    fs::rename(&tmp, &self.vfs_root).map_err(io_err("rename", &tmp))?;
+                }
+                Ok(RootfsMount::Bind {
+                    dir: self.vfs_root.clone(),
+                })
+            }
+        }
+    }
+
+    /// The mount points the runtime needs, made in `into` without touching what the image has.
+    fn make_init_layer(&self, into: &Path) -> Result<(), RootfsError> {
+        for d in ["proc", "sys", "dev", "etc"] {
+            let p = into.join(d);
+            if fs::symlink_metadata(&p).is_err() {
+                fs::create_dir_all(&p).map_err(io_err("create", &p))?;
+                fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).map_err(io_err("chmod", &p))?;
+            }
+        }
+        for f in ["etc/hostname", "etc/hosts", "etc/resolv.conf"] {
+            let p = into.join(f);
+            match fs::symlink_metadata(&p) {
+                Ok(m) if m.is_file() => {}
+                // Whatever else is there (a symlink from the image) is replaced: the runtime
+                // mounts over this path and must not be led elsewhere.
+                Ok(_) => {
+                    fs::remove_file(&p).map_err(io_err("remove", &p))?;
+                    fs::write(&p, b"").map_err(io_err("create", &p))?;
+                }
+                Err(_) => fs::write(&p, b"").map_err(io_err("create", &p))?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("layerlab-rootfs-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(&d).expect("tmp");
+        d
+    }
+
+    #[test]
+    fn driver_names() {
+        assert_eq!(
+            "overlay2".parse::<StorageDriver>().ok(),
+            Some(StorageDriver::Overlay)
+        );
+        assert_eq!("vfs".parse::<StorageDriver>().ok(), Some(StorageDriver::Vfs));
+        let err = "zfs".parse::<StorageDriver>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown storage driver \"zfs\": use overlay or vfs"
+        );
+    }
+
+    #[test]
+    fn overlay_options_refuse_separator_characters_and_overlong_stacks() {
+        let m = RootfsMount::Overlay {
+            lowers: vec!["/a:b".into()],
+            upper: "/u".into(),
+            work: "/w".into(),
+            userxattr: false,
+        };
+        assert!(matches!(
+            m.step(Path::new("/m")),
+            Err(MountError::OverlayPath { ch: ':', .. })
+        ));
+        let m = RootfsMount::Overlay {
+            lowers: (0..200)
+                .map(|i| PathBuf::from(format!("/var/lib/layerlab/snapshots/{i:040}")))
+                .collect(),
+            upper: "/u".into(),
+            work: "/w".into(),
+            userxattr: true,
+        };
+        assert!(matches!(
+            m.step(Path::new("/m")),
+            Err(MountError::OverlayTooLong { .. })
+        ));
+        let m = RootfsMount::Overlay {
+            lowers: vec!["/l".into()],
+            upper: "/u".into(),
+            work: "/w".into(),
+            userxattr: true,
+        };
+        let MountStep::Mount { data: Some(d), .. } = m.step(Path::new("/m")).expect("step") else {
+            panic!("not a mount");
+        };
+        assert_eq!(d, "lowerdir=/l,upperdir=/u,workdir=/w,userxattr");
+    }
+
+    #[test]
+    fn symlinked_proc_in_the_image_is_refused() {
+        let d = tmp("symproc");
+        let layer = d.join("l1");
+        fs::create_dir_all(&layer).expect("mk");
+        std::os::unix::fs::symlink("/etc", layer.join("proc")).expect("ln");
+        let layout = ContainerLayout::new(d.join("c"));
+        let err = layout
+            .prepare(StorageDriver::Overlay, &[layer], false)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "filesystem \"proc\" must be mounted on ordinary directory: /proc is a symlink in the image"
+        );
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn lookup_walks_down_the_stack_and_stops_at_whiteouts() {
+        let d = tmp("lookup");
+        let (top, base) = (d.join("top"), d.join("base"));
+        fs::create_dir_all(base.join("etc")).expect("mk");
+        fs::create_dir_all(top.join("etc")).expect("mk");
+        fs::write(base.join("etc/passwd"), "root:x:0:0::/root:/bin/sh\n").expect("w");
+        fs::write(base.join("etc/motd"), "hi").expect("w");
+        let lowers = vec![top.clone(), base.clone()];
+        let (found, _) = lookup_lower(&lowers, Path::new("etc/passwd")).expect("found");
+        assert_eq!(found, base.join("etc/passwd"));
+        assert!(lookup_lower(&lowers, Path::new("etc/none")).is_none());
+        // A whiteout needs mknod, which needs root: check it only when we have it.
+        if nix::sys::stat::mknod(
+            &top.join("etc/motd"),
+            nix::sys::stat::SFlag::S_IFCHR,
+            nix::sys::stat::Mode::empty(),
+            0,
+        )
+        .is_ok()
+        {
+            assert!(lookup_lower(&lowers, Path::new("etc/motd")).is_none());
+        }
+        let _ = fs::remove_dir_all(&d);
+    }
+}

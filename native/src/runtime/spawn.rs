@@ -1,0 +1,775 @@
+//! Starting a container: fork, new namespaces, the mount plan, `pivot_root`, the user switch and
+//! `execve`, with output captured into the json-file log.
+//!
+//! Public API:
+//! - [`ContainerSpec`]: everything needed to run one container.
+//! - [`RunOptions`]: attach (pass output through), interactive (pass stdin).
+//! - [`start`]`(&ContainerSpec, &RunOptions) -> Result<Running, RunError>`, then
+//!   [`Running::pid`] (the container's init, as the host sees it), [`Running::warnings`],
+//!   [`Running::wait`]`() -> Result<ExitCode, RunError>`.
+//! - [`run`]`(&ContainerSpec, &RunOptions) -> Result<ExitCode, RunError>`: start and wait.
+//! - [`RunError`] and [`RunError::exit_code`] (125, 126 or 127, as Docker exits).
+//!
+//! The process tree is the one `unshare --fork` makes: the caller forks a helper that joins the
+//! cgroups and unshares the namespaces; the helper forks the container's init, which is pid 1 of
+//! the new pid namespace (a pid namespace only applies to children of the process that made it).
+//! The helper waits and exits with init's code (128+n for a signal), so the caller's wait sees it.
+//! Errors before `execve` travel back on a close-on-exec pipe: a clean EOF means exec succeeded.
+//!
+//! Between `fork` and `execve` only the forking thread exists in the child. glibc keeps malloc
+//! usable there (its fork handlers reset the allocator's locks), so the child may allocate, but it
+//! never touches the standard library's global locks (stdout, environment).
+
+use std::ffi::CString;
+use std::fs;
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sched::CloneFlags;
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::{ForkResult, Gid, Pid, Uid};
+
+use super::cgroups::{Cgroups, Limits};
+use super::etc::write_etc_files;
+use super::logs::{JsonFileLog, LineSplitter, Stream};
+use super::mounts::{BindMount, MountError, MountInputs, MountPlan, NetworkMode, plan_mounts};
+use super::process::{
+    EXIT_RUNTIME, ExecError, ExitCode, ProcessSpec, command_line, container_env, exit_code_from_status,
+    lookup_command,
+};
+use super::rootfs::{ContainerLayout, RootfsError, StorageDriver};
+use super::syscall::LinuxSyscall;
+use super::user::{ExecUser, UserError, UserSpec, resolve};
+
+/// One container to run.
+#[derive(Debug, Clone)]
+pub struct ContainerSpec {
+    /// The container ID (64 hex digits in Docker); its first 12 characters are the hostname.
+    pub id: String,
+    /// The container's own directory (upper, work, merged, init, generated /etc files).
+    pub layout: ContainerLayout,
+    pub driver: StorageDriver,
+    /// The image's layer snapshot directories, top layer first.
+    pub image_layers: Vec<PathBuf>,
+    /// Run in a user namespace mapping root to the caller (for callers without root).
+    pub rootless: bool,
+    pub process: ProcessSpec,
+    pub network: NetworkMode,
+    pub volumes: Vec<BindMount>,
+    pub limits: Limits,
+    /// The json-file log; `None` keeps no log.
+    pub log_path: Option<PathBuf>,
+}
+
+/// How the caller is connected to the container.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Pass the container's stdout and stderr through to ours (`docker run` without `-d`).
+    pub attach: bool,
+    /// Give the container our stdin (`-i`); otherwise it reads `/dev/null`.
+    pub interactive: bool,
+}
+
+/// Where in the container's start a failure happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Namespaces,
+    Mounts,
+    Hostname,
+    Network,
+    User,
+    Workdir,
+    Descriptors,
+    Credentials,
+    Exec,
+}
+
+impl Stage {
+    fn code(self) -> u8 {
+        self as u8
+    }
+    fn from_code(c: u8) -> Stage {
+        [
+            Stage::Namespaces,
+            Stage::Mounts,
+            Stage::Hostname,
+            Stage::Network,
+            Stage::User,
+            Stage::Workdir,
+            Stage::Descriptors,
+            Stage::Credentials,
+            Stage::Exec,
+        ]
+        .into_iter()
+        .find(|s| s.code() == c)
+        .unwrap_or(Stage::Exec)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Rootfs(#[from] RootfsError),
+    #[error(transparent)]
+    Mount(#[from] MountError),
+    #[error(transparent)]
+    User(#[from] UserError),
+    #[error("No command specified")]
+    NoCommand,
+    #[error("invalid container ID {id:?}: it must be at least 12 characters of [0-9a-f]")]
+    BadId { id: String },
+    #[error("{action} {path}: {source}", path = path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{call}: {errno}", errno = errno.desc())]
+    Os { call: &'static str, errno: Errno },
+    /// The container's process failed before it could run the command.
+    #[error("unable to start container process: {message}")]
+    Start {
+        stage: Stage,
+        exit_code: ExitCode,
+        message: String,
+    },
+    #[error("the container's setup process ended without starting the container")]
+    LostChild,
+}
+
+impl RunError {
+    /// What `docker run` exits with for this failure: 126 or 127 for a command that cannot be
+    /// run or found, 125 for everything else.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            RunError::Start { exit_code, .. } => *exit_code,
+            _ => EXIT_RUNTIME,
+        }
+    }
+}
+
+fn io_err(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> RunError {
+    move |source| RunError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn os(call: &'static str) -> impl FnOnce(Errno) -> RunError {
+    move |errno| RunError::Os { call, errno }
+}
+
+/// A started container.
+#[derive(Debug)]
+pub struct Running {
+    helper: Pid,
+    init: Pid,
+    readers: Vec<JoinHandle<()>>,
+    cgroups: Cgroups,
+}
+
+impl Running {
+    /// The container's init process as the host sees it (signal it to stop the container).
+    pub fn pid(&self) -> i32 {
+        self.init.as_raw()
+    }
+
+    /// Limits that could not be applied, in Docker's words.
+    pub fn warnings(&self) -> &[String] {
+        self.cgroups.warnings()
+    }
+
+    /// Wait for the container to exit; its output has all reached the log when this returns.
+    pub fn wait(self) -> Result<ExitCode, RunError> {
+        let code = wait_exit(self.helper)?;
+        for r in self.readers {
+            // A reader that panicked lost some output; the exit code is still right.
+            let _ = r.join();
+        }
+        self.cgroups.remove();
+        Ok(code)
+    }
+}
+
+fn wait_exit(pid: Pid) -> Result<ExitCode, RunError> {
+    loop {
+        match waitpid(pid, None) {
+            Ok(status) => {
+                if let Some(code) = exit_code_from_status(status) {
+                    return Ok(code);
+                }
+            }
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(os("waitpid")(e)),
+        }
+    }
+}
+
+/// Start the container and wait for it to exit.
+pub fn run(spec: &ContainerSpec, opts: &RunOptions) -> Result<ExitCode, RunError> {
+    start(spec, opts)?.wait()
+}
+
+/// What the child needs, all computed before `fork` so the child does as little as possible.
+struct ChildPlan {
+    plan: MountPlan,
+    hostname: String,
+    network: NetworkMode,
+    rootless: bool,
+    host_ids: (Uid, Gid),
+    user: UserSpec,
+    argv: Vec<String>,
+    env: Vec<String>,
+    workdir: PathBuf,
+    cgroup_procs: Vec<PathBuf>,
+}
+
+/// Start the container: returns once its command is running (or failed to start).
+pub fn start(spec: &ContainerSpec, opts: &RunOptions) -> Result<Running, RunError> {
+    let hostname = match spec.id.get(..12) {
+        Some(h) if h.bytes().all(|b| b.is_ascii_hexdigit()) => h.to_owned(),
+        _ => return Err(RunError::BadId { id: spec.id.clone() }),
+    };
+    let argv = command_line(&spec.process.entrypoint, &spec.process.cmd);
+    if argv.is_empty() {
+        return Err(RunError::NoCommand);
+    }
+    let user = UserSpec::parse(&spec.process.user)?;
+    let rootfs = spec
+        .layout
+        .prepare(spec.driver, &spec.image_layers, spec.rootless)?;
+    let etc =
+        write_etc_files(&spec.layout, &hostname, spec.network).map_err(io_err("write", &spec.layout.dir))?;
+    let plan = plan_mounts(&MountInputs {
+        rootfs: &rootfs,
+        root: &spec.layout.merged,
+        network: spec.network,
+        rootless: spec.rootless,
+        etc: &etc,
+        volumes: &spec.volumes,
+    })?;
+    let workdir = if spec.process.workdir.is_empty() {
+        PathBuf::from("/")
+    } else {
+        PathBuf::from(&spec.process.workdir)
+    };
+    let cgroups = Cgroups::setup(&spec.id, &spec.limits);
+    let child = ChildPlan {
+        plan,
+        hostname,
+        network: spec.network,
+        rootless: spec.rootless,
+        host_ids: (Uid::current(), Gid::current()),
+        user,
+        argv,
+        env: spec.process.env.clone(),
+        workdir,
+        cgroup_procs: cgroups.procs_files(),
+    };
+
+    let log = match &spec.log_path {
+        Some(p) => Some(std::sync::Arc::new(
+            JsonFileLog::create(p).map_err(io_err("open", p))?,
+        )),
+        None => None,
+    };
+    let devnull = || {
+        nix::fcntl::open(
+            "/dev/null",
+            OFlag::O_RDWR | OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .map_err(os("open /dev/null"))
+    };
+    let stdin = if opts.interactive {
+        nix::unistd::dup(std::io::stdin().as_fd()).map_err(os("dup"))?
+    } else {
+        devnull()?
+    };
+    // Output goes through pipes when it is logged; otherwise straight to ours or to /dev/null.
+    let (out_pipes, out_w, err_w) = if log.is_some() {
+        let (or, ow) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(os("pipe"))?;
+        let (er, ew) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(os("pipe"))?;
+        (Some((or, er)), ow, ew)
+    } else if opts.attach {
+        (
+            None,
+            nix::unistd::dup(std::io::stdout().as_fd()).map_err(os("dup"))?,
+            nix::unistd::dup(std::io::stderr().as_fd()).map_err(os("dup"))?,
+        )
+    } else {
+        (None, devnull()?, devnull()?)
+    };
+    let (status_r, status_w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(os("pipe"))?;
+
+    // SAFETY: the child only runs `helper`, which never returns (it ends in _exit) and keeps to
+    // async-signal-safe calls plus allocation (see the module comment).
+    match unsafe { nix::unistd::fork() }.map_err(os("fork"))? {
+        ForkResult::Child => helper(&child, stdin, out_w, err_w, status_w),
+        ForkResult::Parent { child: helper_pid } => {
+            drop((stdin, out_w, err_w, status_w));
+            let status = read_status(status_r);
+            let init = match status {
+                Status::Started(pid) => pid,
+                Status::Failed {
+                    stage,
+                    exit_code,
+                    message,
+                } => {
+                    let _ = wait_exit(helper_pid);
+                    cgroups.remove();
+                    return Err(RunError::Start {
+                        stage,
+                        exit_code,
+                        message,
+                    });
+                }
+                Status::Lost => {
+                    let _ = wait_exit(helper_pid);
+                    cgroups.remove();
+                    return Err(RunError::LostChild);
+                }
+            };
+            let mut readers = Vec::new();
+            if let (Some((or, er)), Some(log)) = (out_pipes, log) {
+                readers.push(spawn_reader(or, Stream::Stdout, log.clone(), opts.attach));
+                readers.push(spawn_reader(er, Stream::Stderr, log, opts.attach));
+            }
+            Ok(Running {
+                helper: helper_pid,
+                init,
+                readers,
+                cgroups,
+            })
+        }
+    }
+}
+
+/// Copy one output stream into the log, and to our own output when attached.
+fn spawn_reader(
+    fd: OwnedFd,
+    stream: Stream,
+    log: std::sync::Arc<JsonFileLog>,
+    attach: bool,
+) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut file = fs::File::from(fd);
+        let mut split = LineSplitter::default();
+        let mut buf = vec![0u8; 32 * 1024];
+        loop {
+            let n = match file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            };
+            let Some(chunk) = buf.get(..n) else { break };
+            if attach {
+                let _ = match stream {
+                    Stream::Stdout => std::io::stdout().write_all(chunk),
+                    Stream::Stderr => std::io::stderr().write_all(chunk),
+                };
+            }
+            for line in split.push(chunk) {
+                let _ = log.write(stream, &line);
+            }
+        }
+        if let Some(rest) = split.finish() {
+            let _ = log.write(stream, &rest);
+        }
+        if attach && stream == Stream::Stdout {
+            let _ = std::io::stdout().flush();
+        }
+    })
+}
+
+/// What came back on the status pipe.
+enum Status {
+    Started(Pid),
+    Failed {
+        stage: Stage,
+        exit_code: ExitCode,
+        message: String,
+    },
+    Lost,
+}
+
+// Messages on the status pipe, each well under PIPE_BUF so a write is atomic:
+//   b'P' + pid (4 bytes, native endian)           the helper forked init
+//   b'E' + stage + exit code (1 byte) + message    init failed before exec
+fn read_status(fd: OwnedFd) -> Status {
+    let mut bytes = Vec::new();
+    let _ = fs::File::from(fd).read_to_end(&mut bytes);
+    let mut pid = None;
+    let mut rest = bytes.as_slice();
+    while let Some((&tag, tail)) = rest.split_first() {
+        match tag {
+            b'P' => {
+                let Some((num, after)) = tail.split_first_chunk::<4>() else {
+                    return Status::Lost;
+                };
+                pid = Some(Pid::from_raw(i32::from_ne_bytes(*num)));
+                rest = after;
+            }
+            b'E' => {
+                let Some(([stage, code], msg)) = tail.split_first_chunk::<2>() else {
+                    return Status::Lost;
+                };
+                return Status::Failed {
+                    stage: Stage::from_code(*stage),
+                    exit_code: ExitCode::from(*code),
+                    message: String::from_utf8_lossy(msg).into_owned(),
+                };
+            }
+            _ => return Status::Lost,
+        }
+    }
+    pid.map_or(Status::Lost, Status::Started)
+}
+
+fn report(status: &impl AsFd, stage: Stage, exit_code: ExitCode, message: &str) {
+    let mut msg = vec![b'E', stage.code(), u8::try_from(exit_code).unwrap_or(125)];
+    // Keep the whole message in one atomic pipe write.
+    msg.extend(message.as_bytes().iter().take(3000));
+    let _ = nix::unistd::write(status, &msg);
+}
+
+fn die(status: &impl AsFd, stage: Stage, exit_code: ExitCode, message: &str) -> ! {
+    report(status, stage, exit_code, message);
+    // SAFETY: _exit ends the process without running the parent's atexit handlers or
+    // destructors, which belong to the parent's copy of the program.
+    unsafe { libc::_exit(exit_code) }
+}
+
+/// The helper process: joins the cgroups, unshares, forks init and waits for it.
+fn helper(child: &ChildPlan, stdin: OwnedFd, out: OwnedFd, err: OwnedFd, status: OwnedFd) -> ! {
+    // Out of the caller's session: a Ctrl-C at the caller's terminal is not the container's.
+    let _ = nix::unistd::setsid();
+    for procs in &child.cgroup_procs {
+        // "0" means the writing process; init inherits the groups from the helper.
+        let _ = fs::write(procs, b"0");
+    }
+    let mut flags = CloneFlags::CLONE_NEWNS
+        | CloneFlags::CLONE_NEWUTS
+        | CloneFlags::CLONE_NEWIPC
+        | CloneFlags::CLONE_NEWPID;
+    if child.network == NetworkMode::None {
+        flags |= CloneFlags::CLONE_NEWNET;
+    }
+    if child.rootless {
+        flags |= CloneFlags::CLONE_NEWUSER;
+    }
+    if let Err(e) = nix::sched::unshare(flags) {
+        die(
+            &status,
+            Stage::Namespaces,
+            EXIT_RUNTIME,
+            &format!("unshare: {}", e.desc()),
+        );
+    }
+    if child.rootless
+        && let Err(e) = map_ids(child.host_ids)
+    {
+        die(
+            &status,
+            Stage::Namespaces,
+            EXIT_RUNTIME,
+            &format!("writing id maps: {e}"),
+        );
+    }
+    // SAFETY: the helper is single-threaded (it is a fork child), and the grandchild only runs
+    // `init`, which never returns.
+    match unsafe { nix::unistd::fork() } {
+        Err(e) => die(
+            &status,
+            Stage::Namespaces,
+            EXIT_RUNTIME,
+            &format!("fork: {}", e.desc()),
+        ),
+        Ok(ForkResult::Child) => init(child, stdin, out, err, status),
+        Ok(ForkResult::Parent { child: pid }) => {
+            drop((stdin, out, err));
+            let mut msg = vec![b'P'];
+            msg.extend(pid.as_raw().to_ne_bytes());
+            let _ = nix::unistd::write(&status, &msg);
+            drop(status);
+            let code = loop {
+                match waitpid(pid, None) {
+                    Ok(WaitStatus::Exited(_, c)) => break c,
+                    Ok(WaitStatus::Signaled(_, sig, _)) => break 128 + sig as i32,
+                    Ok(_) | Err(Errno::EINTR) => {}
+                    Err(_) => break EXIT_RUNTIME,
+                }
+            };
+            // SAFETY: see `die`.
+            unsafe { libc::_exit(code) }
+        }
+    }
+}
+
+/// Map root in the new user namespace to the caller: the one mapping an unprivileged process
+/// may write for itself (setgroups must be denied first).
+fn map_ids((uid, gid): (Uid, Gid)) -> std::io::Result<()> {
+    fs::write("/proc/self/setgroups", b"deny")?;
+    fs::write("/proc/self/uid_map", format!("0 {uid} 1"))?;
+    fs::write("/proc/self/gid_map", format!("0 {gid} 1"))
+}
+
+/// Read a small text file from the container's root; `None` if absent or not a regular file.
+/// Non-blocking open so that a FIFO planted at /etc/passwd cannot hang the start.
+fn read_container_file(path: &str) -> Option<String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .ok()?;
+    if !f.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut text = String::new();
+    f.take(16 << 20).read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
+fn cstrings(items: &[String]) -> Result<Vec<CString>, String> {
+    items
+        .iter()
+        .map(|s| CString::new(s.as_bytes()).map_err(|_| format!("{s:?} contains a NUL byte")))
+        .collect()
+}
+
+/// The container's pid 1, from fork to execve.
+fn init(child: &ChildPlan, stdin: OwnedFd, out: OwnedFd, err: OwnedFd, status: OwnedFd) -> ! {
+    // If the helper dies, so does the container (nobody would be left to reap or report it).
+    let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
+    let stdio = nix::unistd::dup2_stdin(&stdin)
+        .and_then(|()| nix::unistd::dup2_stdout(&out))
+        .and_then(|()| nix::unistd::dup2_stderr(&err));
+    if let Err(e) = stdio {
+        die(
+            &status,
+            Stage::Descriptors,
+            EXIT_RUNTIME,
+            &format!("dup2: {}", e.desc()),
+        );
+    }
+    drop((stdin, out, err));
+    // Nothing of the host may reach the container through a descriptor (CVE-2024-21626): move
+    // the status pipe to fd 3 and close every descriptor above it, before any path in the
+    // container is resolved.
+    // SAFETY: fd 3 is replaced atomically by dup3; whatever it was is closed by the kernel, and
+    // no other owner of fd 3 runs in this single-threaded child.
+    let status = if status.as_raw_fd() == 3 {
+        status
+    } else {
+        match unsafe { nix::unistd::dup3_raw(&status, 3, OFlag::O_CLOEXEC) } {
+            Ok(fd) => fd,
+            Err(e) => die(
+                &status,
+                Stage::Descriptors,
+                EXIT_RUNTIME,
+                &format!("dup3: {}", e.desc()),
+            ),
+        }
+    };
+    // SAFETY: close_range only closes descriptors; none above 3 is used again by this process
+    // (the OwnedFds that named them were dropped above or are the status pipe's old number,
+    // which is forgotten right after).
+    if unsafe { libc::close_range(4, u32::MAX, 0) } != 0 {
+        die(&status, Stage::Descriptors, EXIT_RUNTIME, "close_range failed");
+    }
+
+    if let Err(e) = child.plan.apply(&LinuxSyscall) {
+        die(&status, Stage::Mounts, EXIT_RUNTIME, &e.to_string());
+    }
+    if let Err(e) = nix::unistd::sethostname(&child.hostname) {
+        die(
+            &status,
+            Stage::Hostname,
+            EXIT_RUNTIME,
+            &format!("sethostname: {}", e.desc()),
+        );
+    }
+    if child.network == NetworkMode::None
+        && let Err(e) = super::net::loopback_up()
+    {
+        die(
+            &status,
+            Stage::Network,
+            EXIT_RUNTIME,
+            &format!("bringing up lo: {}", e.desc()),
+        );
+    }
+
+    let passwd = read_container_file("/etc/passwd");
+    let group = read_container_file("/etc/group");
+    let user: ExecUser = match resolve(&child.user, passwd.as_deref(), group.as_deref()) {
+        Ok(u) => u,
+        Err(e) => die(&status, Stage::User, EXIT_RUNTIME, &e.to_string()),
+    };
+    let env = container_env(&child.hostname, &child.env, &user.home);
+
+    // Docker makes a missing working directory; after pivot_root every path is the container's.
+    if let Err(e) = fs::create_dir_all(&child.workdir) {
+        die(
+            &status,
+            Stage::Workdir,
+            EXIT_RUNTIME,
+            &format!("mkdir {}: {e}", child.workdir.display()),
+        );
+    }
+    if let Err(e) = nix::unistd::chdir(&child.workdir) {
+        die(
+            &status,
+            Stage::Workdir,
+            EXIT_RUNTIME,
+            &format!(
+                "chdir to cwd ({:?}) set in config.json failed: {}",
+                child.workdir,
+                e.desc()
+            ),
+        );
+    }
+    // A cwd reached through a leaked descriptor lies outside the root, and getcwd then fails
+    // or answers "(unreachable)/..." (the CVE-2024-21626 check runc and crun added).
+    match nix::unistd::getcwd() {
+        Ok(cwd) if cwd.is_absolute() => {}
+        _ => die(
+            &status,
+            Stage::Workdir,
+            EXIT_RUNTIME,
+            &format!(
+                "current working directory is outside of container mount namespace root -- possible container breakout detected ({})",
+                child.workdir.display()
+            ),
+        ),
+    }
+
+    if let Err(e) = super::caps::drop_to_default() {
+        die(
+            &status,
+            Stage::Credentials,
+            EXIT_RUNTIME,
+            &format!("capabilities: {}", e.desc()),
+        );
+    }
+    let groups: Vec<Gid> = user.additional_gids.iter().map(|g| Gid::from_raw(*g)).collect();
+    // In a user namespace with setgroups denied, the group list cannot change (and is empty).
+    let creds = (if child.rootless {
+        Ok(())
+    } else {
+        nix::unistd::setgroups(&groups)
+    })
+    .and_then(|()| nix::unistd::setgid(Gid::from_raw(user.gid)))
+    .and_then(|()| nix::unistd::setuid(Uid::from_raw(user.uid)));
+    if let Err(e) = creds {
+        die(
+            &status,
+            Stage::Credentials,
+            EXIT_RUNTIME,
+            &format!("setting uid {} gid {}: {}", user.uid, user.gid, e.desc()),
+        );
+    }
+
+    let Some(name) = child.argv.first() else {
+        die(
+            &status,
+            Stage::Exec,
+            EXIT_RUNTIME,
+            &ExecError::NoCommand.to_string(),
+        );
+    };
+    let is_executable = |p: &Path| {
+        fs::metadata(p)
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
+    };
+    let path = match lookup_command(name, &env, is_executable) {
+        Ok(p) => p,
+        Err(e) => die(&status, Stage::Exec, e.exit_code(), &e.to_string()),
+    };
+    let (argv, envp) = match (cstrings(&child.argv), cstrings(&env)) {
+        (Ok(a), Ok(e)) => (a, e),
+        (Err(m), _) | (_, Err(m)) => die(&status, Stage::Exec, EXIT_RUNTIME, &m),
+    };
+    let Ok(cpath) = CString::new(path.as_os_str().as_bytes()) else {
+        die(
+            &status,
+            Stage::Exec,
+            EXIT_RUNTIME,
+            "command path contains a NUL byte",
+        );
+    };
+    let errno = match nix::unistd::execve(&cpath, &argv, &envp) {
+        Err(e) => e,
+        Ok(never) => match never {},
+    };
+    let e = ExecError::from_errno(&path, errno);
+    die(&status, Stage::Exec, e.exit_code(), &e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_messages_round_trip() {
+        let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).expect("pipe");
+        let mut msg = vec![b'P'];
+        msg.extend(42i32.to_ne_bytes());
+        nix::unistd::write(&w, &msg).expect("w");
+        report(
+            &w,
+            Stage::Exec,
+            127,
+            "exec: \"x\": executable file not found in $PATH",
+        );
+        drop(w);
+        match read_status(r) {
+            Status::Failed {
+                stage,
+                exit_code,
+                message,
+            } => {
+                assert_eq!(stage, Stage::Exec);
+                assert_eq!(exit_code, 127);
+                assert_eq!(message, "exec: \"x\": executable file not found in $PATH");
+            }
+            _ => panic!("not a failure"),
+        }
+        let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).expect("pipe");
+        drop(w);
+        assert!(matches!(read_status(r), Status::Lost));
+    }
+
+    #[test]
+    fn bad_ids_are_refused_before_anything_happens() {
+        let spec = ContainerSpec {
+            id: "../../etc".into(),
+            layout: ContainerLayout::new("/nonexistent/c"),
+            driver: StorageDriver::Overlay,
+            image_layers: vec![],
+            rootless: false,
+            process: ProcessSpec {
+                cmd: vec!["true".into()],
+                ..ProcessSpec::default()
+            },
+            network: NetworkMode::None,
+            volumes: vec![],
+            limits: Limits::default(),
+            log_path: None,
+        };
+        let err = start(&spec, &RunOptions::default()).unwrap_err();
+        assert!(matches!(err, RunError::BadId { .. }));
+        assert_eq!(err.exit_code(), 125);
+    }
+}
