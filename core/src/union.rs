@@ -41,9 +41,9 @@ pub struct Found<'a> {
 
 static DIR: EntryKind = EntryKind::Dir;
 
-impl Found<'_> {
+impl<'a> Found<'a> {
     /// What the entry is in the merged view: an opaque directory is simply a directory here.
-    pub fn kind(&self) -> &EntryKind {
+    pub fn kind(&self) -> &'a EntryKind {
         match self.entry {
             Some(Entry {
                 kind: EntryKind::OpaqueDir,
