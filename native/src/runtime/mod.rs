@@ -10,6 +10,7 @@
 
 pub mod caps;
 pub mod cgroups;
+pub mod changes;
 pub mod etc;
 pub mod logs;
 pub mod mounts;

@@ -136,7 +136,7 @@ fn group_entries(text: &str) -> impl Iterator<Item = GroupEntry<'_>> {
 
 /// Resolve the spec the way runc's `GetExecUser` does: a numeric uid need not exist in the
 /// file (its gid then defaults to 0 and home to `/`), a name must; a named group must exist;
-/// supplementary groups are those listing the user's name as a member.
+/// supplementary groups are the primary one and those listing the user's name as a member.
 pub fn resolve(spec: &UserSpec, passwd: Option<&str>, group: Option<&str>) -> Result<ExecUser, UserError> {
     let passwd = passwd.unwrap_or("");
     let group = group.unwrap_or("");
@@ -164,7 +164,9 @@ pub fn resolve(spec: &UserSpec, passwd: Option<&str>, group: Option<&str>) -> Re
             }
         };
     }
-    let mut additional_gids: Vec<u32> = match (user_name, &spec.group) {
+    // The primary group is listed too, so that no group of the runtime's own survives the switch
+    // (the fix for CVE-2023-25173 in containerd and moby); then groups naming the user.
+    let members: Vec<u32> = match (user_name, &spec.group) {
         // An explicit group replaces the user's groups, as in Docker.
         (Some(name), None) => group_entries(group)
             .filter(|e| e.members.contains(&name))
@@ -172,8 +174,12 @@ pub fn resolve(spec: &UserSpec, passwd: Option<&str>, group: Option<&str>) -> Re
             .collect(),
         _ => Vec::new(),
     };
-    additional_gids.sort_unstable();
-    additional_gids.dedup();
+    let mut additional_gids = vec![gid];
+    for g in members {
+        if !additional_gids.contains(&g) {
+            additional_gids.push(g);
+        }
+    }
     let home = if home.is_empty() { "/".to_owned() } else { home };
     Ok(ExecUser {
         uid,
@@ -204,7 +210,7 @@ mod tests {
             ExecUser {
                 uid: 1000,
                 gid: 1000,
-                additional_gids: vec![10, 29],
+                additional_gids: vec![1000, 10, 29],
                 home: "/home/app".into()
             }
         );
@@ -214,7 +220,7 @@ mod tests {
             Some(GROUP),
         )
         .expect("num");
-        assert_eq!((u.uid, u.gid, u.additional_gids.len()), (1000, 10, 0));
+        assert_eq!((u.uid, u.gid, u.additional_gids), (1000, 10, vec![10]));
         // A uid the image does not know is allowed, with gid 0 and home /.
         let u = resolve(&UserSpec::parse("4242").expect("spec"), None, None).expect("unknown");
         assert_eq!((u.uid, u.gid, u.home.as_str()), (4242, 0, "/"));

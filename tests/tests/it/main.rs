@@ -1,1 +1,2 @@
 //! One integration-test binary, one module per topic.
+mod runtime;

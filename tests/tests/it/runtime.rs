@@ -1,0 +1,517 @@
+//! The native runtime against a real kernel: a busybox root filesystem made of two layer
+//! directories, run in fresh namespaces, checked from inside and from the host.
+//!
+//! Needs root (namespaces, overlay, mknod); without it each test prints why and returns.
+
+use std::fs;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use layerlab::runtime::cgroups::Limits;
+use layerlab::runtime::changes::{changes, upper_size};
+use layerlab::runtime::process::ProcessSpec;
+use layerlab::runtime::spawn::{ContainerSpec, RunError, RunOptions, run, start};
+use layerlab::runtime::{BindMount, ContainerLayout, NetworkMode, StorageDriver};
+
+const BIG_FILE_LEN: usize = 100_000;
+
+fn is_root() -> bool {
+    nix::unistd::Uid::effective().is_root()
+}
+
+macro_rules! require_root {
+    () => {
+        if !is_root() {
+            eprintln!("skipped: needs root for namespaces, overlay mounts and device nodes");
+            return;
+        }
+    };
+}
+
+fn busybox() -> PathBuf {
+    for p in ["/bin/busybox", "/usr/bin/busybox"] {
+        if Path::new(p).exists() {
+            return PathBuf::from(p);
+        }
+    }
+    panic!("busybox not found: install busybox-static (apt-get install -y busybox-static)");
+}
+
+/// A scratch directory removed at the end of the test.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("layerlab-it-runtime-{name}-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("scratch dir");
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        // A mount left behind by a failed test would make removal fail; detach first.
+        let merged = self.0.join("c/merged");
+        let _ = nix::mount::umount2(&merged, nix::mount::MntFlags::MNT_DETACH);
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Two layers, as a snapshotter would leave them: `base` has busybox and its applets, /etc, a
+/// 100 kB data file and a file that is not executable; `top` replaces /etc/motd and adds a file
+/// the tests delete.
+fn make_layers(root: &Path) -> Vec<PathBuf> {
+    let base = root.join("layers/base");
+    let top = root.join("layers/top");
+    for d in [
+        "bin", "etc", "data", "tmp", "root", "home/app", "proc", "sys", "dev",
+    ] {
+        fs::create_dir_all(base.join(d)).expect("base dir");
+    }
+    fs::set_permissions(base.join("tmp"), fs::Permissions::from_mode(0o1777)).expect("tmp mode");
+    fs::copy(busybox(), base.join("bin/busybox")).expect("copy busybox");
+    let list = std::process::Command::new(busybox())
+        .arg("--list")
+        .output()
+        .expect("busybox --list");
+    for applet in String::from_utf8_lossy(&list.stdout).lines() {
+        if applet != "busybox" && !applet.is_empty() {
+            let _ = std::os::unix::fs::symlink("busybox", base.join("bin").join(applet));
+        }
+    }
+    fs::write(
+        base.join("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n",
+    )
+    .expect("passwd");
+    fs::write(base.join("etc/group"), "root:x:0:\napp:x:1000:\nstaff:x:50:app\n").expect("group");
+    fs::write(base.join("etc/motd"), "base motd\n").expect("motd");
+    fs::write(base.join("data/big.bin"), vec![b'x'; BIG_FILE_LEN]).expect("big");
+    fs::write(base.join("bin/notexec"), "#!/bin/sh\necho no\n").expect("notexec");
+    fs::set_permissions(base.join("bin/notexec"), fs::Permissions::from_mode(0o644)).expect("chmod");
+
+    fs::create_dir_all(top.join("etc")).expect("top etc");
+    fs::write(top.join("etc/motd"), "top motd\n").expect("top motd");
+    fs::write(top.join("etc/todelete"), "delete me\n").expect("todelete");
+    vec![top, base]
+}
+
+struct Fixture {
+    scratch: Scratch,
+    layers: Vec<PathBuf>,
+    id: String,
+}
+
+impl Fixture {
+    fn new(name: &str) -> Self {
+        let scratch = Scratch::new(name);
+        let layers = make_layers(&scratch.0);
+        static N: AtomicU32 = AtomicU32::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let id = format!("{:08x}{:04x}{}", std::process::id(), n, "ab".repeat(26));
+        Fixture { scratch, layers, id }
+    }
+
+    fn layout(&self) -> ContainerLayout {
+        ContainerLayout::new(self.scratch.0.join("c"))
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.scratch.0.join("c-json.log")
+    }
+
+    fn spec(&self, cmd: &[&str]) -> ContainerSpec {
+        ContainerSpec {
+            id: self.id.clone(),
+            layout: self.layout(),
+            driver: StorageDriver::Overlay,
+            image_layers: self.layers.clone(),
+            rootless: false,
+            process: ProcessSpec {
+                cmd: cmd.iter().map(|s| (*s).to_owned()).collect(),
+                env: vec!["PATH=/bin".to_owned()],
+                ..ProcessSpec::default()
+            },
+            network: NetworkMode::None,
+            volumes: vec![],
+            limits: Limits::default(),
+            log_path: Some(self.log_path()),
+        }
+    }
+
+    /// Run and return the exit code with what the container wrote to stdout and stderr, read
+    /// back from its json-file log.
+    fn run_spec(&self, spec: &ContainerSpec) -> (i32, String, String) {
+        let _ = fs::remove_file(self.log_path());
+        let code = run(spec, &RunOptions::default()).expect("container runs");
+        let (mut out, mut err) = (String::new(), String::new());
+        let log = fs::read_to_string(self.log_path()).unwrap_or_default();
+        for line in log.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).expect("log line is JSON");
+            let text = v["log"].as_str().expect("log field");
+            assert!(v["time"].as_str().is_some_and(|t| t.ends_with('Z')), "{line}");
+            match v["stream"].as_str() {
+                Some("stdout") => out.push_str(text),
+                Some("stderr") => err.push_str(text),
+                other => panic!("unknown stream {other:?}"),
+            }
+        }
+        (code, out, err)
+    }
+
+    fn run(&self, cmd: &[&str]) -> (i32, String, String) {
+        self.run_spec(&self.spec(cmd))
+    }
+}
+
+#[test]
+fn pid_one_is_the_command() {
+    require_root!();
+    let f = Fixture::new("pid1");
+    let (code, out, err) = f.run(&["sh", "-c", "echo $$"]);
+    assert_eq!((code, out.as_str()), (0, "1\n"), "stderr: {err}");
+}
+
+#[test]
+fn hostname_is_the_short_container_id() {
+    require_root!();
+    let f = Fixture::new("hostname");
+    let (code, out, _) = f.run(&["sh", "-c", "hostname; cat /etc/hostname; echo $HOSTNAME"]);
+    let short = &f.id[..12];
+    assert_eq!(code, 0);
+    assert_eq!(out, format!("{short}\n{short}\n{short}\n"));
+}
+
+#[test]
+fn host_processes_are_invisible() {
+    require_root!();
+    let f = Fixture::new("procs");
+    // ls is pid 1 here, so the only process directory must be 1.
+    let (code, out, _) = f.run(&["ls", "/proc"]);
+    assert_eq!(code, 0);
+    let pids: Vec<&str> = out
+        .lines()
+        .filter(|l| l.bytes().all(|b| b.is_ascii_digit()))
+        .collect();
+    assert_eq!(pids, ["1"]);
+}
+
+#[test]
+fn host_mounts_are_invisible() {
+    require_root!();
+    let f = Fixture::new("mounts");
+    let marker = f.scratch.0.join("host-marker-mount");
+    fs::create_dir_all(&marker).expect("marker dir");
+    nix::mount::mount(
+        Some("tmpfs"),
+        &marker,
+        Some("tmpfs"),
+        nix::mount::MsFlags::empty(),
+        Some("size=1m"),
+    )
+    .expect("marker mount");
+    let result = f.run(&["cat", "/proc/mounts"]);
+    let _ = nix::mount::umount2(&marker, nix::mount::MntFlags::MNT_DETACH);
+    let (code, out, _) = result;
+    assert_eq!(code, 0);
+    assert!(!out.contains("host-marker-mount"), "{out}");
+    // What is there is the container's own: the overlay root and the kernel filesystems.
+    let targets: Vec<&str> = out.lines().filter_map(|l| l.split(' ').nth(1)).collect();
+    assert_eq!(targets.first(), Some(&"/"), "{out}");
+    for want in ["/proc", "/dev", "/dev/pts", "/dev/shm", "/sys", "/etc/hosts"] {
+        assert!(targets.contains(&want), "{want} missing from {targets:?}");
+    }
+    assert!(
+        targets
+            .iter()
+            .all(|t| !t.starts_with("/work") && !t.starts_with("/tmp/"))
+    );
+}
+
+#[test]
+fn only_stdio_descriptors_reach_the_container() {
+    require_root!();
+    let f = Fixture::new("fds");
+    // A descriptor the host leaves inheritable must still not reach the container.
+    let leak = fs::File::open("/etc/hostname").expect("open");
+    nix::fcntl::fcntl(&leak, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()))
+        .expect("clear cloexec");
+    // pid 1 is the shell (the trailing `true` keeps it from exec-ing ls): its descriptors are
+    // exactly stdin (/dev/null) and the stdout and stderr pipes. Then ls lists its own: the
+    // same three plus 3, the directory it opened to read /proc/self/fd.
+    let (code, out, err) = f.run(&["sh", "-c", "ls -l /proc/1/fd; ls /proc/self/fd; true"]);
+    drop(leak);
+    assert_eq!(code, 0, "{err}");
+    let pid1: Vec<(&str, &str)> = out
+        .lines()
+        .filter_map(|l| l.split_once(" -> "))
+        .filter_map(|(left, target)| Some((left.rsplit(' ').next()?, target)))
+        .collect();
+    assert_eq!(
+        pid1.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        ["0", "1", "2"],
+        "{out}"
+    );
+    assert_eq!(pid1[0].1, "/dev/null");
+    assert!(
+        pid1[1].1.starts_with("pipe:") && pid1[2].1.starts_with("pipe:"),
+        "{out}"
+    );
+    let own: Vec<&str> = out.lines().filter(|l| !l.contains(' ')).collect();
+    assert_eq!(own, ["0", "1", "2", "3"], "{out}");
+}
+
+#[test]
+fn exit_codes_follow_docker() {
+    require_root!();
+    let f = Fixture::new("exit");
+    assert_eq!(f.run(&["sh", "-c", "exit 3"]).0, 3);
+    // pid 1 ignores signals it has no handler for from inside its namespace, so the kill comes
+    // from the host, as `docker kill` does it.
+    let running = start(&f.spec(&["sleep", "30"]), &RunOptions::default()).expect("start");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(running.pid()),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("kill");
+    assert_eq!(running.wait().expect("wait"), 128 + 9);
+
+    let err = run(&f.spec(&["nosuchcommand"]), &RunOptions::default()).unwrap_err();
+    assert_eq!(err.exit_code(), 127);
+    assert_eq!(
+        err.to_string(),
+        "unable to start container process: exec: \"nosuchcommand\": executable file not found in $PATH"
+    );
+    let err = run(&f.spec(&["/bin/nosuch"]), &RunOptions::default()).unwrap_err();
+    assert_eq!(err.exit_code(), 127);
+
+    let err = run(&f.spec(&["/bin/notexec"]), &RunOptions::default()).unwrap_err();
+    assert_eq!(err.exit_code(), 126, "{err}");
+    assert!(
+        err.to_string().ends_with("exec /bin/notexec: permission denied"),
+        "{err}"
+    );
+    // Found in PATH only as a non-executable file: Docker says "not found".
+    let err = run(&f.spec(&["notexec"]), &RunOptions::default()).unwrap_err();
+    assert_eq!(err.exit_code(), 127, "{err}");
+}
+
+#[test]
+fn a_workdir_through_a_leaked_descriptor_is_refused() {
+    require_root!();
+    let f = Fixture::new("cwd");
+    for fd in 3..8 {
+        let mut spec = f.spec(&["pwd"]);
+        spec.process.workdir = format!("/proc/self/fd/{fd}");
+        match run(&spec, &RunOptions::default()) {
+            Err(RunError::Start { exit_code, .. }) => assert_eq!(exit_code, 125),
+            other => panic!("workdir /proc/self/fd/{fd} gave {other:?}"),
+        }
+    }
+    // An ordinary missing workdir is made, as Docker does.
+    let mut spec = f.spec(&["pwd"]);
+    spec.process.workdir = "/srv/app".into();
+    let (code, out, _) = f.run_spec(&spec);
+    assert_eq!((code, out.as_str()), (0, "/srv/app\n"));
+}
+
+#[test]
+fn users_come_from_the_images_passwd() {
+    require_root!();
+    let f = Fixture::new("user");
+    let mut spec = f.spec(&["sh", "-c", "id; echo $HOME"]);
+    spec.process.user = "app".into();
+    let (code, out, _) = f.run_spec(&spec);
+    assert_eq!(code, 0);
+    // The kernel keeps supplementary groups sorted; 1000 is there as the primary group.
+    assert_eq!(
+        out,
+        "uid=1000(app) gid=1000(app) groups=50(staff),1000(app)\n/home/app\n"
+    );
+
+    spec.process.user = "4242:50".into();
+    let (_, out, _) = f.run_spec(&spec);
+    assert_eq!(out, "uid=4242 gid=50(staff) groups=50(staff)\n/\n");
+
+    spec.process.user = "nosuch".into();
+    let err = run(&spec, &RunOptions::default()).unwrap_err();
+    assert_eq!(err.exit_code(), 125);
+    assert!(
+        err.to_string()
+            .contains("unable to find user nosuch: no matching entries in passwd file")
+    );
+
+    spec.process.user = "2147483648".into();
+    assert!(run(&spec, &RunOptions::default()).is_err());
+}
+
+#[test]
+fn environment_capabilities_and_loopback() {
+    require_root!();
+    let f = Fixture::new("env");
+    let (code, out, _) = f.run(&["sh", "-c", "env | sort; grep -E '^Cap(Inh|Eff|Amb)' /proc/self/status; cat /sys/class/net/lo/flags; ls /sys/class/net"]);
+    assert_eq!(code, 0);
+    let short = &f.id[..12];
+    for want in [
+        "PATH=/bin".to_owned(),
+        format!("HOSTNAME={short}"),
+        "HOME=/root".to_owned(),
+        "CapInh:\t0000000000000000".to_owned(),
+        "CapEff:\t00000000a80425fb".to_owned(),
+        "CapAmb:\t0000000000000000".to_owned(),
+        // IFF_UP | IFF_LOOPBACK: lo is up, and it is the only interface.
+        "0x9".to_owned(),
+    ] {
+        assert!(out.lines().any(|l| l == want), "{want:?} not in\n{out}");
+    }
+    assert_eq!(out.lines().last(), Some("lo"));
+}
+
+#[test]
+fn output_is_logged_as_json_file_per_stream() {
+    require_root!();
+    let f = Fixture::new("logs");
+    let (code, out, err) = f.run(&["sh", "-c", "echo one; echo two >&2; printf 'no newline'"]);
+    assert_eq!(code, 0);
+    assert_eq!(out, "one\nno newline");
+    assert_eq!(err, "two\n");
+    let log = fs::read_to_string(f.log_path()).expect("log");
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with("{\"log\":\"one\\n\",\"stream\":\"stdout\",\"time\":\"")),
+        "{log}"
+    );
+}
+
+#[test]
+fn writes_copy_up_deletes_leave_whiteouts_and_sizes_add_up() {
+    require_root!();
+    let f = Fixture::new("upper");
+    let script = "echo x >> /data/big.bin; rm /etc/todelete; echo hi > /new.txt; \
+                  ln /new.txt /new2.txt; ln -s /data/big.bin /link; cat /etc/motd";
+    let (code, out, err) = f.run(&["sh", "-c", script]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "top motd\n");
+    let layout = f.layout();
+    let upper = &layout.upper;
+
+    // Copy-up: the whole file, plus the appended bytes, now lives in the upper dir.
+    let big = fs::metadata(upper.join("data/big.bin")).expect("copied up");
+    assert_eq!(big.len(), (BIG_FILE_LEN + 2) as u64);
+    // The lower file is untouched.
+    let lower_big = fs::metadata(f.layers[1].join("data/big.bin")).expect("lower");
+    assert_eq!(lower_big.len(), BIG_FILE_LEN as u64);
+
+    let wh = fs::symlink_metadata(upper.join("etc/todelete")).expect("whiteout");
+    assert!(wh.file_type().is_char_device());
+    assert_eq!(wh.rdev(), 0);
+
+    // 100002 copied up + 3 for new.txt (its second name counts once) + 13 for the symlink
+    // target "/data/big.bin"; directories and the whiteout count 0.
+    assert_eq!(upper_size(upper).expect("size"), 100_002 + 3 + 13);
+
+    let lowers = layout.overlay_lowers(&f.layers);
+    let diff: Vec<String> = changes(upper, &lowers)
+        .expect("diff")
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        diff,
+        [
+            "C /data",
+            "C /data/big.bin",
+            "C /etc",
+            "D /etc/todelete",
+            "A /link",
+            "A /new.txt",
+            "A /new2.txt",
+        ]
+    );
+}
+
+#[test]
+fn vfs_driver_copies_the_layers() {
+    require_root!();
+    let f = Fixture::new("vfs");
+    let mut spec = f.spec(&["sh", "-c", "cat /etc/motd; ls /etc/todelete && rm /etc/todelete"]);
+    spec.driver = StorageDriver::Vfs;
+    let (code, out, _) = f.run_spec(&spec);
+    assert_eq!((code, out.as_str()), (0, "top motd\n/etc/todelete\n"));
+    let copy = f.layout().vfs_root;
+    assert!(!copy.join("etc/todelete").exists());
+    assert_eq!(
+        fs::read_to_string(copy.join("etc/motd")).expect("motd"),
+        "top motd\n"
+    );
+    assert!(
+        !f.layout().upper.exists(),
+        "vfs must not make an overlay upper dir"
+    );
+}
+
+#[test]
+fn volumes_are_bound_and_read_only_when_asked() {
+    require_root!();
+    let f = Fixture::new("volumes");
+    let vol = f.scratch.0.join("vol");
+    fs::create_dir_all(&vol).expect("vol");
+    fs::write(vol.join("hello"), "from host\n").expect("w");
+    let mut spec = f.spec(&[
+        "sh",
+        "-c",
+        "cat /mnt/v/hello; touch /mnt/v/x 2>/dev/null && echo writable || echo read-only",
+    ]);
+    spec.volumes = vec![BindMount {
+        source: vol.clone(),
+        destination: "/mnt/v".into(),
+        read_only: true,
+    }];
+    let (code, out, _) = f.run_spec(&spec);
+    assert_eq!((code, out.as_str()), (0, "from host\nread-only\n"));
+    assert!(!vol.join("x").exists());
+}
+
+#[test]
+fn memory_limit_is_applied_or_reported() {
+    require_root!();
+    let f = Fixture::new("cgroup");
+    let mut spec = f.spec(&["cat", "/proc/self/cgroup"]);
+    spec.limits = Limits {
+        memory: Some(64 << 20),
+        pids: Some(64),
+    };
+    let running = start(&spec, &RunOptions::default()).expect("start");
+    let warnings = running.warnings().to_vec();
+    let code = running.wait().expect("wait");
+    assert_eq!(code, 0);
+    let out = fs::read_to_string(f.log_path()).expect("log");
+    if warnings.is_empty() {
+        assert!(out.contains(&format!("layerlab/{}", f.id)), "{out}");
+    } else {
+        eprintln!("limits not applied on this machine: {warnings:?}");
+        assert!(
+            warnings
+                .iter()
+                .all(|w| w.contains("Limitation discarded") || w.contains("limit discarded"))
+        );
+    }
+}
+
+#[test]
+fn a_symlinked_proc_in_the_image_is_refused() {
+    require_root!();
+    let f = Fixture::new("symproc");
+    fs::remove_dir(f.layers[0].parent().expect("layers").join("base/proc")).expect("rm proc");
+    std::os::unix::fs::symlink("/", f.layers[1].join("proc")).expect("ln");
+    let err = run(&f.spec(&["true"]), &RunOptions::default()).unwrap_err();
+    assert_eq!(err.exit_code(), 125);
+    assert!(
+        err.to_string().contains("must be mounted on ordinary directory"),
+        "{err}"
+    );
+}
