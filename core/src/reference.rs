@@ -82,6 +82,11 @@ impl Reference {
                 text: text.to_string(),
             },
         })?;
+        // The grammar lets an upper-case first component through as a registry host; when it
+        // turns out not to be one, it is part of the repository, which must be lowercase.
+        if parsed.repository().bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(ReferenceError::Uppercase { text: text.to_string() });
+        }
         let digest = parsed
             .digest()
             .map(|d| {

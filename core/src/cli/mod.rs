@@ -4,7 +4,11 @@
 //!
 //! - [`format`]: single values (sizes, durations, times, cut-off text, short IDs).
 //! - [`table`]: Docker's column layout (Go's tabwriter).
+//! - [`template`]: the `--format` subset of Go templates.
+//! - [`render`]: what each command prints, from row data.
 
 pub mod dispatch;
 pub mod format;
+pub mod render;
 pub mod table;
+pub mod template;
