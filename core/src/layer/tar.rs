@@ -534,3 +534,291 @@ pub fn digests(cs: &Changeset) -> Result<LayerDigests, TarError> {
         compressed_size: compressed.bytes,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::Tree;
+    use proptest::prelude::*;
+
+    /// A tar member with a raw name, written without the builder's path checks, as an attacker
+    /// would write it.
+    fn raw(name: &str, etype: ::tar::EntryType, data: &[u8], link: Option<&str>) -> Vec<u8> {
+        let mut h = ::tar::Header::new_gnu();
+        let field = &mut h.as_old_mut().name;
+        let n = name.len().min(field.len());
+        field[..n].copy_from_slice(&name.as_bytes()[..n]);
+        if let Some(l) = link {
+            let lf = &mut h.as_old_mut().linkname;
+            lf[..l.len()].copy_from_slice(l.as_bytes());
+        }
+        h.set_entry_type(etype);
+        h.set_mode(0o644);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_mtime(0);
+        h.set_size(data.len() as u64);
+        h.set_cksum();
+        let mut out = h.as_bytes().to_vec();
+        out.extend_from_slice(data);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+        out
+    }
+
+    fn archive(members: &[Vec<u8>]) -> Vec<u8> {
+        let mut out: Vec<u8> = members.concat();
+        out.extend_from_slice(&[0u8; 1024]);
+        out
+    }
+
+    use ::tar::EntryType as T;
+
+    fn file(p: &str, s: &[u8]) -> Entry {
+        Entry::file(p, Content::bytes(s.to_vec()))
+    }
+
+    #[test]
+    fn whiteouts_and_opaque_markers_become_entries() {
+        let tar = archive(&[
+            raw("etc/", T::Directory, b"", None),
+            raw("etc/.wh.banner.txt", T::Regular, b"", None),
+            raw("etc/demo.d/app.conf", T::Regular, b"new", None),
+            // After its sibling, as umoci may write it: still applies to lower layers only.
+            raw("etc/demo.d/.wh..wh..opq", T::Regular, b"", None),
+            raw("etc/demo.d/", T::Directory, b"", None),
+            raw("var/cache/.wh.demo", T::Regular, b"", None),
+            raw("./", T::Directory, b"", None),
+            raw("x/.wh..wh.plnk", T::Regular, b"", None),
+        ]);
+        let cs = read(&tar).map_err(|e| e.to_string());
+        let kinds: Vec<(String, EntryKind)> = cs
+            .unwrap_or_default()
+            .entries
+            .into_iter()
+            .map(|e| (e.path, e.kind))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("etc".into(), EntryKind::Dir),
+                ("etc/banner.txt".into(), EntryKind::Whiteout),
+                ("etc/demo.d".into(), EntryKind::OpaqueDir),
+                (
+                    "etc/demo.d/app.conf".into(),
+                    EntryKind::File(Content::bytes(&b"new"[..]))
+                ),
+                ("var/cache/demo".into(), EntryKind::Whiteout),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_whiteout_never_removes_its_own_layers_entries() {
+        // Deleting and re-creating a directory in one layer: whiteout plus new contents.
+        let tar = archive(&[
+            raw("d/", T::Directory, b"", None),
+            raw("d/new", T::Regular, b"1", None),
+            raw(".wh.d", T::Regular, b"", None),
+            raw("f", T::Regular, b"2", None),
+            raw(".wh.f", T::Regular, b"", None),
+        ]);
+        let cs = read(&tar).unwrap_or_default();
+        assert_eq!(cs.get("d").map(|e| &e.kind), Some(&EntryKind::OpaqueDir));
+        assert_eq!(
+            cs.get("f").map(|e| e.kind.clone()),
+            Some(EntryKind::File(Content::bytes(&b"2"[..])))
+        );
+        let lower = Changeset::new(vec![Entry::dir("d"), file("d/old", b"x"), file("f", b"old")]);
+        let t = Tree::from_layers([&lower, &cs]);
+        let paths: Vec<&str> = t.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["d", "d/new", "f"]);
+    }
+
+    #[test]
+    fn hostile_names_are_refused() {
+        for name in ["../../x", "a/../../x", "/../etc/passwd"] {
+            let r = read(&archive(&[raw(name, T::Regular, b"x", None)]));
+            assert!(
+                matches!(
+                    r,
+                    Err(TarError::BadName {
+                        source: PathError::Escapes { .. },
+                        ..
+                    })
+                ),
+                "{name}: {r:?}"
+            );
+        }
+        for name in [".wh..", ".wh...", "etc/.wh..", "etc/.wh."] {
+            let r = read(&archive(&[raw(name, T::Regular, b"", None)]));
+            assert!(
+                matches!(r, Err(TarError::InvalidWhiteout { .. })),
+                "{name}: {r:?}"
+            );
+        }
+        let r = read(&archive(&[raw(".wh..wh..opq", T::Regular, b"", None)]));
+        assert!(matches!(r, Err(TarError::InvalidWhiteout { .. })));
+        let r = read(&archive(&[raw(
+            "l",
+            T::Link,
+            b"",
+            Some("../../../../etc/passwd"),
+        )]));
+        assert!(matches!(r, Err(TarError::BadLinkTarget { .. })), "{r:?}");
+        let r = read(&archive(&[
+            raw("f", T::Regular, b"", None),
+            raw("f/.wh..wh..opq", T::Regular, b"", None),
+        ]));
+        assert!(matches!(r, Err(TarError::NotADirectory { .. })), "{r:?}");
+        let r = read(&archive(&[
+            raw("bin", T::Symlink, b"", Some("")),
+            raw("", T::Regular, b"", None),
+        ]));
+        assert!(r.is_err());
+    }
+
+    #[test]
+    fn absolute_names_are_root_relative_and_hardlinks_normalised() {
+        let tar = archive(&[
+            raw("/etc/passwd", T::Regular, b"root", None),
+            raw("etc/passwd2", T::Link, b"", Some("/etc/passwd")),
+            raw("localetc", T::Symlink, b"", Some("/etc")),
+            raw("dev/null", T::Char, b"", None),
+        ]);
+        let cs = read(&tar).unwrap_or_default();
+        assert_eq!(
+            cs.get("etc/passwd2").map(|e| e.kind.clone()),
+            Some(EntryKind::Hardlink {
+                target: "etc/passwd".into()
+            })
+        );
+        assert_eq!(
+            cs.get("localetc").map(|e| e.kind.clone()),
+            Some(EntryKind::Symlink {
+                target: "/etc".into()
+            })
+        );
+        assert!(cs.get("dev/null").is_none());
+        assert!(cs.get("etc/passwd").is_some());
+    }
+
+    #[test]
+    fn truncated_bodies_and_bombs_fail_cleanly() {
+        let mut t = raw("big", T::Regular, &[7u8; 2000], None);
+        t.truncate(512 + 700);
+        assert!(
+            matches!(
+                read(&t),
+                Err(TarError::Truncated { .. }) | Err(TarError::Malformed { .. })
+            ),
+            "{:?}",
+            read(&t)
+        );
+
+        // 64 MiB of zeros compresses to ~64 KiB; a 1 MiB budget must stop it.
+        let cs = Changeset::new(vec![Entry::file("zeros", Content::Zeros { len: 64 << 20 })]);
+        let gz = write_gz(&cs, Vec::new()).unwrap_or_default();
+        assert!(gz.len() < 1 << 20);
+        let limits = TarLimits {
+            max_unpacked_bytes: 1 << 20,
+            max_entries: 10,
+        };
+        assert!(matches!(
+            read_with_limits(&gz, &limits),
+            Err(TarError::TooLarge { .. })
+        ));
+        let many = Changeset::new((0..20).map(|i| Entry::dir(format!("d{i}"))).collect());
+        let tar = write(&many, Vec::new()).unwrap_or_default();
+        assert!(matches!(
+            read_with_limits(&tar, &limits),
+            Err(TarError::TooManyEntries { .. })
+        ));
+        assert!(matches!(
+            read(&[0x28, 0xb5, 0x2f, 0xfd, 0]),
+            Err(TarError::UnsupportedCompression { format: "zstd" })
+        ));
+    }
+
+    #[test]
+    fn writing_is_deterministic_and_digests_agree() {
+        let cs = Changeset::new(vec![
+            Entry::dir("app"),
+            Entry::file(
+                "app/data.bin",
+                Content::Synthetic {
+                    len: 100_000,
+                    seed: 5,
+                },
+            )
+            .with_mtime(1_704_067_200),
+            Entry::symlink("app/link", "data.bin"),
+            Entry::whiteout("etc/banner.txt"),
+            Entry::opaque("etc/demo.d"),
+            Entry::file(format!("long/{}", "n".repeat(150)), Content::Zeros { len: 3 }),
+        ]);
+        let a = write(&cs, Vec::new()).unwrap_or_default();
+        let b = write(&cs, Vec::new()).unwrap_or_default();
+        assert_eq!(a, b);
+        let d = digests(&cs).map_err(|e| e.to_string());
+        let d = d.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(d.diff_id, Digest::of(&a));
+        assert_eq!(diff_id(&cs).ok(), Some(d.diff_id));
+        assert_eq!(d.tar_size, a.len() as u64);
+        let gz = write_gz(&cs, Vec::new()).unwrap_or_default();
+        assert_eq!(d.compressed_digest, Digest::of(&gz));
+        assert_eq!(d.compressed_size, gz.len() as u64);
+        // Reading back (plain or gzip) gives the same layer, with the synthetic bytes materialised.
+        for blob in [&a, &gz] {
+            let back = read(blob).unwrap_or_default();
+            assert_eq!(back.len(), cs.len());
+            assert_eq!(back.size(), cs.size());
+            assert_eq!(diff_id(&back).ok(), Some(d.diff_id));
+        }
+    }
+
+    /// Layers whose every entry survives a tar round trip unchanged (bytes content, valid modes).
+    fn roundtrip_layer() -> impl Strategy<Value = Changeset> {
+        crate::fs::tests::layer_strategy().prop_map(|cs| {
+            Changeset::new(
+                cs.entries
+                    .into_iter()
+                    .map(|e| e.with_owner(1000, 1000).with_mtime(1_700_000_000))
+                    .collect(),
+            )
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn write_then_read_round_trips(cs in roundtrip_layer()) {
+            let tar = write(&cs, Vec::new());
+            prop_assert!(tar.is_ok());
+            let back = read(&tar.unwrap_or_default());
+            prop_assert!(back.is_ok(), "{:?}", back);
+            prop_assert_eq!(back.unwrap_or_default(), cs);
+        }
+
+        #[test]
+        fn any_bytes_give_ok_or_err_never_a_panic(bytes in prop::collection::vec(any::<u8>(), 0..3000)) {
+            let _ = read(&bytes);
+        }
+
+        /// Valid tars corrupted at random: headers, sizes and names go bad in every way.
+        #[test]
+        fn corrupted_tars_never_panic(cs in roundtrip_layer(), flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8)) {
+            let mut tar = write(&cs, Vec::new()).unwrap_or_default();
+            if !tar.is_empty() {
+                for (i, b) in flips {
+                    let i = i.index(tar.len());
+                    tar[i] = b;
+                }
+            }
+            let _ = read(&tar);
+            let gz = write_gz(&cs, Vec::new()).unwrap_or_default();
+            let mut gz2 = gz.clone();
+            let n = gz2.len();
+            gz2.truncate(n / 2);
+            let _ = read(&gz2);
+        }
+    }
+}
