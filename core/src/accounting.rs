@@ -482,8 +482,8 @@ mod tests {
 
     #[test]
     fn json_file_entry_length_matches_dockers_record() {
-        // {"log":"hi\n","stream":"stdout","time":"2026-01-05T09:00:00Z"} + newline
-        assert_eq!(JsonFileLog::entry_len("hi", "stdout", "2026-01-05T09:00:00Z"), 64);
+        // `{"log":"hi\n","stream":"stdout","time":"2026-01-05T09:00:00Z"}` is 62 bytes, plus the newline.
+        assert_eq!(JsonFileLog::entry_len("hi", "stdout", "2026-01-05T09:00:00Z"), 63);
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! Submodules: `images` (pull, tag, remove, history), `containers` (create, start, stop, exec,
 //! logs, diff, commit), `volumes`, `names` (Docker-style container names), `event`.
 
+mod build;
 mod containers;
 mod event;
 mod images;
@@ -29,9 +30,10 @@ use crate::accounting::{self, ContainerDf, ContainerLedger, ContainerSize, Ledge
 use crate::digest::Digest;
 use crate::store::{Store, StoreError};
 
+pub use build::{BuildContext, BuildError, BuildReport, lesson_context};
 pub use containers::{ContainerRecord, ContainerState, CreateOptions, LogLine, Mount, RunOutcome};
 pub use event::Event;
-pub use images::{HistoryRow, ImageRow, PullLayer, PullReport, PullStatus};
+pub use images::{PullLayer, PullReport, PullStatus};
 pub use volumes::Volume;
 
 /// The simulated clock starts here: 2026-01-05T09:00:00Z. Any fixed instant would do.
@@ -115,6 +117,8 @@ pub struct Simulator {
     volumes: BTreeMap<String, Volume>,
     /// Bytes the (simulated) builder keeps between builds.
     build_cache: u64,
+    /// Build contexts by directory, for `docker build DIR`.
+    contexts: BTreeMap<String, build::BuildContext>,
     #[serde(skip)]
     events: Vec<Event>,
 }
@@ -135,6 +139,7 @@ impl Simulator {
             containers: Vec::new(),
             volumes: BTreeMap::new(),
             build_cache: 0,
+            contexts: BTreeMap::new(),
             events: Vec::new(),
         }
     }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{EngineError, Event, Simulator};
 use crate::catalog;
+use crate::cli::render::{HistoryRow, ImageRow};
 use crate::digest::Digest;
 use crate::reference::Reference;
 use crate::store::{Blob, ImageRecord, LayerRecord, Removal};
@@ -38,28 +39,6 @@ pub struct PullReport {
     /// The tag pointed at this image already: "Image is up to date".
     pub up_to_date: bool,
     pub image: Digest,
-}
-
-/// One row of `docker images`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ImageRow {
-    pub repository: String,
-    pub tag: String,
-    pub id: Digest,
-    pub created: i64,
-    pub size: u64,
-}
-
-/// One row of `docker history`, newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HistoryRow {
-    /// The image ID for the top row and for rows whose image exists locally; `None` prints
-    /// `<missing>`.
-    pub id: Option<Digest>,
-    pub created: i64,
-    pub created_by: String,
-    pub size: u64,
-    pub comment: String,
 }
 
 /// Seconds since the epoch of an RFC 3339 timestamp as image configs carry them
@@ -235,15 +214,19 @@ impl Simulator {
     }
 
     /// `docker images`: one row per tag, plus `<none>` rows for untagged images, newest first.
-    pub fn image_rows(&self) -> Vec<ImageRow> {
+    /// Untagged images that are the parent of another (the classic builder's intermediate
+    /// images) are listed only with `all`, as `docker images -a` does.
+    pub fn image_rows(&self, all: bool) -> Vec<ImageRow> {
         let mut rows = Vec::new();
+        let parents: std::collections::BTreeSet<Digest> =
+            self.store.images().filter_map(|i| i.parent).collect();
         for image in self.store.images() {
             let size = crate::accounting::image_size(&self.store, &image.id);
             let tags = self.store.tags_of(&image.id);
-            if tags.is_empty() {
+            if tags.is_empty() && (all || !parents.contains(&image.id)) {
                 rows.push(ImageRow {
-                    repository: "<none>".into(),
-                    tag: "<none>".into(),
+                    repository: None,
+                    tag: None,
                     id: image.id,
                     created: image.created,
                     size,
@@ -252,8 +235,8 @@ impl Simulator {
             for t in tags {
                 let (repository, tag) = t.rsplit_once(':').unwrap_or((t.as_str(), ""));
                 rows.push(ImageRow {
-                    repository: repository.to_string(),
-                    tag: tag.to_string(),
+                    repository: Some(repository.to_string()),
+                    tag: Some(tag.to_string()),
                     id: image.id,
                     created: image.created,
                     size,
