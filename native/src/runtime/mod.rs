@@ -1,16 +1,30 @@
 //! The container runtime: runs a process in a prepared root filesystem, like runc or crun but
 //! small.
 //!
-//! Public API (each module's own doc lists its items):
-//! - [`rootfs`]: a container's directories, the init layer, overlay or vfs ([`ContainerLayout`],
-//!   [`StorageDriver`], [`RootfsMount`]).
+//! Public API (each module's doc lists its items in full):
+//! - [`spawn`]: [`run`]`(&ContainerSpec, &RunOptions) -> Result<ExitCode, RunError>`,
+//!   [`start`] then [`Running::wait`]; [`RunError::exit_code`] gives Docker's 125/126/127.
+//! - [`detach`]: [`start_detached`]`(&ContainerSpec) -> Result<Detached, RunError>` and the
+//!   monitor's [`ContainerState`] (`state.json`).
+//! - [`rootfs`]: a container's directories and init layer, overlay or vfs ([`ContainerLayout`],
+//!   [`StorageDriver`], [`RootfsMount`]); [`vfs`]: the copying driver.
+//! - [`changes`]: [`upper_size`] (`ps -s`) and [`changes()`](changes::changes) (`diff`).
 //! - [`mounts`]: the mount plan as data ([`plan_mounts`], [`MountPlan::apply`]).
 //! - [`syscall`]: the OS calls behind a trait, with a recording double ([`Syscall`]).
-//! - [`vfs`]: the copying storage driver.
+//! - [`process`]: command line, environment, PATH lookup, exit codes; [`user`]: `-u` against the
+//!   image's `/etc/passwd` and `/etc/group`.
+//! - [`logs`]: json-file logs; [`cgroups`]: `--memory`, `--pids-limit`; [`etc`]: hostname, hosts,
+//!   resolv.conf; [`caps`]: Docker's default capabilities; [`net`]: loopback.
+//!
+//! A container's lifetime, for the engine: make a [`ContainerSpec`] (the container ID, a
+//! [`ContainerLayout`] under the engine's container directory, the image's layer snapshot
+//! directories top first, the process from the image config and the command line), then call
+//! [`run`] (attached) or [`start_detached`] (`-d`). Stop a container by signalling its pid.
 
 pub mod caps;
 pub mod cgroups;
 pub mod changes;
+pub mod detach;
 pub mod etc;
 pub mod logs;
 pub mod mounts;
@@ -22,6 +36,11 @@ pub mod syscall;
 pub mod user;
 pub mod vfs;
 
+pub use cgroups::Limits;
+pub use changes::{Change, ChangeKind, upper_size};
+pub use detach::{ContainerState, Detached, start_detached};
 pub use mounts::{BindMount, EtcFiles, MountPlan, NetworkMode, plan_mounts};
+pub use process::{ExitCode, ProcessSpec};
 pub use rootfs::{ContainerLayout, RootfsMount, StorageDriver};
+pub use spawn::{ContainerSpec, RunError, RunOptions, Running, run, start};
 pub use syscall::{LinuxSyscall, RecordingSyscall, Syscall};

@@ -686,7 +686,7 @@ mod tests {
                 etc: &etc,
                 volumes: &vols,
             })
-            .unwrap_err();
+            .expect_err("must fail");
             assert!(err.to_string().contains(want), "{dest}: {err}");
         }
         let vols = [BindMount {
@@ -702,7 +702,7 @@ mod tests {
             etc: &etc,
             volumes: &vols,
         })
-        .unwrap_err();
+        .expect_err("must fail");
         assert_eq!(
             err.to_string(),
             "invalid mount config for type \"bind\": bind source path does not exist: /no/such/dir/anywhere"
@@ -727,7 +727,7 @@ mod tests {
             if rel == Path::new("proc") && t == "proc"));
 
         let failing = RecordingSyscall::failing_at(2, Errno::EPERM);
-        let err = plan.apply(&failing).unwrap_err();
+        let err = plan.apply(&failing).expect_err("must fail");
         assert_eq!(failing.calls().len(), 3);
         assert!(err.to_string().starts_with("setting up mount /proc:"), "{err}");
     }

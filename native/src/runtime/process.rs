@@ -197,7 +197,7 @@ mod tests {
             })
         );
         assert_eq!(lookup_command("./x", &env, exe), Ok(PathBuf::from("./x")));
-        let err = lookup_command("nosuch", &env, exe).unwrap_err();
+        let err = lookup_command("nosuch", &env, exe).expect_err("must fail");
         assert_eq!(err.exit_code(), EXIT_NOT_FOUND);
         assert_eq!(
             err.to_string(),

@@ -361,7 +361,7 @@ mod tests {
             Some(StorageDriver::Overlay)
         );
         assert_eq!("vfs".parse::<StorageDriver>().ok(), Some(StorageDriver::Vfs));
-        let err = "zfs".parse::<StorageDriver>().unwrap_err();
+        let err = "zfs".parse::<StorageDriver>().expect_err("must fail");
         assert_eq!(
             err.to_string(),
             "unknown storage driver \"zfs\": use overlay or vfs"
@@ -413,7 +413,7 @@ mod tests {
         let layout = ContainerLayout::new(d.join("c"));
         let err = layout
             .prepare(StorageDriver::Overlay, &[layer], false)
-            .unwrap_err();
+            .expect_err("must fail");
         assert_eq!(
             err.to_string(),
             "filesystem \"proc\" must be mounted on ordinary directory: /proc is a symlink in the image"

@@ -142,6 +142,9 @@ pub enum RunError {
     },
     #[error("the container's setup process ended without starting the container")]
     LostChild,
+    /// A detached container's monitor could not start it; the message is the monitor's error.
+    #[error("{message}")]
+    Monitor { exit_code: ExitCode, message: String },
 }
 
 impl RunError {
@@ -149,7 +152,7 @@ impl RunError {
     /// run or found, 125 for everything else.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            RunError::Start { exit_code, .. } => *exit_code,
+            RunError::Start { exit_code, .. } | RunError::Monitor { exit_code, .. } => *exit_code,
             _ => EXIT_RUNTIME,
         }
     }
@@ -501,6 +504,12 @@ fn helper(child: &ChildPlan, stdin: OwnedFd, out: OwnedFd, err: OwnedFd, status:
             msg.extend(pid.as_raw().to_ne_bytes());
             let _ = nix::unistd::write(&status, &msg);
             drop(status);
+            // Whatever else the caller had open (a detach monitor's report pipe, say) must not
+            // stay open for the container's lifetime just because this process waits.
+            // SAFETY: closes only descriptors; nothing below uses any.
+            unsafe {
+                libc::close_range(3, u32::MAX, 0);
+            }
             let code = loop {
                 match waitpid(pid, None) {
                     Ok(WaitStatus::Exited(_, c)) => break c,
@@ -768,7 +777,7 @@ mod tests {
             limits: Limits::default(),
             log_path: None,
         };
-        let err = start(&spec, &RunOptions::default()).unwrap_err();
+        let err = start(&spec, &RunOptions::default()).expect_err("must fail");
         assert!(matches!(err, RunError::BadId { .. }));
         assert_eq!(err.exit_code(), 125);
     }

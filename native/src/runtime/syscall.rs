@@ -496,7 +496,7 @@ mod tests {
     fn recorder_fails_the_chosen_call() {
         let sys = RecordingSyscall::failing_at(1, Errno::EPERM);
         assert!(sys.sethostname("a").is_ok());
-        let err = sys.sethostname("b").unwrap_err();
+        let err = sys.sethostname("b").expect_err("must fail");
         assert_eq!(err.errno(), Some(Errno::EPERM));
         assert_eq!(sys.calls().len(), 2);
     }

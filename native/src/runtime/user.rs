@@ -239,7 +239,7 @@ mod tests {
             Some(PASSWD),
             Some(GROUP),
         )
-        .unwrap_err();
+        .expect_err("must fail");
         assert_eq!(
             err.to_string(),
             "unable to find user nosuch: no matching entries in passwd file"
@@ -249,7 +249,7 @@ mod tests {
             Some(PASSWD),
             Some(GROUP),
         )
-        .unwrap_err();
+        .expect_err("must fail");
         assert_eq!(
             err.to_string(),
             "unable to find group nogroup: no matching entries in group file"
@@ -274,10 +274,10 @@ mod tests {
     proptest! {
         #[test]
         fn any_input_resolves_or_errors_without_panicking(spec in ".{0,40}", passwd in ".{0,200}", group in ".{0,200}") {
-            if let Ok(s) = UserSpec::parse(&spec) {
-                if let Ok(u) = resolve(&s, Some(&passwd), Some(&group)) {
-                    prop_assert!(u.uid <= MAX_ID && u.gid <= MAX_ID);
-                }
+            if let Ok(s) = UserSpec::parse(&spec)
+                && let Ok(u) = resolve(&s, Some(&passwd), Some(&group))
+            {
+                prop_assert!(u.uid <= MAX_ID && u.gid <= MAX_ID);
             }
         }
     }

@@ -7,9 +7,11 @@ use std::fs;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use layerlab::runtime::cgroups::Limits;
 use layerlab::runtime::changes::{changes, upper_size};
+use layerlab::runtime::detach::{ContainerState, start_detached};
 use layerlab::runtime::process::ProcessSpec;
 use layerlab::runtime::spawn::{ContainerSpec, RunError, RunOptions, run, start};
 use layerlab::runtime::{BindMount, ContainerLayout, NetworkMode, StorageDriver};
@@ -280,23 +282,23 @@ fn exit_codes_follow_docker() {
     .expect("kill");
     assert_eq!(running.wait().expect("wait"), 128 + 9);
 
-    let err = run(&f.spec(&["nosuchcommand"]), &RunOptions::default()).unwrap_err();
+    let err = run(&f.spec(&["nosuchcommand"]), &RunOptions::default()).expect_err("must fail");
     assert_eq!(err.exit_code(), 127);
     assert_eq!(
         err.to_string(),
         "unable to start container process: exec: \"nosuchcommand\": executable file not found in $PATH"
     );
-    let err = run(&f.spec(&["/bin/nosuch"]), &RunOptions::default()).unwrap_err();
+    let err = run(&f.spec(&["/bin/nosuch"]), &RunOptions::default()).expect_err("must fail");
     assert_eq!(err.exit_code(), 127);
 
-    let err = run(&f.spec(&["/bin/notexec"]), &RunOptions::default()).unwrap_err();
+    let err = run(&f.spec(&["/bin/notexec"]), &RunOptions::default()).expect_err("must fail");
     assert_eq!(err.exit_code(), 126, "{err}");
     assert!(
         err.to_string().ends_with("exec /bin/notexec: permission denied"),
         "{err}"
     );
     // Found in PATH only as a non-executable file: Docker says "not found".
-    let err = run(&f.spec(&["notexec"]), &RunOptions::default()).unwrap_err();
+    let err = run(&f.spec(&["notexec"]), &RunOptions::default()).expect_err("must fail");
     assert_eq!(err.exit_code(), 127, "{err}");
 }
 
@@ -338,7 +340,7 @@ fn users_come_from_the_images_passwd() {
     assert_eq!(out, "uid=4242 gid=50(staff) groups=50(staff)\n/\n");
 
     spec.process.user = "nosuch".into();
-    let err = run(&spec, &RunOptions::default()).unwrap_err();
+    let err = run(&spec, &RunOptions::default()).expect_err("must fail");
     assert_eq!(err.exit_code(), 125);
     assert!(
         err.to_string()
@@ -508,10 +510,49 @@ fn a_symlinked_proc_in_the_image_is_refused() {
     let f = Fixture::new("symproc");
     fs::remove_dir(f.layers[0].parent().expect("layers").join("base/proc")).expect("rm proc");
     std::os::unix::fs::symlink("/", f.layers[1].join("proc")).expect("ln");
-    let err = run(&f.spec(&["true"]), &RunOptions::default()).unwrap_err();
+    let err = run(&f.spec(&["true"]), &RunOptions::default()).expect_err("must fail");
     assert_eq!(err.exit_code(), 125);
     assert!(
         err.to_string().contains("must be mounted on ordinary directory"),
         "{err}"
     );
+}
+
+#[test]
+fn detached_containers_keep_logging_and_record_their_exit() {
+    require_root!();
+    let f = Fixture::new("detach");
+    let spec = f.spec(&["sh", "-c", "echo started; exec sleep 30"]);
+    let detached = start_detached(&spec).expect("detached start");
+    let state = ContainerState::load(&f.layout().dir).expect("state");
+    assert!(state.running);
+    assert_eq!(state.pid, detached.pid);
+    // The monitor keeps logging after start returned: wait for the line, then kill.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !fs::read_to_string(f.log_path())
+        .unwrap_or_default()
+        .contains("started")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no log line from the detached container"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(detached.pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("kill");
+    let done = ContainerState::wait(&f.layout().dir, Duration::from_secs(10)).expect("exited");
+    assert_eq!(done.exit_code, Some(137));
+    let log = fs::read_to_string(f.log_path()).expect("log");
+    assert!(
+        log.starts_with("{\"log\":\"started\\n\",\"stream\":\"stdout\""),
+        "{log}"
+    );
+
+    // A start failure reaches the caller, not only the monitor.
+    let err = start_detached(&f.spec(&["nosuchcommand"])).expect_err("must fail");
+    assert_eq!(err.exit_code(), 127);
 }
