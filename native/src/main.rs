@@ -1,1 +1,59 @@
-fn main() {}
+//! The `layerlab` command: parses the global options and hands the rest to the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, ValueEnum};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Engine {
+    /// core's simulated engine, with its state in a file: no root, any OS.
+    Sim,
+    /// The real engine on this Linux host.
+    Native,
+}
+
+/// layerlab: a lab for how container images work.
+#[derive(Debug, Parser)]
+#[command(name = "layerlab", version)]
+struct Cli {
+    /// Which engine runs the command.
+    #[arg(long, value_enum, default_value = "sim")]
+    engine: Engine,
+    /// The simulator's state file (default: $XDG_STATE_HOME/layerlab/sim.json or
+    /// ~/.local/state/layerlab/sim.json).
+    #[arg(long, value_name = "PATH")]
+    state: Option<PathBuf>,
+    /// After the output, say in plain words what happened underneath.
+    #[arg(long)]
+    explain: bool,
+    /// A docker command and its arguments, e.g. `run nginx:1.15.8` or `system df -v`.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true, num_args = 1..)]
+    command: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.engine {
+        Engine::Sim => {
+            let state = match cli.state.map_or_else(layerlab::sim::default_state_path, Ok) {
+                Ok(p) => p,
+                Err(e) => return fail(&e),
+            };
+            let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+            match layerlab::sim::run(&state, &cli.command, cli.explain, &mut out, &mut err) {
+                Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+                Err(e) => fail(&e),
+            }
+        }
+        Engine::Native => {
+            eprintln!("layerlab: the native engine is not available yet; use --engine sim");
+            ExitCode::from(125)
+        }
+    }
+}
+
+fn fail(error: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("layerlab: {error}");
+    ExitCode::from(125)
+}

@@ -1,0 +1,203 @@
+//! `layerlab --engine sim ...`: core's simulated engine in a terminal.
+//!
+//! Each invocation loads the simulator from a JSON state file, runs one command line, saves the
+//! state back and reports the output, so a sequence of shell commands behaves like a session
+//! against one Docker host. The state file is replaced atomically (a temporary file in the same
+//! directory, flushed, then renamed over the old one), so an interrupted command never leaves a
+//! half-written state behind.
+//!
+//! The simulated clock does not follow the wall clock: it moves only when a scenario says so
+//! (`layerlab --engine sim lab clock advance 60`), which is what lets a scenario replay to the same
+//! bytes.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use layerlab_core::engine::{Output, Simulator};
+
+/// Why the simulator could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("cannot read the simulator state {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error(
+        "the simulator state {path} is not valid ({source}); move it away or pass another --state file to start afresh"
+    )]
+    Corrupt {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("cannot write the simulator state {path}: {source}")]
+    Write { path: PathBuf, source: io::Error },
+    #[error("cannot encode the simulator state: {source}")]
+    Encode { source: serde_json::Error },
+    #[error("no state file given and neither XDG_STATE_HOME nor HOME is set; pass --state PATH")]
+    NoDefaultState,
+}
+
+/// The per-user default: `$XDG_STATE_HOME/layerlab/sim.json`, else `~/.local/state/layerlab/sim.json`
+/// (the XDG base directory rule for state that should survive restarts but is not config).
+pub fn default_state_path() -> Result<PathBuf, SimError> {
+    let from = |var: &str| std::env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from);
+    // The XDG spec says a relative XDG_STATE_HOME is invalid and must be ignored.
+    if let Some(dir) = from("XDG_STATE_HOME").filter(|p| p.is_absolute()) {
+        return Ok(dir.join("layerlab").join("sim.json"));
+    }
+    let home = from("HOME").ok_or(SimError::NoDefaultState)?;
+    Ok(home
+        .join(".local")
+        .join("state")
+        .join("layerlab")
+        .join("sim.json"))
+}
+
+/// Loads the simulator from `path`; a missing file is a fresh host.
+pub fn load(path: &Path) -> Result<Simulator, SimError> {
+    match fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| SimError::Corrupt {
+            path: path.into(),
+            source,
+        }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Simulator::new()),
+        Err(source) => Err(SimError::Read {
+            path: path.into(),
+            source,
+        }),
+    }
+}
+
+/// Writes the simulator to `path` atomically, creating the directory if needed.
+pub fn save(path: &Path, sim: &Simulator) -> Result<(), SimError> {
+    let bytes = serde_json::to_vec(sim).map_err(|source| SimError::Encode { source })?;
+    let write_err = |source| SimError::Write {
+        path: path.into(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&dir).map_err(write_err)?;
+    // The process ID makes the name unique among concurrent invocations; `create_new` refuses
+    // to follow a link or reuse a file someone else left there.
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let written = (|| {
+        let mut f = fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        f.write_all(&bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written.map_err(write_err)
+}
+
+/// The command line the simulator reads for these arguments: `docker <args>`, or `layerlab <rest>`
+/// when the first argument is `lab` or `layerlab` (the lab's own commands, such as the clock).
+pub fn command_line(args: &[String]) -> String {
+    let (head, rest) = match args.split_first() {
+        Some((first, rest)) if first == "lab" || first == "layerlab" => ("layerlab", rest),
+        _ => ("docker", args),
+    };
+    let mut line = head.to_string();
+    for arg in rest {
+        line.push(' ');
+        line.push_str(&quote(arg));
+    }
+    line
+}
+
+/// POSIX shell quoting, so the simulator splits the line back into exactly these arguments.
+fn quote(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"-_./:=@%+,^".contains(&c));
+    if plain {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r#"'\''"#))
+    }
+}
+
+/// The events of one command in plain words, one per line, for `--explain`.
+pub fn explain(output: &Output) -> String {
+    if output.events.is_empty() {
+        return "Under the hood: nothing changed on the simulated disk.\n".to_string();
+    }
+    let mut text = String::from("Under the hood:\n");
+    for event in &output.events {
+        text.push_str("  - ");
+        text.push_str(&event.explain());
+        text.push('\n');
+    }
+    text
+}
+
+/// Runs one command against the state in `state`, writing what it prints to `stdout` and `stderr`.
+/// Returns the command's exit code. The state is saved even when the command failed, since a
+/// failed `run` can still have pulled an image or created a container, as in Docker.
+pub fn run(
+    state: &Path,
+    args: &[String],
+    explain_events: bool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<i32, SimError> {
+    let mut sim = load(state)?;
+    let output = sim.run_line(&command_line(args));
+    save(state, &sim)?;
+    // A closed pipe (`| head`) is not the simulator's failure: the state is saved already.
+    let _ = stdout.write_all(output.stdout.as_bytes());
+    let _ = stderr.write_all(output.stderr.as_bytes());
+    if explain_events {
+        let _ = stdout.write_all(explain(&output).as_bytes());
+    }
+    let _ = stdout.flush();
+    Ok(output.exit_code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn arguments_are_quoted_for_the_simulator() {
+        assert_eq!(
+            command_line(&strings(&["run", "nginx:1.15.8"])),
+            "docker run nginx:1.15.8"
+        );
+        assert_eq!(
+            command_line(&strings(&["exec", "c", "sh", "-c", "echo it's > /f"])),
+            r#"docker exec c sh -c 'echo it'\''s > /f'"#
+        );
+        assert_eq!(
+            command_line(&strings(&["lab", "clock", "advance", "60"])),
+            "layerlab clock advance 60"
+        );
+        assert_eq!(command_line(&strings(&["ps", ""])), "docker ps ''");
+    }
+
+    #[test]
+    fn state_survives_a_round_trip_and_a_missing_file_is_a_fresh_host() {
+        let dir = std::env::temp_dir().join(format!("layerlab-sim-test-{}", std::process::id()));
+        let path = dir.join("nested").join("sim.json");
+        let mut sim = load(&path).expect("missing file loads as new");
+        sim.advance(90);
+        save(&path, &sim).expect("saved");
+        assert_eq!(load(&path).expect("loads back"), sim);
+        fs::write(&path, b"{not json").expect("write");
+        assert!(matches!(load(&path), Err(SimError::Corrupt { .. })));
+        let _ = fs::remove_dir_all(&dir);
+    }
+}
