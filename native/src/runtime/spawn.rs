@@ -527,6 +527,9 @@ fn helper(child: &ChildPlan, stdin: OwnedFd, out: OwnedFd, err: OwnedFd, status:
 /// Map root in the new user namespace to the caller: the one mapping an unprivileged process
 /// may write for itself (setgroups must be denied first).
 fn map_ids((uid, gid): (Uid, Gid)) -> std::io::Result<()> {
+    // A process whose ids changed (a caller that dropped from root, say) is not dumpable, and
+    // then its /proc/self files belong to root and these writes are refused.
+    nix::sys::prctl::set_dumpable(true).map_err(std::io::Error::from)?;
     fs::write("/proc/self/setgroups", b"deny")?;
     fs::write("/proc/self/uid_map", format!("0 {uid} 1"))?;
     fs::write("/proc/self/gid_map", format!("0 {gid} 1"))

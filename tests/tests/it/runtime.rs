@@ -556,3 +556,99 @@ fn detached_containers_keep_logging_and_record_their_exit() {
     let err = start_detached(&f.spec(&["nosuchcommand"])).expect_err("must fail");
     assert_eq!(err.exit_code(), 127);
 }
+
+/// Give a tree to `uid`, symlinks included.
+fn chown_tree(root: &Path, uid: u32) {
+    for entry in walk(root) {
+        std::os::unix::fs::lchown(&entry, Some(uid), Some(uid)).expect("chown");
+    }
+}
+
+fn walk(root: &Path) -> Vec<PathBuf> {
+    let mut out = vec![root.to_path_buf()];
+    let mut i = 0;
+    while let Some(p) = out.get(i).cloned() {
+        i += 1;
+        if fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
+            for e in fs::read_dir(&p).expect("read_dir") {
+                out.push(e.expect("entry").path());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn rootless_runs_in_a_user_namespace_with_userxattr() {
+    require_root!();
+    const NOBODY: u32 = 65534;
+    let f = Fixture::new("rootless");
+    // Rootless snapshots belong to the user who runs them (as in rootless podman's storage).
+    for layer in &f.layers {
+        chown_tree(layer, NOBODY);
+    }
+    let layout = f.layout();
+    fs::create_dir_all(&layout.dir).expect("container dir");
+    std::os::unix::fs::lchown(&layout.dir, Some(NOBODY), Some(NOBODY)).expect("chown");
+    let mut spec = f.spec(&[
+        "sh",
+        "-c",
+        "id -u; cat /proc/self/uid_map; rm -r /etc/todelete /data; mkdir /data; echo new > /data/n; ls /data",
+    ]);
+    spec.rootless = true;
+    spec.log_path = Some(layout.dir.join("json.log"));
+    // Drop to nobody in a child process, so the test process keeps its own identity.
+    // SAFETY: the child only switches ids, runs the container and _exits.
+    let code = match unsafe { nix::unistd::fork() }.expect("fork") {
+        nix::unistd::ForkResult::Child => {
+            let nobody = nix::unistd::Gid::from_raw(NOBODY);
+            let ok = nix::unistd::setgroups(&[])
+                .and_then(|()| nix::unistd::setgid(nobody))
+                .and_then(|()| nix::unistd::setuid(nix::unistd::Uid::from_raw(NOBODY)));
+            let code = match (ok, run(&spec, &RunOptions::default())) {
+                (Ok(()), Ok(code)) => code,
+                (Ok(()), Err(e)) => {
+                    let _ = fs::write(spec.layout.dir.join("error.txt"), e.to_string());
+                    100 + e.exit_code() % 100
+                }
+                (Err(_), _) => 99,
+            };
+            // SAFETY: ends the child without running the test harness's destructors.
+            unsafe { libc::_exit(code) }
+        }
+        nix::unistd::ForkResult::Parent { child } => match nix::sys::wait::waitpid(child, None) {
+            Ok(nix::sys::wait::WaitStatus::Exited(_, c)) => c,
+            other => panic!("child ended with {other:?}"),
+        },
+    };
+    let log = fs::read_to_string(layout.dir.join("json.log")).unwrap_or_default();
+    let error = fs::read_to_string(layout.dir.join("error.txt")).unwrap_or_default();
+    assert_eq!(code, 0, "{error}{log}");
+    let out: String = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["log"].as_str().map(str::to_owned))
+        .collect();
+    let words: Vec<&str> = out.split_whitespace().collect();
+    // Root inside, nobody outside; the removed-and-remade /data is opaque in the upper dir.
+    assert_eq!(words, ["0", "0", "65534", "1", "n"], "{out}");
+    let upper_data = layout.upper.join("data");
+    let mut buf = [0u8; 4];
+    let opaque = rustix::fs::lgetxattr(&upper_data, "user.overlay.opaque", &mut buf);
+    assert_eq!(opaque.ok().and_then(|n| buf.get(..n)), Some(&b"y"[..]));
+    let diff: Vec<String> = changes(&layout.upper, &layout.overlay_lowers(&f.layers))
+        .expect("diff")
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        diff,
+        [
+            "C /data",
+            "D /data/big.bin",
+            "A /data/n",
+            "C /etc",
+            "D /etc/todelete"
+        ]
+    );
+}
