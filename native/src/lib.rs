@@ -1,3 +1,6 @@
 //! The layerlab engine on Linux. `main.rs` only parses arguments and reports; the work is here.
 pub mod runtime;
 pub mod sim;
+pub mod content_store;
+pub mod snapshot;
+pub mod registry;

@@ -1,0 +1,990 @@
+//! The layer unpacker: applies one layer blob (a tar, plain, gzip or zstd) to a directory, treating
+//! every byte of it as hostile.
+//!
+//! Public API:
+//! - [`unpack`]`(blob, root, &`[`UnpackOptions`]`) -> Result<`[`UnpackStats`]`, `[`UnpackError`]`>`
+//! - [`Compression`] (`Plain`, `Gzip`, `Zstd`, `Detect`; [`Compression::from_media_type`]),
+//!   [`WhiteoutMode`] (`Overlay` for per-layer snapshot directories, `Apply` for flattening
+//!   layers onto one tree), [`Skipped`] / [`SkipReason`] (what was left out and why).
+//!
+//! How paths stay inside the root. Every operation is relative to a directory file descriptor.
+//! A parent directory is reached from the root fd one component at a time with
+//! `openat(O_NOFOLLOW | O_DIRECTORY)`; when a component is a symlink, its target is resolved by us
+//! as if the root were `/` (absolute targets restart at the root, `..` stops at the root), exactly
+//! what `openat2(RESOLVE_IN_ROOT)` does, and the walk restarts. The final component is always
+//! created with `O_EXCL`/`O_NOFOLLOW` or an `*at` call that does not follow links. Nothing ever
+//! resolves a path string against the host, so a symlink swapped in by a concurrent writer only
+//! ever leads to another place inside the root. This walk was chosen over `openat2` itself because
+//! it must also *create* missing parents at each step, which `openat2` cannot do, and one
+//! mechanism for both is easier to trust than two.
+//!
+//! What happens to each kind of hostile entry (numbers are the security catalogue's cases):
+//! - `..` that would climb above the root: an error naming the entry (1), unless the whole name
+//!   collapses to the root itself, which is ignored, never replaced (8). A leading `/` is dropped (2).
+//! - Symlinks are written as they are; writes through them resolve inside the root (3, 9, 11).
+//! - An existing entry is unlinked (a directory removed recursively, without following links)
+//!   before a non-directory of the same name is created (4).
+//! - Hardlink targets resolve inside the root and are linked without following a final symlink;
+//!   no metadata is applied through a hardlink (5, 6, 7). Hardlinks share the inode, so the
+//!   content a later entry writes is what every name shows (24).
+//! - `.wh.`, `.wh..`, `.wh...` are invalid whiteouts (10); an opaque marker applies to what is
+//!   below, never to entries of the same layer, wherever it sits in the tar (12).
+//! - Overlay mode: a whiteout becomes a 0/0 character device, an opaque directory gets
+//!   `trusted.overlay.opaque=y` (13). Unprivileged, the kernel still allows 0/0 devices (Linux
+//!   5.8 and later); `trusted.*` needs CAP_SYS_ADMIN, so the opaque mark is then
+//!   `user.overlay.opaque=y`, which is what overlayfs reads when mounted with `userxattr`, as a
+//!   rootless mount must be. If even the 0/0 device is refused, the whiteout is kept as an empty
+//!   `.wh.<name>` file (the fuse-overlayfs form) and reported in [`UnpackStats::skipped`].
+//! - Devices are created only when the kernel allows it, and skipped (reported) otherwise (14).
+//! - setuid/setgid bits and `security.capability` are kept; the snapshot store is 0700 (15).
+//!   Overlay's own xattrs (`trusted.overlay.*`, `user.overlay.*`) from the tar are dropped: only
+//!   whiteout entries may decide what hides what.
+//! - An xattr the filesystem refuses is skipped and reported, not fatal (16).
+//! - A body shorter than its header says is an error (17); the caller removes the partial tree.
+//! - Decompressed bytes are counted against [`UnpackOptions::max_bytes`] (20); zstd frames with a
+//!   window over 100 MiB are refused by the decoder itself.
+//! - The sha256 of the uncompressed stream is the layer's diff ID, checked by the caller (21).
+//! - Work is linear: each entry walks only its own path, opaque directories are cleared once.
+
+use std::collections::HashSet;
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use layerlab_core::digest::{Digest, Hasher};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, Timestamps, XattrFlags};
+use rustix::io::Errno;
+
+/// The most symlinks one path may pass through, as Linux's own limit.
+const MAX_SYMLINK_HOPS: usize = 40;
+/// The deepest path accepted. Real images stay far below it; it bounds the recursion of
+/// directory removal and the work of resolving one name.
+const MAX_DEPTH: usize = 1024;
+
+/// How a layer blob is compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    Plain,
+    Gzip,
+    Zstd,
+    /// Look at the first bytes (gzip and zstd have magic numbers; anything else is a plain tar).
+    Detect,
+}
+
+impl Compression {
+    /// The compression a layer media type names (`…tar+gzip`, `…tar.gzip`, `…tar+zstd`, `…tar`).
+    /// Unknown types are detected from the bytes.
+    pub fn from_media_type(media_type: &str) -> Self {
+        if media_type.ends_with("gzip") {
+            Compression::Gzip
+        } else if media_type.ends_with("zstd") {
+            Compression::Zstd
+        } else if media_type.ends_with(".tar") || media_type.ends_with("tar.v1") {
+            Compression::Plain
+        } else {
+            Compression::Detect
+        }
+    }
+}
+
+/// What a whiteout in the tar turns into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhiteoutMode {
+    /// The tree is one layer's own directory, an overlayfs lower or upper dir: whiteouts become
+    /// 0/0 devices and opaque xattrs, and hide only what is below.
+    Overlay,
+    /// The tree already holds the layers below: whiteouts delete, opaque markers empty the
+    /// directory (except what this layer put there).
+    Apply,
+}
+
+/// Limits and behaviour of one unpack.
+#[derive(Debug, Clone)]
+pub struct UnpackOptions {
+    pub compression: Compression,
+    pub whiteouts: WhiteoutMode,
+    /// Decompressed bytes allowed for this layer, against gzip and zstd bombs.
+    pub max_bytes: u64,
+}
+
+impl Default for UnpackOptions {
+    fn default() -> Self {
+        Self {
+            compression: Compression::Detect,
+            whiteouts: WhiteoutMode::Overlay,
+            max_bytes: 64 << 30,
+        }
+    }
+}
+
+/// Why an entry (or part of one) was left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkipReason {
+    /// The name collapses to the root, which a layer may not replace.
+    ResolvesToRoot,
+    /// Creating a device node is not allowed here (e.g. inside a user namespace).
+    DeviceNotPermitted,
+    /// The filesystem refused an extended attribute.
+    XattrRefused { name: String },
+    /// A whiteout was stored as an empty `.wh.<name>` file because 0/0 devices are refused.
+    WhiteoutAsFile,
+    /// The opaque mark was stored as `user.overlay.opaque` (unprivileged overlay, `userxattr`).
+    OpaqueAsUserXattr,
+}
+
+/// One thing left out, with the entry's name as the tar spells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: SkipReason,
+}
+
+/// What an unpack did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnpackStats {
+    /// sha256 of the uncompressed tar: the layer's diff ID.
+    pub diff_id: Digest,
+    /// Length of the uncompressed tar.
+    pub tar_bytes: u64,
+    /// Docker's layer size: file lengths plus symlink target lengths, hardlinks once.
+    pub content_bytes: u64,
+    pub entries: u64,
+    pub whiteouts: u64,
+    /// False when file owners could not be set (not root, or ids not mapped).
+    pub ownership_kept: bool,
+    pub skipped: Vec<Skipped>,
+}
+
+/// Why a layer could not be unpacked. The partially written tree must be discarded.
+#[derive(Debug, thiserror::Error)]
+pub enum UnpackError {
+    #[error("{action} {path:?}: {source}")]
+    Io {
+        action: &'static str,
+        path: String,
+        source: io::Error,
+    },
+    #[error("reading the layer ({compression}) failed: {source}")]
+    Stream {
+        compression: &'static str,
+        source: io::Error,
+    },
+    #[error("{path:?} is outside of the layer root: refusing the layer")]
+    Breakout { path: String },
+    #[error("invalid hardlink {path:?} -> {target:?}: the target is outside the layer root or missing")]
+    InvalidHardlink { path: String, target: String },
+    #[error("invalid whiteout {path:?}: it names no file in its directory")]
+    InvalidWhiteout { path: String },
+    #[error("{path:?}: a parent is not a directory")]
+    NotADirectory { path: String },
+    #[error("{path:?}: too many levels of symbolic links or directories")]
+    TooDeep { path: String },
+    #[error("file {path} incomplete: expect {expected} bytes wrote {actual}")]
+    Incomplete {
+        path: String,
+        expected: u64,
+        actual: u64,
+    },
+    #[error("the layer expands to more than {limit} bytes; refusing it (decompression bomb?)")]
+    TooLarge { limit: u64 },
+    #[error("unsupported tar entry type {kind} for {path:?}")]
+    UnsupportedEntry { path: String, kind: u8 },
+}
+
+type Result<T> = std::result::Result<T, UnpackError>;
+
+/// Marks the budget error inside the `io::Error` that tar and the decoders pass along.
+#[derive(Debug)]
+struct BudgetExceeded;
+impl std::fmt::Display for BudgetExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("decompressed-byte budget exceeded")
+    }
+}
+impl std::error::Error for BudgetExceeded {}
+
+/// Hashes and counts the uncompressed stream, and stops it at the budget.
+struct Measured<R> {
+    inner: R,
+    hasher: Hasher,
+    count: u64,
+    limit: u64,
+}
+
+impl<R: Read> Read for Measured<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count = self.count.saturating_add(n as u64);
+        if self.count > self.limit {
+            return Err(io::Error::other(BudgetExceeded));
+        }
+        self.hasher.update(buf.get(..n).unwrap_or_default());
+        Ok(n)
+    }
+}
+
+fn is_budget(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|i| i.is::<BudgetExceeded>())
+}
+
+/// Unpacks the layer `blob` into the existing directory `root`.
+pub fn unpack(blob: impl Read, root: &Path, opts: &UnpackOptions) -> Result<UnpackStats> {
+    let mut buffered = BufReader::with_capacity(256 * 1024, blob);
+    let compression = match opts.compression {
+        Compression::Detect => {
+            let head = buffered.fill_buf().map_err(|source| UnpackError::Io {
+                action: "read",
+                path: "<layer>".into(),
+                source,
+            })?;
+            if head.starts_with(&[0x1f, 0x8b]) {
+                Compression::Gzip
+            } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+                Compression::Zstd
+            } else {
+                Compression::Plain
+            }
+        }
+        c => c,
+    };
+    let (name, decoder): (&'static str, Box<dyn Read + '_>) = match compression {
+        Compression::Gzip => ("gzip", Box::new(flate2::read::MultiGzDecoder::new(buffered))),
+        Compression::Zstd => {
+            let d = ruzstd::decoding::StreamingDecoder::new(buffered).map_err(|e| UnpackError::Stream {
+                compression: "zstd",
+                source: io::Error::other(e.to_string()),
+            })?;
+            ("zstd", Box::new(d))
+        }
+        Compression::Plain | Compression::Detect => ("tar", Box::new(buffered)),
+    };
+    let measured = Measured {
+        inner: decoder,
+        hasher: Hasher::new(),
+        count: 0,
+        limit: opts.max_bytes,
+    };
+    let root_fd = rustix::fs::open(
+        root,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| UnpackError::Io {
+        action: "open",
+        path: root.display().to_string(),
+        source: e.into(),
+    })?;
+
+    let stream_err = |e: io::Error| -> UnpackError {
+        if is_budget(&e) {
+            UnpackError::TooLarge {
+                limit: opts.max_bytes,
+            }
+        } else {
+            UnpackError::Stream {
+                compression: name,
+                source: e,
+            }
+        }
+    };
+
+    let mut applier = Applier {
+        root: root_fd,
+        mode: opts.whiteouts,
+        privileged: rustix::process::geteuid().is_root(),
+        created: HashSet::new(),
+        cleared: HashSet::new(),
+        dir_times: Vec::new(),
+        stats: UnpackStats {
+            diff_id: Digest::of(b""),
+            tar_bytes: 0,
+            content_bytes: 0,
+            entries: 0,
+            whiteouts: 0,
+            ownership_kept: true,
+            skipped: Vec::new(),
+        },
+    };
+    let mut archive = tar::Archive::new(measured);
+    for entry in archive.entries().map_err(stream_err)? {
+        let entry = entry.map_err(stream_err)?;
+        applier.entry(entry, &stream_err)?;
+    }
+    // The diff ID covers the whole uncompressed stream, padding after the end marker included.
+    let mut measured = archive.into_inner();
+    io::copy(&mut measured, &mut io::sink()).map_err(stream_err)?;
+    applier.finish_dir_times()?;
+    applier.stats.tar_bytes = measured.count;
+    applier.stats.diff_id = measured.hasher.finish();
+    Ok(applier.stats)
+}
+
+/// A tar name split into its components inside the root.
+enum Clean {
+    /// Components from the root down (never empty).
+    Path(Vec<OsString>),
+    /// The name is the root itself (`.`, `/`, `..`, or `a/..`).
+    Root,
+}
+
+/// Lexically cleans a tar name. `..` that climbs above the root is an error unless the whole name
+/// ends at the root (catalogue cases 1 and 8).
+fn clean(name: &[u8], display: &str) -> Result<Clean> {
+    let mut out: Vec<OsString> = Vec::new();
+    let mut escaped = false;
+    for part in name.split(|b| *b == b'/') {
+        match part {
+            b"" | b"." => {}
+            b".." => {
+                if out.pop().is_none() {
+                    escaped = true;
+                }
+            }
+            p => out.push(OsStr::from_bytes(p).to_owned()),
+        }
+    }
+    if out.is_empty() {
+        return Ok(Clean::Root);
+    }
+    if escaped {
+        return Err(UnpackError::Breakout {
+            path: display.to_owned(),
+        });
+    }
+    if out.len() > MAX_DEPTH {
+        return Err(UnpackError::TooDeep {
+            path: display.to_owned(),
+        });
+    }
+    Ok(Clean::Path(out))
+}
+
+/// Identity of a name in a directory: (device, inode of the directory, name).
+type Slot = (u64, u64, OsString);
+
+struct Applier {
+    root: OwnedFd,
+    mode: WhiteoutMode,
+    privileged: bool,
+    /// Names this layer created, so that its own whiteouts and opaque markers leave them alone.
+    created: HashSet<Slot>,
+    /// Directories already emptied by an opaque marker (cleared once, catalogue case 22).
+    cleared: HashSet<(u64, u64)>,
+    /// Directory mtimes are set last: creating entries inside a directory changes its mtime.
+    dir_times: Vec<(Vec<OsString>, i64)>,
+    stats: UnpackStats,
+}
+
+fn io_at<'a>(action: &'static str, path: &'a str) -> impl FnOnce(Errno) -> UnpackError + 'a {
+    move |e| UnpackError::Io {
+        action,
+        path: path.to_owned(),
+        source: e.into(),
+    }
+}
+
+fn dir_id(fd: impl AsFd, path: &str) -> Result<(u64, u64)> {
+    let st = rustix::fs::fstat(fd).map_err(io_at("stat", path))?;
+    Ok((st.st_dev, st.st_ino))
+}
+
+impl Applier {
+    fn entry<R: Read>(
+        &mut self,
+        mut entry: tar::Entry<'_, R>,
+        stream_err: &dyn Fn(io::Error) -> UnpackError,
+    ) -> Result<()> {
+        self.stats.entries += 1;
+        let raw_path = entry.path_bytes().into_owned();
+        let display = String::from_utf8_lossy(&raw_path).into_owned();
+        let header = entry.header().clone();
+        let kind = header.entry_type();
+        let comps = match clean(&raw_path, &display)? {
+            Clean::Root => {
+                if !kind.is_dir() {
+                    self.stats.skipped.push(Skipped {
+                        path: display,
+                        reason: SkipReason::ResolvesToRoot,
+                    });
+                }
+                return Ok(());
+            }
+            Clean::Path(c) => c,
+        };
+        let Some((name, parents)) = comps.split_last() else {
+            return Ok(());
+        };
+        let name = name.clone();
+        let parent = self.walk(parents, true, &display)?;
+        let parent_id = dir_id(&parent, &display)?;
+
+        // Whiteouts first: their names are instructions, not files.
+        if let Some(hidden) = name.as_bytes().strip_prefix(b".wh.") {
+            return self.whiteout(&parent, parent_id, hidden, parents, &display);
+        }
+
+        let mode = Mode::from_raw_mode(header.mode().map_err(stream_err)? & 0o7777);
+        let uid = header.uid().map_err(stream_err)?;
+        let gid = header.gid().map_err(stream_err)?;
+        let mtime = i64::try_from(header.mtime().unwrap_or(0)).unwrap_or(i64::MAX);
+        let xattrs = pax_xattrs(&mut entry).map_err(stream_err)?;
+
+        let slot: Slot = (parent_id.0, parent_id.1, name.clone());
+        if kind.is_dir() {
+            self.clear_slot(&parent, &name, true, &display)?;
+            match rustix::fs::mkdirat(&parent, &name, Mode::from_raw_mode(0o700)) {
+                Ok(()) | Err(Errno::EXIST) => {}
+                Err(e) => return Err(io_at("mkdir", &display)(e)),
+            }
+            let fd = rustix::fs::openat(
+                &parent,
+                &name,
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(io_at("open", &display))?;
+            self.owner_mode_xattrs(&fd, uid, gid, mode, &xattrs, &display)?;
+            self.dir_times.push((comps.clone(), mtime));
+        } else if kind.is_file() || kind.is_contiguous() || kind.is_gnu_sparse() {
+            self.clear_slot(&parent, &name, false, &display)?;
+            let fd = rustix::fs::openat(
+                &parent,
+                &name,
+                OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::from_raw_mode(0o600),
+            )
+            .map_err(io_at("create", &display))?;
+            let mut file = File::from(fd);
+            let expected = entry.size();
+            let actual = copy_body(&mut entry, &mut file).map_err(|e| match e {
+                CopyError::Read(e) => stream_err(e),
+                CopyError::Write(source) => UnpackError::Io {
+                    action: "write",
+                    path: display.clone(),
+                    source,
+                },
+            })?;
+            if actual != expected {
+                return Err(UnpackError::Incomplete {
+                    path: display,
+                    expected,
+                    actual,
+                });
+            }
+            self.owner_mode_xattrs(file.as_fd(), uid, gid, mode, &xattrs, &display)?;
+            rustix::fs::futimens(&file, &times(mtime)).map_err(io_at("set times on", &display))?;
+            self.stats.content_bytes = self.stats.content_bytes.saturating_add(expected);
+        } else if kind.is_symlink() {
+            let target = entry
+                .link_name_bytes()
+                .map(|t| t.into_owned())
+                .unwrap_or_default();
+            self.clear_slot(&parent, &name, false, &display)?;
+            rustix::fs::symlinkat(OsStr::from_bytes(&target), &parent, &name)
+                .map_err(io_at("symlink", &display))?;
+            if self.privileged {
+                self.chown_at(&parent, &name, uid, gid, &display)?;
+            }
+            // Best effort: some filesystems keep no symlink times, and nothing reads them.
+            let _ = rustix::fs::utimensat(&parent, &name, &times(mtime), AtFlags::SYMLINK_NOFOLLOW);
+            self.stats.content_bytes = self.stats.content_bytes.saturating_add(target.len() as u64);
+        } else if kind.is_hard_link() {
+            let target = entry
+                .link_name_bytes()
+                .map(|t| t.into_owned())
+                .unwrap_or_default();
+            let target_display = String::from_utf8_lossy(&target).into_owned();
+            let invalid = || UnpackError::InvalidHardlink {
+                path: display.clone(),
+                target: target_display.clone(),
+            };
+            let Clean::Path(tcomps) = clean(&target, &target_display).map_err(|_| invalid())? else {
+                return Err(invalid());
+            };
+            let Some((tname, tparents)) = tcomps.split_last() else {
+                return Err(invalid());
+            };
+            let tparent = self
+                .walk(tparents, false, &target_display)
+                .map_err(|_| invalid())?;
+            self.clear_slot(&parent, &name, false, &display)?;
+            // No AT_SYMLINK_FOLLOW: a link to a symlink links the symlink, never what it points at.
+            rustix::fs::linkat(&tparent, tname, &parent, &name, AtFlags::empty()).map_err(|_| invalid())?;
+        } else if kind.is_character_special() || kind.is_block_special() || kind.is_fifo() {
+            self.clear_slot(&parent, &name, false, &display)?;
+            let ft = if kind.is_fifo() {
+                FileType::Fifo
+            } else if kind.is_character_special() {
+                FileType::CharacterDevice
+            } else {
+                FileType::BlockDevice
+            };
+            let dev = rustix::fs::makedev(
+                header.device_major().ok().flatten().unwrap_or(0),
+                header.device_minor().ok().flatten().unwrap_or(0),
+            );
+            match rustix::fs::mknodat(&parent, &name, ft, Mode::from_raw_mode(0o600), dev) {
+                Ok(()) => {
+                    if self.privileged {
+                        self.chown_at(&parent, &name, uid, gid, &display)?;
+                    }
+                    // chmodat follows a symlink at the name, but the node was made an instant
+                    // ago in a tree only this unpack writes (the umask cut its mode bits).
+                    rustix::fs::chmodat(&parent, &name, mode, AtFlags::empty())
+                        .map_err(io_at("chmod", &display))?;
+                }
+                Err(Errno::PERM) | Err(Errno::ACCESS) if !kind.is_fifo() => {
+                    self.stats.skipped.push(Skipped {
+                        path: display,
+                        reason: SkipReason::DeviceNotPermitted,
+                    });
+                    return Ok(());
+                }
+                Err(e) => return Err(io_at("mknod", &display)(e)),
+            }
+        } else if matches!(kind, tar::EntryType::XGlobalHeader) {
+            return Ok(());
+        } else {
+            return Err(UnpackError::UnsupportedEntry {
+                path: display,
+                kind: kind.as_byte(),
+            });
+        }
+        self.created.insert(slot);
+        Ok(())
+    }
+
+    /// Opens the directory `comps` below the root, resolving symlinks inside the root and
+    /// (when `create`) making missing directories.
+    fn walk(&self, comps: &[OsString], create: bool, display: &str) -> Result<OwnedFd> {
+        let mut path: Vec<OsString> = comps.to_vec();
+        let mut hops = 0;
+        'restart: loop {
+            let mut cur = rustix::fs::openat(
+                &self.root,
+                ".",
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(io_at("open", display))?;
+            for i in 0..path.len() {
+                let Some(c) = path.get(i).cloned() else { break };
+                let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+                match rustix::fs::openat(&cur, &c, flags, Mode::empty()) {
+                    Ok(fd) => cur = fd,
+                    Err(Errno::NOENT) if create => {
+                        match rustix::fs::mkdirat(&cur, &c, Mode::from_raw_mode(0o755)) {
+                            Ok(()) | Err(Errno::EXIST) => {}
+                            Err(e) => return Err(io_at("mkdir", display)(e)),
+                        }
+                        // Loop again on the same component: if a symlink appeared meanwhile it is
+                        // resolved in-root like any other.
+                        match rustix::fs::openat(&cur, &c, flags, Mode::empty()) {
+                            Ok(fd) => cur = fd,
+                            Err(Errno::LOOP) | Err(Errno::NOTDIR) => {
+                                hops += 1;
+                                if hops > MAX_SYMLINK_HOPS {
+                                    return Err(UnpackError::TooDeep {
+                                        path: display.to_owned(),
+                                    });
+                                }
+                                continue 'restart;
+                            }
+                            Err(e) => return Err(io_at("open", display)(e)),
+                        }
+                    }
+                    Err(Errno::LOOP) | Err(Errno::NOTDIR) => {
+                        let st = rustix::fs::statat(&cur, &c, AtFlags::SYMLINK_NOFOLLOW)
+                            .map_err(io_at("stat", display))?;
+                        if FileType::from_raw_mode(st.st_mode) != FileType::Symlink {
+                            return Err(UnpackError::NotADirectory {
+                                path: display.to_owned(),
+                            });
+                        }
+                        hops += 1;
+                        if hops > MAX_SYMLINK_HOPS {
+                            return Err(UnpackError::TooDeep {
+                                path: display.to_owned(),
+                            });
+                        }
+                        let target = rustix::fs::readlinkat(&cur, &c, Vec::new())
+                            .map_err(io_at("readlink", display))?;
+                        let target = target.as_bytes();
+                        // Resolve the link as if the root were `/`: absolute targets start at the
+                        // root and `..` never climbs above it (what RESOLVE_IN_ROOT does).
+                        let mut next: Vec<OsString> = if target.starts_with(b"/") {
+                            Vec::new()
+                        } else {
+                            path.get(..i).unwrap_or_default().to_vec()
+                        };
+                        for part in target.split(|b| *b == b'/') {
+                            match part {
+                                b"" | b"." => {}
+                                b".." => {
+                                    next.pop();
+                                }
+                                p => next.push(OsStr::from_bytes(p).to_owned()),
+                            }
+                        }
+                        next.extend(path.get(i + 1..).unwrap_or_default().iter().cloned());
+                        if next.len() > MAX_DEPTH {
+                            return Err(UnpackError::TooDeep {
+                                path: display.to_owned(),
+                            });
+                        }
+                        path = next;
+                        continue 'restart;
+                    }
+                    Err(e) => return Err(io_at("open", display)(e)),
+                }
+            }
+            return Ok(cur);
+        }
+    }
+
+    /// Makes room for a new entry called `name`: an existing directory stays when a directory is
+    /// coming; anything else there is removed without following links.
+    fn clear_slot(&self, parent: &OwnedFd, name: &OsStr, keep_dir: bool, display: &str) -> Result<()> {
+        match rustix::fs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Err(Errno::NOENT) => Ok(()),
+            Err(e) => Err(io_at("stat", display)(e)),
+            Ok(st) => {
+                if FileType::from_raw_mode(st.st_mode) == FileType::Directory {
+                    if keep_dir {
+                        return Ok(());
+                    }
+                    remove_all_at(parent, name, 0).map_err(io_at("remove", display))
+                } else {
+                    rustix::fs::unlinkat(parent, name, AtFlags::empty()).map_err(io_at("remove", display))
+                }
+            }
+        }
+    }
+
+    fn whiteout(
+        &mut self,
+        parent: &OwnedFd,
+        parent_id: (u64, u64),
+        hidden: &[u8],
+        parents: &[OsString],
+        display: &str,
+    ) -> Result<()> {
+        self.stats.whiteouts += 1;
+        if hidden == b".wh..opq" {
+            return self.opaque(parent, parent_id, parents, display);
+        }
+        if hidden.starts_with(b".wh.") {
+            // Other `.wh..wh.` names are AUFS bookkeeping (hardlink stores), not whiteouts.
+            return Ok(());
+        }
+        if hidden.is_empty() || hidden == b"." || hidden == b".." {
+            return Err(UnpackError::InvalidWhiteout {
+                path: display.to_owned(),
+            });
+        }
+        let hidden = OsStr::from_bytes(hidden);
+        let slot: Slot = (parent_id.0, parent_id.1, hidden.to_owned());
+        if self.created.contains(&slot) {
+            // A whiteout hides lower layers only; this layer's own entry stays (image-spec).
+            return Ok(());
+        }
+        match self.mode {
+            WhiteoutMode::Apply => match rustix::fs::statat(parent, hidden, AtFlags::SYMLINK_NOFOLLOW) {
+                Err(Errno::NOENT) => Ok(()),
+                Err(e) => Err(io_at("stat", display)(e)),
+                Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => {
+                    remove_all_at(parent, hidden, 0).map_err(io_at("remove", display))
+                }
+                Ok(_) => {
+                    rustix::fs::unlinkat(parent, hidden, AtFlags::empty()).map_err(io_at("remove", display))
+                }
+            },
+            WhiteoutMode::Overlay => {
+                self.clear_slot(parent, hidden, false, display)?;
+                match rustix::fs::mknodat(
+                    parent,
+                    hidden,
+                    FileType::CharacterDevice,
+                    Mode::empty(),
+                    rustix::fs::makedev(0, 0),
+                ) {
+                    Ok(()) => Ok(()),
+                    Err(Errno::PERM) | Err(Errno::ACCESS) => {
+                        let mut aufs = b".wh.".to_vec();
+                        aufs.extend_from_slice(hidden.as_bytes());
+                        rustix::fs::openat(
+                            parent,
+                            OsStr::from_bytes(&aufs),
+                            OFlags::WRONLY
+                                | OFlags::CREATE
+                                | OFlags::EXCL
+                                | OFlags::NOFOLLOW
+                                | OFlags::CLOEXEC,
+                            Mode::from_raw_mode(0o600),
+                        )
+                        .map_err(io_at("create whiteout", display))?;
+                        self.stats.skipped.push(Skipped {
+                            path: display.to_owned(),
+                            reason: SkipReason::WhiteoutAsFile,
+                        });
+                        Ok(())
+                    }
+                    Err(e) => Err(io_at("mknod whiteout", display)(e)),
+                }
+            }
+        }
+    }
+
+    fn opaque(
+        &mut self,
+        parent: &OwnedFd,
+        parent_id: (u64, u64),
+        parents: &[OsString],
+        display: &str,
+    ) -> Result<()> {
+        match self.mode {
+            WhiteoutMode::Overlay => {
+                let set = rustix::fs::fsetxattr(parent, "trusted.overlay.opaque", b"y", XattrFlags::empty());
+                match set {
+                    Ok(()) => {}
+                    Err(Errno::PERM) | Err(Errno::NOTSUP) | Err(Errno::ACCESS) => {
+                        rustix::fs::fsetxattr(parent, "user.overlay.opaque", b"y", XattrFlags::empty())
+                            .map_err(io_at("mark opaque", display))?;
+                        self.stats.skipped.push(Skipped {
+                            path: display.to_owned(),
+                            reason: SkipReason::OpaqueAsUserXattr,
+                        });
+                    }
+                    Err(e) => return Err(io_at("mark opaque", display)(e)),
+                }
+            }
+            WhiteoutMode::Apply => {
+                if !self.cleared.insert(parent_id) {
+                    return Ok(());
+                }
+                let dir = rustix::fs::Dir::read_from(parent).map_err(io_at("list", display))?;
+                let mut doomed = Vec::new();
+                for e in dir {
+                    let e = e.map_err(io_at("list", display))?;
+                    let n = OsStr::from_bytes(e.file_name().to_bytes()).to_owned();
+                    if n == "." || n == ".." || self.created.contains(&(parent_id.0, parent_id.1, n.clone()))
+                    {
+                        continue;
+                    }
+                    doomed.push(n);
+                }
+                for n in doomed {
+                    self.clear_slot(parent, &n, false, display)?;
+                }
+            }
+        }
+        // The directory itself belongs to this layer now (it is the opaque one).
+        if let Some((last, above)) = parents.split_last() {
+            let up = self.walk(above, false, display)?;
+            let id = dir_id(&up, display)?;
+            self.created.insert((id.0, id.1, last.clone()));
+        }
+        Ok(())
+    }
+
+    fn chown_at(&mut self, parent: &OwnedFd, name: &OsStr, uid: u64, gid: u64, display: &str) -> Result<()> {
+        let (Ok(u), Ok(g)) = (u32::try_from(uid), u32::try_from(gid)) else {
+            self.stats.ownership_kept = false;
+            return Ok(());
+        };
+        // -1 means "leave unchanged" to chown(2): an id of 2^32-1 cannot be set.
+        if u == u32::MAX || g == u32::MAX {
+            self.stats.ownership_kept = false;
+            return Ok(());
+        }
+        let (uid, gid) = (rustix::fs::Uid::from_raw(u), rustix::fs::Gid::from_raw(g));
+        match rustix::fs::chownat(parent, name, Some(uid), Some(gid), AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(()) => Ok(()),
+            Err(Errno::PERM) | Err(Errno::INVAL) => {
+                self.stats.ownership_kept = false;
+                Ok(())
+            }
+            Err(e) => Err(io_at("chown", display)(e)),
+        }
+    }
+
+    fn owner_mode_xattrs(
+        &mut self,
+        fd: impl AsFd,
+        uid: u64,
+        gid: u64,
+        mode: Mode,
+        xattrs: &[(String, Vec<u8>)],
+        display: &str,
+    ) -> Result<()> {
+        if self.privileged {
+            match (u32::try_from(uid), u32::try_from(gid)) {
+                (Ok(u), Ok(g)) if u != u32::MAX && g != u32::MAX => {
+                    let (u, g) = (rustix::fs::Uid::from_raw(u), rustix::fs::Gid::from_raw(g));
+                    match rustix::fs::fchown(&fd, Some(u), Some(g)) {
+                        Ok(()) => {}
+                        Err(Errno::PERM) | Err(Errno::INVAL) => self.stats.ownership_kept = false,
+                        Err(e) => return Err(io_at("chown", display)(e)),
+                    }
+                }
+                _ => self.stats.ownership_kept = false,
+            }
+        } else {
+            self.stats.ownership_kept = false;
+        }
+        // After chown: chown clears setuid/setgid, and they must survive.
+        rustix::fs::fchmod(&fd, mode).map_err(io_at("chmod", display))?;
+        for (name, value) in xattrs {
+            match rustix::fs::fsetxattr(&fd, name.as_str(), value, XattrFlags::empty()) {
+                Ok(()) => {}
+                Err(_) => self.stats.skipped.push(Skipped {
+                    path: display.to_owned(),
+                    reason: SkipReason::XattrRefused { name: name.clone() },
+                }),
+            }
+        }
+        Ok(())
+    }
+
+    fn finish_dir_times(&mut self) -> Result<()> {
+        let dirs = std::mem::take(&mut self.dir_times);
+        for (comps, mtime) in dirs.iter().rev() {
+            let display = String::from_utf8_lossy(comps.join(OsStr::new("/")).as_bytes()).into_owned();
+            // A later entry may have replaced the directory; then its time no longer matters.
+            if let Ok(fd) = self.walk(comps, false, &display) {
+                let _ = rustix::fs::futimens(&fd, &times(*mtime));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn times(mtime: i64) -> Timestamps {
+    let t = rustix::fs::Timespec {
+        tv_sec: mtime,
+        tv_nsec: 0,
+    };
+    Timestamps {
+        last_access: t,
+        last_modification: t,
+    }
+}
+
+/// PAX `SCHILY.xattr.*` records, minus overlay's own attributes.
+fn pax_xattrs<R: Read>(entry: &mut tar::Entry<'_, R>) -> io::Result<Vec<(String, Vec<u8>)>> {
+    let mut out = Vec::new();
+    if let Some(exts) = entry.pax_extensions()? {
+        for ext in exts {
+            let ext = ext?;
+            let Ok(key) = ext.key() else { continue };
+            if let Some(name) = key.strip_prefix("SCHILY.xattr.") {
+                if name.starts_with("trusted.overlay.") || name.starts_with("user.overlay.") {
+                    continue;
+                }
+                out.push((name.to_owned(), ext.value_bytes().to_vec()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+enum CopyError {
+    Read(io::Error),
+    Write(io::Error),
+}
+
+fn copy_body(from: &mut impl Read, to: &mut File) -> std::result::Result<u64, CopyError> {
+    use std::io::Write;
+    let mut buf = vec![0u8; 128 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(CopyError::Read(e)),
+        };
+        to.write_all(buf.get(..n).unwrap_or_default())
+            .map_err(CopyError::Write)?;
+        total += n as u64;
+    }
+}
+
+/// Removes `name` in `parent` and everything below it, never following a symlink.
+fn remove_all_at(parent: &OwnedFd, name: &OsStr, depth: usize) -> std::result::Result<(), Errno> {
+    if depth > MAX_DEPTH {
+        return Err(Errno::LOOP);
+    }
+    match rustix::fs::unlinkat(parent, name, AtFlags::empty()) {
+        Ok(()) => return Ok(()),
+        Err(Errno::ISDIR) | Err(Errno::PERM) => {}
+        Err(Errno::NOENT) => return Ok(()),
+        Err(e) => return Err(e),
+    }
+    let dir = rustix::fs::openat(
+        parent,
+        name,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let mut names = Vec::new();
+    for e in rustix::fs::Dir::read_from(&dir)? {
+        let e = e?;
+        let n = OsStr::from_bytes(e.file_name().to_bytes()).to_owned();
+        if n != "." && n != ".." {
+            names.push(n);
+        }
+    }
+    for n in names {
+        remove_all_at(&dir, &n, depth + 1)?;
+    }
+    rustix::fs::unlinkat(parent, name, AtFlags::REMOVEDIR)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_keeps_names_inside_the_root() {
+        let p = |s: &str| match clean(s.as_bytes(), s) {
+            Ok(Clean::Path(c)) => Some(
+                c.iter()
+                    .map(|c| c.to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            ),
+            Ok(Clean::Root) => Some(String::new()),
+            Err(_) => None,
+        };
+        assert_eq!(p("/etc/passwd").as_deref(), Some("etc/passwd"));
+        assert_eq!(p("./a/b/../c/").as_deref(), Some("a/c"));
+        assert_eq!(p("..").as_deref(), Some(""));
+        assert_eq!(p("a/..").as_deref(), Some(""));
+        assert_eq!(p("../../x"), None);
+        assert_eq!(p("a/../../x"), None);
+    }
+
+    #[test]
+    fn media_types_name_their_compression() {
+        assert_eq!(
+            Compression::from_media_type("application/vnd.oci.image.layer.v1.tar+gzip"),
+            Compression::Gzip
+        );
+        assert_eq!(
+            Compression::from_media_type("application/vnd.docker.image.rootfs.diff.tar.gzip"),
+            Compression::Gzip
+        );
+        assert_eq!(
+            Compression::from_media_type("application/vnd.oci.image.layer.v1.tar+zstd"),
+            Compression::Zstd
+        );
+        assert_eq!(
+            Compression::from_media_type("application/vnd.oci.image.layer.v1.tar"),
+            Compression::Plain
+        );
+    }
+}
