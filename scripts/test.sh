@@ -48,12 +48,12 @@ check_bundle_budget() {
   fi
 }
 
-step "host tests" cargo test --workspace
+step "host tests" cargo test --workspace --no-fail-fast
 step "core builds for wasm32" cargo build -p layerlab-core --target wasm32-unknown-unknown
 # --tests: doctests compiled for wasm reach the runner as binaries without tests and pass silently;
 # doctests run in the host step above.
 step "web wasm tests (node + headless Chromium)" \
-  cargo test -p layerlab-web --target wasm32-unknown-unknown --tests
+  cargo test -p layerlab-web --target wasm32-unknown-unknown --tests --no-fail-fast
 if grep -rqs wasm_bindgen_test "$ROOT/core"; then
   step "core wasm tests" cargo test -p layerlab-core --target wasm32-unknown-unknown --tests
 fi

@@ -2,10 +2,14 @@
 //! and pictures of what each command did to the layers on disk.
 
 pub mod components;
+pub mod disk;
+pub mod stacks;
 pub mod state;
 
 use yew::prelude::*;
 
+use crate::components::disk_ledger::DiskLedger;
+use crate::components::stack_picture::StackPicture;
 use crate::components::terminal::Terminal;
 use crate::state::Lab;
 
@@ -19,8 +23,12 @@ pub fn App() -> Html {
                 <h1>{ "layerlab" }</h1>
                 <p class="tagline">{ "See what images, layers and containers really are." }</p>
             </header>
-            <Terminal transcript={lab.transcript.clone()} input={AttrValue::from(lab.input.clone())}
-                      dispatch={lab.dispatcher()} />
+            <div class="workbench">
+                <Terminal transcript={lab.transcript.clone()} input={AttrValue::from(lab.input.clone())}
+                          dispatch={lab.dispatcher()} />
+                <StackPicture stacks={lab.stacks.clone()} />
+                <DiskLedger disk={lab.disk.clone()} />
+            </div>
         </main>
     }
 }

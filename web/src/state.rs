@@ -10,6 +10,9 @@ use yew::Reducible;
 
 use layerlab_core::engine::Simulator;
 
+use crate::disk::DiskView;
+use crate::stacks::{ImageStack, stacks};
+
 /// What the prompt shows before the line being typed.
 pub const PROMPT: &str = "$ ";
 
@@ -92,9 +95,11 @@ pub struct Lab {
     pub history: Rc<Vec<String>>,
     /// The line being typed.
     pub input: String,
-    /// Bumped after every command that reached the simulator, so views of the engine's state know
-    /// when to look again.
+    /// Bumped after every command that reached the simulator.
     pub revision: u64,
+    /// The pictures' view of the simulator, read again after every command that reached it.
+    pub stacks: Rc<Vec<ImageStack>>,
+    pub disk: Rc<DiskView>,
     /// While walking the history: the index of the command shown, and the line that was being
     /// typed before the walk started (given back when walking past the newest command).
     recall: Option<(usize, String)>,
@@ -120,8 +125,11 @@ impl Default for Lab {
 impl Lab {
     /// A fresh lab: an empty simulated engine and a greeting.
     pub fn new() -> Self {
+        let sim = Simulator::new();
         Lab {
-            sim: Rc::new(RefCell::new(Simulator::new())),
+            stacks: Rc::new(stacks(&sim)),
+            disk: Rc::new(DiskView::of(&sim)),
+            sim: Rc::new(RefCell::new(sim)),
             transcript: Rc::new(vec![Line::new(LineKind::Note, GREETING)]),
             history: Rc::new(Vec::new()),
             input: String::new(),
@@ -168,7 +176,8 @@ impl Lab {
                 transcript.push(Line::new(LineKind::Note, &listing));
             }
             _ => {
-                let output = self.sim.borrow_mut().run_line(command);
+                let mut sim = self.sim.borrow_mut();
+                let output = sim.run_line(command);
                 if !output.stdout.is_empty() {
                     transcript.push(Line::new(LineKind::Stdout, &output.stdout));
                 }
@@ -176,6 +185,8 @@ impl Lab {
                     transcript.push(Line::new(LineKind::Stderr, &output.stderr));
                 }
                 self.revision += 1;
+                self.stacks = Rc::new(stacks(&sim));
+                self.disk = Rc::new(DiskView::of(&sim));
             }
         }
     }

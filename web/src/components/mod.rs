@@ -1,4 +1,6 @@
 //! One component per file. Components render the state in [`crate::state`] and dispatch its
 //! actions; they hold no lab logic of their own.
 
+pub mod disk_ledger;
+pub mod stack_picture;
 pub mod terminal;
