@@ -652,3 +652,55 @@ fn rootless_runs_in_a_user_namespace_with_userxattr() {
         ]
     );
 }
+
+#[test]
+fn kernel_interfaces_are_masked_or_read_only() {
+    require_root!();
+    let f = Fixture::new("masked");
+    // /proc/keys and /proc/timer_list exist on every kernel this runs on; kcore may not.
+    let (code, out, err) = f.run(&[
+        "sh",
+        "-c",
+        "cat /proc/keys /proc/timer_list | wc -c; ls /sys/firmware | wc -l; \
+         (echo x > /proc/sys/kernel/domainname) 2>/dev/null && echo writable || echo read-only; \
+         (echo x > /sys/kernel/uevent_helper) 2>/dev/null && echo writable || echo read-only",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let words: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(words, ["0", "0", "read-only", "read-only"], "{out}");
+}
+
+#[test]
+fn volume_destinations_through_symlinks_stay_inside_the_root() {
+    require_root!();
+    let f = Fixture::new("volsym");
+    let host_file = f.scratch.0.join("host-file");
+    fs::write(&host_file, "host data\n").expect("w");
+    let outside = std::env::temp_dir().join(format!("layerlab-escape-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&outside);
+    // An absolute link climbing out: resolved with the container's root as /, it is <root>/tmp.
+    std::os::unix::fs::symlink("/../../../../../../tmp", f.layers[0].join("escape")).expect("link");
+    let mut spec = f.spec(&["cat", "/tmp/f"]);
+    spec.volumes = vec![BindMount {
+        source: host_file.clone(),
+        destination: "/escape/f".into(),
+        read_only: true,
+    }];
+    let (code, out, err) = f.run_spec(&spec);
+    assert_eq!((code, out.as_str()), (0, "host data\n"), "{err}");
+    assert!(!std::env::temp_dir().join("f").exists());
+
+    // A link to a directory that does not exist in the root is refused, and nothing is made
+    // on the host where the link would point outside.
+    let target = format!("/../../../../../..{}", outside.display());
+    std::os::unix::fs::symlink(&target, f.layers[0].join("escape2")).expect("link");
+    let mut spec = f.spec(&["true"]);
+    spec.volumes = vec![BindMount {
+        source: host_file,
+        destination: "/escape2/f".into(),
+        read_only: false,
+    }];
+    let err = run(&spec, &RunOptions::default()).expect_err("must fail");
+    assert_eq!(err.exit_code(), 125);
+    assert!(!outside.exists(), "{} was created on the host", outside.display());
+}
