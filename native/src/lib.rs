@@ -4,3 +4,4 @@ pub mod sim;
 pub mod content_store;
 pub mod snapshot;
 pub mod registry;
+pub mod pull;

@@ -141,6 +141,46 @@ impl Snapshotter {
         }
     }
 
+    /// Docker's size of a layer, measured from its snapshot: file lengths (hardlinked files
+    /// once) plus symlink target lengths; directories and whiteouts count nothing.
+    pub fn content_bytes(&self, chain_id: &Digest) -> Result<u64, SnapshotError> {
+        use std::os::unix::fs::MetadataExt;
+        let mut seen = std::collections::HashSet::new();
+        let mut total = 0u64;
+        let mut stack = vec![self.diff_dir(chain_id)];
+        while let Some(dir) = stack.pop() {
+            let entries = fs::read_dir(&dir).map_err(|source| SnapshotError::Io {
+                action: "list",
+                path: dir.clone(),
+                source,
+            })?;
+            for e in entries {
+                let e = e.map_err(|source| SnapshotError::Io {
+                    action: "list",
+                    path: dir.clone(),
+                    source,
+                })?;
+                let path = e.path();
+                let m = fs::symlink_metadata(&path).map_err(|source| SnapshotError::Io {
+                    action: "stat",
+                    path: path.clone(),
+                    source,
+                })?;
+                let ft = m.file_type();
+                if ft.is_dir() {
+                    stack.push(path);
+                } else if ft.is_symlink() {
+                    total += fs::read_link(&path)
+                        .map(|t| t.as_os_str().len() as u64)
+                        .unwrap_or(0);
+                } else if ft.is_file() && seen.insert((m.dev(), m.ino())) {
+                    total += m.len();
+                }
+            }
+        }
+        Ok(total)
+    }
+
     /// The chain IDs of every committed snapshot.
     pub fn list(&self) -> Result<Vec<Digest>, SnapshotError> {
         let mut out = Vec::new();

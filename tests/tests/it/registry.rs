@@ -1,0 +1,588 @@
+//! The registry client and pull against a real registry (Debian's docker-registry), and against
+//! a loopback server that misbehaves on purpose.
+
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::sync::Mutex;
+
+use layerlab::pull::{self, PullEvent, PullOptions, PullOutcome, Store};
+use layerlab::registry::auth::Credentials;
+use layerlab::registry::manifest::Platform;
+use layerlab::registry::reference::ImageRef;
+use layerlab::registry::{Client, ClientOptions, PushOutcome, RegistryError};
+use layerlab_core::digest::Digest;
+
+use crate::support::fixture::{self, E, Image, Layer, OCI_MANIFEST};
+use crate::support::{FakeServer, Registry, Reply, tree};
+
+fn client(chunk_size: u64, credentials: Option<Credentials>) -> Client {
+    Client::new(ClientOptions {
+        docker_config: None,
+        credentials,
+        chunk_size,
+        retry_base: std::time::Duration::from_millis(10),
+        max_retries: 2,
+        ..ClientOptions::default()
+    })
+}
+
+fn r(text: &str) -> ImageRef {
+    ImageRef::parse(text).expect("reference")
+}
+
+/// Runs a pull and returns its events.
+fn pull_events(
+    store: &Store,
+    client: &Client,
+    name: &str,
+) -> (Result<pull::PullResult, pull::PullError>, Vec<PullEvent>) {
+    let events = Mutex::new(Vec::new());
+    let on = |e: PullEvent| events.lock().expect("lock").push(e);
+    let res = pull::pull(store, client, &r(name), &PullOptions::default(), &on);
+    (res, events.into_inner().expect("events"))
+}
+
+fn final_statuses(events: &[PullEvent]) -> Vec<(String, String)> {
+    let mut last: Vec<(String, String)> = Vec::new();
+    for e in events {
+        if let PullEvent::Layer { id, status } = e {
+            match last.iter_mut().find(|(i, _)| i == id) {
+                Some(slot) => slot.1 = status.label().to_owned(),
+                None => last.push((id.clone(), status.label().to_owned())),
+            }
+        }
+    }
+    last
+}
+
+#[test]
+fn push_then_pull_builds_verified_snapshots_and_repull_is_up_to_date() {
+    let reg = Registry::start(None);
+    let c = client(200_000, None);
+    let image = Image::new(fixture::demo_layers(), "/app/app.sh", OCI_MANIFEST);
+    let name = format!("{}/demo/app:1.0", reg.host);
+
+    // Push: everything uploads once (the base layer in chunks), then everything already exists.
+    let first = image.push(&c, &r(&name), "1.0");
+    assert!(first.iter().all(|o| *o == PushOutcome::Uploaded), "{first:?}");
+    assert!(
+        image.layers.iter().any(|l| l.blob.len() > 200_000),
+        "one layer must be large enough to be chunked"
+    );
+    let again = image.push(&c, &r(&name), "1.0");
+    assert!(
+        again.iter().all(|o| *o == PushOutcome::AlreadyExists),
+        "{again:?}"
+    );
+
+    let root = tempfile::tempdir().expect("tmp");
+    let store = Store::open(&root.path().join("root")).expect("store");
+    let (res, events) = pull_events(&store, &c, &name);
+    let res = res.expect("pull");
+    assert_eq!(res.outcome, PullOutcome::Downloaded);
+    assert_eq!(res.image_id, image.id());
+    assert_eq!(res.digest, image.manifest_digest());
+    assert_eq!(res.layers, image.chain_ids());
+    assert_eq!(
+        events.first(),
+        Some(&PullEvent::PullingFrom {
+            reference: "1.0".into(),
+            repository: "demo/app".into()
+        })
+    );
+    let expected: Vec<(String, String)> = image
+        .layers
+        .iter()
+        .map(|l| (l.digest().short(), "Pull complete".to_owned()))
+        .collect();
+    assert_eq!(final_statuses(&events), expected);
+    for l in &image.layers {
+        let seq: Vec<&str> = events
+            .iter()
+            .filter_map(|e| match e {
+                PullEvent::Layer { id, status } if *id == l.digest().short() => Some(status.label()),
+                _ => None,
+            })
+            .collect();
+        let pos = |s: &str| {
+            seq.iter()
+                .position(|x| *x == s)
+                .unwrap_or_else(|| panic!("{s} missing in {seq:?}"))
+        };
+        assert!(pos("Pulling fs layer") < pos("Verifying Checksum"));
+        assert!(pos("Verifying Checksum") < pos("Download complete"));
+        assert!(pos("Download complete") < pos("Extracting"));
+        assert!(pos("Extracting") < pos("Pull complete"));
+    }
+    assert!(events.contains(&PullEvent::Digest {
+        digest: image.manifest_digest()
+    }));
+    assert_eq!(
+        events.last(),
+        Some(&PullEvent::Status {
+            outcome: PullOutcome::Downloaded,
+            name: name.clone()
+        })
+    );
+
+    // The snapshots hold what the layers say, in overlayfs form.
+    let chains = image.chain_ids();
+    let dir = |i: usize| store.snapshots.diff_dir(&chains[i]);
+    assert_eq!(
+        std::fs::read(dir(0).join("bin/busybox")).expect("busybox"),
+        std::fs::read("/bin/busybox").expect("host busybox")
+    );
+    assert_eq!(
+        std::fs::read_link(dir(0).join("bin/sh")).expect("link").to_str(),
+        Some("busybox")
+    );
+    let (bb, cat) = (
+        std::fs::metadata(dir(0).join("bin/busybox")).expect("m"),
+        std::fs::metadata(dir(0).join("bin/cat")).expect("m"),
+    );
+    assert_eq!(bb.ino(), cat.ino(), "hardlink shares the inode");
+    assert_eq!(
+        std::fs::metadata(dir(0).join("tmp"))
+            .expect("tmp")
+            .permissions()
+            .mode()
+            & 0o7777,
+        0o1777
+    );
+    assert_eq!(
+        std::fs::read(dir(1).join("app/app.sh")).expect("zstd layer"),
+        b"#!/bin/sh\ncat /etc/motd\n"
+    );
+    let wh = std::fs::symlink_metadata(dir(2).join("etc/banner.txt")).expect("whiteout");
+    assert!(
+        wh.file_type().is_char_device() && wh.rdev() == 0,
+        "whiteout is a 0/0 char device"
+    );
+    assert!(
+        std::fs::symlink_metadata(dir(2).join("var/cache/demo"))
+            .expect("dir whiteout")
+            .file_type()
+            .is_char_device()
+    );
+    assert!(
+        !dir(2).join("etc/.wh.banner.txt").exists(),
+        "no whiteout marker files remain"
+    );
+    let opaque = xattr(&dir(3).join("etc/demo.d"), "trusted.overlay.opaque");
+    assert_eq!(
+        opaque.as_deref(),
+        Some(&b"y"[..]),
+        "opaque dir is marked for overlayfs"
+    );
+    assert_eq!(
+        std::fs::read(dir(3).join("etc/demo.d/app.conf")).expect("same-layer file survives opaque"),
+        b"app\n"
+    );
+    let rec = store
+        .content
+        .layer(&chains[0])
+        .expect("rec")
+        .expect("layer record");
+    assert_eq!(rec.diff_id, image.layers[0].diff_id());
+    assert_eq!(
+        rec.diff_size,
+        std::fs::metadata("/bin/busybox").expect("m").len() + 7 + 12 + 31 + 30 + 7 + 8 + 4 + 2
+    );
+    // Nothing unverified or partial is left behind, and the data root is private.
+    assert!(
+        tree(&root.path().join("root/snapshots"))
+            .iter()
+            .all(|p| !p.contains(".partial"))
+    );
+    assert_eq!(
+        std::fs::metadata(root.path().join("root"))
+            .expect("root")
+            .permissions()
+            .mode()
+            & 0o777,
+        0o700
+    );
+
+    // Pulling again changes nothing.
+    let (res, events) = pull_events(&store, &c, &name);
+    assert_eq!(res.expect("repull").outcome, PullOutcome::UpToDate);
+    assert!(
+        final_statuses(&events).iter().all(|(_, s)| s == "Already exists"),
+        "{events:?}"
+    );
+    assert_eq!(
+        events.last(),
+        Some(&PullEvent::Status {
+            outcome: PullOutcome::UpToDate,
+            name: name.clone()
+        })
+    );
+
+    // The same image under another tag: no layer downloads, but the tag is new.
+    image.push(&c, &r(&name), "latest");
+    let latest = format!("{}/demo/app:latest", reg.host);
+    let (res, events) = pull_events(&store, &c, &latest);
+    assert_eq!(res.expect("pull latest").outcome, PullOutcome::Downloaded);
+    assert!(final_statuses(&events).iter().all(|(_, s)| s == "Already exists"));
+}
+
+fn xattr(path: &std::path::Path, name: &str) -> Option<Vec<u8>> {
+    let mut buf = vec![0u8; 64];
+    let n = rustix::fs::lgetxattr(path, name, &mut buf).ok()?;
+    buf.truncate(n);
+    Some(buf)
+}
+
+#[test]
+fn index_selects_the_host_platform_and_says_when_none_matches() {
+    let reg = Registry::start(None);
+    let c = client(8 << 20, None);
+    let image = Image::new(
+        vec![Layer::gz(&[fixture::file("hello", b"hi\n", 0o644)])],
+        "/hello",
+        OCI_MANIFEST,
+    );
+    let name = format!("{}/demo/multi", reg.host);
+    image.push(&c, &r(&name), "single");
+    let m = (image.manifest_digest(), image.manifest.len());
+    let idx = fixture::index(&[
+        (m.0, m.1, "unknown", "unknown"),
+        (m.0, m.1, "linux", "s390x"),
+        (m.0, m.1, "linux", fixture::host_arch()),
+    ]);
+    c.push_manifest(&r(&name), "1.0", fixture::OCI_INDEX, &idx)
+        .expect("push index");
+
+    let root = tempfile::tempdir().expect("tmp");
+    let store = Store::open(root.path()).expect("store");
+    let (res, _) = pull_events(&store, &c, &format!("{name}:1.0"));
+    let res = res.expect("pull through index");
+    assert_eq!(res.digest, Digest::of(&idx), "Digest: is the index's");
+    assert_eq!(res.image_id, image.id());
+
+    let opts = PullOptions {
+        platform: Platform::parse("linux/arm64").expect("platform"),
+        ..PullOptions::default()
+    };
+    let err = pull::pull(&store, &c, &r(&format!("{name}:1.0")), &opts, &|_| {}).expect_err("no arm64");
+    assert_eq!(
+        err.to_string(),
+        "no matching manifest for linux/arm64/v8 in the manifest list entries"
+    );
+
+    let err = pull::pull(
+        &store,
+        &c,
+        &r(&format!("{name}:nope")),
+        &PullOptions::default(),
+        &|_| {},
+    )
+    .expect_err("unknown tag");
+    assert_eq!(
+        err.to_string(),
+        format!("manifest for {name}:nope not found: manifest unknown: manifest unknown")
+    );
+}
+
+#[test]
+fn basic_auth_registry_needs_the_credentials_from_docker_config() {
+    let reg = Registry::start(Some(("student", "s3cret")));
+    let good = Credentials {
+        username: "student".into(),
+        password: "s3cret".into(),
+    };
+    let image = Image::new(
+        vec![Layer::gz(&[fixture::file("f", b"secret layer\n", 0o600)])],
+        "/f",
+        fixture::DOCKER_MANIFEST,
+    );
+    let name = format!("{}/private/img:1", reg.host);
+    image.push(&client(8 << 20, Some(good)), &r(&name), "1");
+
+    let root = tempfile::tempdir().expect("tmp");
+    let store = Store::open(root.path()).expect("store");
+    let err = pull::pull(
+        &store,
+        &client(8 << 20, None),
+        &r(&name),
+        &PullOptions::default(),
+        &|_| {},
+    )
+    .expect_err("anonymous");
+    assert!(err.to_string().contains("no basic auth credentials"), "{err}");
+    let wrong = Credentials {
+        username: "student".into(),
+        password: "nope".into(),
+    };
+    let err = pull::pull(
+        &store,
+        &client(8 << 20, Some(wrong)),
+        &r(&name),
+        &PullOptions::default(),
+        &|_| {},
+    )
+    .expect_err("wrong password");
+    assert!(
+        matches!(err, pull::PullError::Registry(RegistryError::Unauthorized { .. })),
+        "{err}"
+    );
+
+    // Credentials come from a Docker config file's base64 `auth` field.
+    use base64::Engine as _;
+    let cfg = root.path().join("config.json");
+    let auth = base64::engine::general_purpose::STANDARD.encode("student:s3cret");
+    std::fs::write(
+        &cfg,
+        format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, reg.host),
+    )
+    .expect("config");
+    let c = Client::new(ClientOptions {
+        docker_config: Some(cfg),
+        ..ClientOptions::default()
+    });
+    let res =
+        pull::pull(&store, &c, &r(&name), &PullOptions::default(), &|_| {}).expect("pull with docker config");
+    assert_eq!(res.image_id, image.id());
+}
+
+/// A registry whose layer blob is wrong in one way; everything else is served correctly.
+fn hostile(image: &Image, bad: Reply) -> FakeServer {
+    let manifest = image.manifest.clone();
+    let config = image.config.clone();
+    let (md, cd, ld) = (image.manifest_digest(), image.id(), image.layers[0].digest());
+    FakeServer::start(move |_, path, _| {
+        if path == "/v2/" {
+            Reply::ok(b"{}".to_vec(), "application/json")
+        } else if path.ends_with("/manifests/1") || path.ends_with(&format!("/manifests/{md}")) {
+            let mut r = Reply::ok(manifest.clone(), OCI_MANIFEST);
+            r.headers.push(("Docker-Content-Digest".into(), md.to_string()));
+            r
+        } else if path.ends_with(&format!("/blobs/{cd}")) {
+            Reply::ok(config.clone(), "application/octet-stream")
+        } else if path.ends_with(&format!("/blobs/{ld}")) {
+            bad.clone()
+        } else {
+            Reply::status(404)
+        }
+    })
+}
+
+#[test]
+fn wrong_short_or_long_blobs_are_refused_and_nothing_is_kept() {
+    let image = Image::new(
+        vec![Layer::gz(&[fixture::file("etc/x", &vec![7u8; 50_000], 0o644)])],
+        "/x",
+        OCI_MANIFEST,
+    );
+    let blob = image.layers[0].blob.clone();
+    let mut wrong = blob.clone();
+    if let Some(b) = wrong.last_mut() {
+        *b ^= 0xff;
+    }
+    let mut long = blob.clone();
+    long.extend_from_slice(b"trailing garbage");
+    let mut short = Reply::ok(blob[..blob.len() / 2].to_vec(), "application/octet-stream");
+    short.content_length = Some(blob.len());
+    let cases: Vec<(&str, Reply, &str)> = vec![
+        (
+            "wrong digest",
+            Reply::ok(wrong, "application/octet-stream"),
+            "failed to verify",
+        ),
+        (
+            "extra bytes",
+            Reply::ok(long, "application/octet-stream"),
+            "extra bytes in stream",
+        ),
+        ("short body", short, "failed to fetch"),
+        (
+            "gzip transfer encoding",
+            {
+                let mut r = Reply::ok(fixture::gzip(&blob), "application/octet-stream");
+                r.headers.push(("Content-Encoding".into(), "gzip".into()));
+                r
+            },
+            "failed to",
+        ),
+    ];
+    for (what, reply, msg) in cases {
+        let server = hostile(&image, reply);
+        let root = tempfile::tempdir().expect("tmp");
+        let store = Store::open(root.path()).expect("store");
+        let name = format!("{}/evil/img:1", server.host);
+        let err = pull::pull(
+            &store,
+            &client(8 << 20, None),
+            &r(&name),
+            &PullOptions::default(),
+            &|_| {},
+        )
+        .expect_err(what);
+        assert!(err.to_string().contains(msg), "{what}: {err}");
+        assert_eq!(
+            store.content.blob_size(&image.layers[0].digest()).expect("stat"),
+            None,
+            "{what}: blob kept"
+        );
+        assert!(
+            store.snapshots.list().expect("list").is_empty(),
+            "{what}: snapshot kept"
+        );
+        assert!(
+            store.content.images().expect("images").is_empty(),
+            "{what}: image recorded"
+        );
+        let leftovers: Vec<String> = tree(&root.path().join("ingest"))
+            .into_iter()
+            .filter(|p| !p.ends_with(".lock"))
+            .collect();
+        assert!(leftovers.is_empty(), "{what}: partial ingest left: {leftovers:?}");
+    }
+}
+
+#[test]
+fn credentials_never_follow_a_redirect_to_another_host() {
+    let image = Image::new(
+        vec![Layer::gz(&[fixture::file("a", b"a\n", 0o644)])],
+        "/a",
+        OCI_MANIFEST,
+    );
+    let storage = {
+        let blob = image.layers[0].blob.clone();
+        FakeServer::start(move |_, _, _| Reply::ok(blob.clone(), "application/octet-stream"))
+    };
+    let storage_host = storage.host.replace("127.0.0.1", "localhost");
+    let ld = image.layers[0].digest();
+    let (manifest, config, md, cd) = (
+        image.manifest.clone(),
+        image.config.clone(),
+        image.manifest_digest(),
+        image.id(),
+    );
+    let registry = FakeServer::start(move |_, path, auth| {
+        if auth.is_none() {
+            let mut r = Reply::status(401);
+            r.headers
+                .push(("WWW-Authenticate".into(), r#"Basic realm="fake""#.into()));
+            r
+        } else if path.ends_with("/manifests/1") {
+            let mut r = Reply::ok(manifest.clone(), OCI_MANIFEST);
+            r.headers.push(("Docker-Content-Digest".into(), md.to_string()));
+            r
+        } else if path.ends_with(&format!("/blobs/{cd}")) {
+            Reply::ok(config.clone(), "application/octet-stream")
+        } else if path.ends_with(&format!("/blobs/{ld}")) {
+            let mut r = Reply::status(307);
+            r.headers
+                .push(("Location".into(), format!("http://{storage_host}/s3/blob")));
+            r
+        } else {
+            Reply::status(404)
+        }
+    });
+    let root = tempfile::tempdir().expect("tmp");
+    let store = Store::open(root.path()).expect("store");
+    let creds = Credentials {
+        username: "u".into(),
+        password: "p".into(),
+    };
+    let c = client(8 << 20, Some(creds));
+    pull::pull(
+        &store,
+        &c,
+        &r(&format!("{}/r/img:1", registry.host)),
+        &PullOptions::default(),
+        &|_| {},
+    )
+    .expect("pull via redirect");
+    let reg_seen = registry.seen.lock().expect("seen");
+    assert!(
+        reg_seen
+            .iter()
+            .any(|(_, p, auth)| p.contains("/blobs/") && auth.is_some()),
+        "the registry got the credentials"
+    );
+    let seen = storage.seen.lock().expect("seen");
+    assert!(!seen.is_empty(), "the blob came from the storage host");
+    assert!(
+        seen.iter().all(|(_, _, auth)| auth.is_none()),
+        "Authorization leaked to the storage host: {seen:?}"
+    );
+}
+
+#[test]
+fn rate_limiting_is_retried_then_reported_as_such() {
+    let server = FakeServer::start(|_, _, _| {
+        let mut r = Reply::status(429);
+        r.headers.push(("Retry-After".into(), "0".into()));
+        r
+    });
+    let root = tempfile::tempdir().expect("tmp");
+    let store = Store::open(root.path()).expect("store");
+    let err = pull::pull(
+        &store,
+        &client(8 << 20, None),
+        &r(&format!("{}/r/img:1", server.host)),
+        &PullOptions::default(),
+        &|_| {},
+    )
+    .expect_err("429 forever");
+    assert!(
+        matches!(
+            err,
+            pull::PullError::Registry(RegistryError::RateLimited { tries: 3, .. })
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        server.seen.lock().expect("seen").len(),
+        3,
+        "first try plus two retries"
+    );
+}
+
+#[test]
+fn rmi_frees_only_what_no_other_image_uses() {
+    let reg = Registry::start(None);
+    let c = client(8 << 20, None);
+    let base = Layer::gz(&[
+        E::Dir("etc/", 0o755),
+        fixture::file("etc/os-release", b"ID=demo\n", 0o644),
+    ]);
+    let a = Image::new(
+        vec![base.clone(), Layer::gz(&[fixture::file("a.txt", b"a\n", 0o644)])],
+        "/a",
+        OCI_MANIFEST,
+    );
+    let b = Image::new(
+        vec![base, Layer::gz(&[fixture::file("b.txt", b"b\n", 0o644)])],
+        "/b",
+        OCI_MANIFEST,
+    );
+    a.push(&c, &r(&format!("{}/demo/a", reg.host)), "1");
+    b.push(&c, &r(&format!("{}/demo/b", reg.host)), "1");
+    let root = tempfile::tempdir().expect("tmp");
+    let store = Store::open(root.path()).expect("store");
+    let (ra, _) = pull_events(&store, &c, &format!("{}/demo/a:1", reg.host));
+    ra.expect("pull a");
+    let (rb, ev) = pull_events(&store, &c, &format!("{}/demo/b:1", reg.host));
+    rb.expect("pull b");
+    assert_eq!(
+        final_statuses(&ev).first().map(|(_, s)| s.as_str()),
+        Some("Already exists"),
+        "shared base layer"
+    );
+
+    let removal = pull::remove_image(&store, &format!("{}/demo/a:1", reg.host)).expect("rmi a");
+    let (ca, cb) = (a.chain_ids(), b.chain_ids());
+    assert_eq!(removal.deleted, vec![a.id(), ca[1]]);
+    assert!(!store.snapshots.exists(&ca[1]));
+    assert!(store.snapshots.exists(&cb[0]) && store.snapshots.exists(&cb[1]));
+    assert_eq!(store.content.blob_size(&a.layers[1].digest()).expect("s"), None);
+    assert!(
+        store
+            .content
+            .blob_size(&b.layers[0].digest())
+            .expect("s")
+            .is_some()
+    );
+}

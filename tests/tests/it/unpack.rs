@@ -1,0 +1,499 @@
+//! The layer unpacker against hostile tars: the security catalogue's breakout table (cases 1 to
+//! 12, after containerd's TestBreakouts), bombs, truncation and diff ID checks.
+//!
+//! Every "outside" target is a directory next to the root inside the test's temp dir, never the
+//! host's /etc: if the unpacker were broken, the damage would be detected there, and contained.
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use layerlab::snapshot::unpack::{Compression, UnpackError, UnpackOptions, WhiteoutMode, unpack};
+use layerlab::snapshot::{SnapshotError, Snapshotter};
+use layerlab_core::digest::Digest;
+
+use crate::support::fixture::{E, file, gzip, tar_of};
+use crate::support::tree;
+
+struct Lab {
+    _tmp: tempfile::TempDir,
+    base: PathBuf,
+    root: PathBuf,
+    outside: PathBuf,
+}
+
+impl Lab {
+    /// `<tmp>/root` (with `etc/`) and `<tmp>/outside` holding a 0400 sentinel and a file `x`.
+    fn new() -> Lab {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let base = tmp.path().to_owned();
+        let (root, outside) = (base.join("root"), base.join("outside"));
+        std::fs::create_dir_all(root.join("etc")).expect("root");
+        std::fs::create_dir(&outside).expect("outside");
+        std::fs::write(outside.join("sentinel"), b"unbroken").expect("sentinel");
+        std::fs::set_permissions(outside.join("sentinel"), std::fs::Permissions::from_mode(0o400))
+            .expect("chmod");
+        std::fs::write(outside.join("x"), b"outside x").expect("x");
+        Lab {
+            _tmp: tmp,
+            base,
+            root,
+            outside,
+        }
+    }
+
+    /// The outside directory's absolute path, as a hostile tar would name it.
+    fn out(&self) -> &'static str {
+        Box::leak(self.outside.display().to_string().into_boxed_str())
+    }
+
+    fn apply(&self, entries: &[E], mode: WhiteoutMode) -> Result<(), UnpackError> {
+        let tar = tar_of(entries);
+        let opts = UnpackOptions {
+            compression: Compression::Plain,
+            whiteouts: mode,
+            max_bytes: 1 << 30,
+        };
+        unpack(tar.as_slice(), &self.root, &opts).map(|_| ())
+    }
+
+    /// Nothing outside the root changed: same names, sentinel bytes and mode, `x` intact.
+    fn assert_outside_untouched(&self, case: &str) {
+        assert_eq!(
+            tree(&self.outside),
+            vec!["sentinel".to_owned(), "x".to_owned()],
+            "{case}: outside changed"
+        );
+        let names: Vec<String> = tree(&self.base)
+            .into_iter()
+            .filter(|p| !p.contains('/'))
+            .collect();
+        assert_eq!(
+            names,
+            vec!["outside".to_owned(), "root".to_owned()],
+            "{case}: new files next to the root"
+        );
+        assert_eq!(
+            std::fs::read(self.outside.join("sentinel")).expect("sentinel"),
+            b"unbroken",
+            "{case}"
+        );
+        let mode = std::fs::metadata(self.outside.join("sentinel"))
+            .expect("m")
+            .permissions()
+            .mode()
+            & 0o7777;
+        assert_eq!(mode, 0o400, "{case}: sentinel mode changed");
+        assert_eq!(
+            std::fs::read(self.outside.join("x")).expect("x"),
+            b"outside x",
+            "{case}"
+        );
+        assert!(
+            std::fs::symlink_metadata(&self.root).expect("root").is_dir(),
+            "{case}: root replaced"
+        );
+    }
+
+    /// `path` inside the root, with the outside dir's absolute path re-rooted there.
+    fn in_root(&self, host_path: &Path) -> PathBuf {
+        self.root.join(host_path.strip_prefix("/").unwrap_or(host_path))
+    }
+}
+
+#[test]
+fn case_01_dot_dot_names_are_refused() {
+    for name in [
+        "../outside/x",
+        "a/../../outside/x",
+        "../../../../../../../../outside/sentinel",
+    ] {
+        let lab = Lab::new();
+        let err = lab
+            .apply(&[file(name, b"pwned", 0o644)], WhiteoutMode::Overlay)
+            .expect_err(name);
+        assert!(matches!(err, UnpackError::Breakout { .. }), "{name}: {err}");
+        assert!(err.to_string().contains("is outside of the layer root"));
+        lab.assert_outside_untouched(name);
+    }
+}
+
+#[test]
+fn case_02_absolute_names_are_root_relative() {
+    let lab = Lab::new();
+    let name = format!("{}/x", lab.out());
+    lab.apply(
+        &[
+            file(&name, b"in root", 0o644),
+            file("/etc/passwd", b"root:x:0:0::/:/bin/sh\n", 0o644),
+        ],
+        WhiteoutMode::Overlay,
+    )
+    .expect("apply");
+    assert_eq!(
+        std::fs::read(lab.in_root(&lab.outside.join("x"))).expect("re-rooted"),
+        b"in root"
+    );
+    assert_eq!(
+        std::fs::read(lab.root.join("etc/passwd")).expect("etc/passwd"),
+        b"root:x:0:0::/:/bin/sh\n"
+    );
+    lab.assert_outside_untouched("absolute");
+}
+
+#[test]
+fn case_03_writes_through_symlinks_stay_in_the_root() {
+    let lab = Lab::new();
+    lab.apply(
+        &[
+            E::Symlink("localetc", lab.out()),
+            file("localetc/unbroken", b"abs", 0o644),
+            E::Symlink("up", "../outside"),
+            file("up/unbroken2", b"rel", 0o644),
+            E::Symlink("a", "b"),
+            E::Symlink("b", "../../../outside"),
+            file("a/unbroken3", b"multi", 0o644),
+        ],
+        WhiteoutMode::Overlay,
+    )
+    .expect("apply");
+    assert_eq!(
+        std::fs::read(lab.in_root(&lab.outside.join("unbroken"))).expect("abs"),
+        b"abs"
+    );
+    assert_eq!(
+        std::fs::read(lab.root.join("outside/unbroken2")).expect("rel"),
+        b"rel"
+    );
+    assert_eq!(
+        std::fs::read(lab.root.join("outside/unbroken3")).expect("multi"),
+        b"multi"
+    );
+    lab.assert_outside_untouched("symlink write");
+}
+
+#[test]
+fn case_04_a_file_replaces_a_symlink_of_the_same_name() {
+    let lab = Lab::new();
+    let target = format!("{}/sentinel", lab.out());
+    let target: &'static str = Box::leak(target.into_boxed_str());
+    lab.apply(
+        &[E::Symlink("moo", target), file("moo", b"overwritten", 0o666)],
+        WhiteoutMode::Overlay,
+    )
+    .expect("apply");
+    let m = std::fs::symlink_metadata(lab.root.join("moo")).expect("moo");
+    assert!(m.is_file(), "moo is now a regular file");
+    assert_eq!(std::fs::read(lab.root.join("moo")).expect("moo"), b"overwritten");
+    lab.assert_outside_untouched("same name twice");
+}
+
+#[test]
+fn case_05_hardlinks_out_of_the_root_are_refused() {
+    for kind in 0..3 {
+        let lab = Lab::new();
+        let target: &'static str = match kind {
+            0 => Box::leak(format!("{}/sentinel", lab.out()).into_boxed_str()),
+            1 => "../outside/sentinel",
+            _ => "../../../../../../outside/sentinel",
+        };
+        let err = lab
+            .apply(&[E::Hardlink("passwd", target)], WhiteoutMode::Overlay)
+            .expect_err(target);
+        assert!(
+            matches!(err, UnpackError::InvalidHardlink { .. }),
+            "{target}: {err}"
+        );
+        lab.assert_outside_untouched(target);
+    }
+}
+
+#[test]
+fn case_06_hardlink_targets_resolve_inside_the_root() {
+    let lab = Lab::new();
+    lab.apply(
+        &[
+            E::Dir("outside/", 0o755),
+            file("outside/sentinel", b"inside copy", 0o644),
+            E::Symlink("d1", "../outside"),
+            E::Hardlink("lnk", "d1/sentinel"),
+        ],
+        WhiteoutMode::Overlay,
+    )
+    .expect("apply");
+    let (lnk, inside) = (
+        std::fs::metadata(lab.root.join("lnk")).expect("lnk"),
+        std::fs::metadata(lab.root.join("outside/sentinel")).expect("in"),
+    );
+    assert_eq!(lnk.ino(), inside.ino(), "linked to the in-root file");
+    assert_ne!(
+        lnk.ino(),
+        std::fs::metadata(lab.outside.join("sentinel"))
+            .expect("out")
+            .ino()
+    );
+    lab.assert_outside_untouched("hardlink through symlinked parent");
+}
+
+#[test]
+fn case_07_hardlink_to_an_outward_symlink_never_touches_its_target() {
+    let lab = Lab::new();
+    let target: &'static str = Box::leak(format!("{}/sentinel", lab.out()).into_boxed_str());
+    lab.apply(
+        &[
+            E::Symlink("s", target),
+            E::Hardlink("h", "s"),
+            file("after", b"", 0o777),
+        ],
+        WhiteoutMode::Overlay,
+    )
+    .expect("apply");
+    let h = std::fs::symlink_metadata(lab.root.join("h")).expect("h");
+    assert!(
+        h.file_type().is_symlink(),
+        "the hardlink is to the symlink itself"
+    );
+    lab.assert_outside_untouched("hardlink to symlink");
+}
+
+#[test]
+fn case_08_names_that_resolve_to_the_root_are_ignored() {
+    let lab = Lab::new();
+    lab.apply(
+        &[
+            E::Symlink("..", lab.out()),
+            E::Symlink(".", "/"),
+            E::Symlink("a/..", lab.out()),
+            file("after", b"ok", 0o644),
+        ],
+        WhiteoutMode::Overlay,
+    )
+    .expect("apply");
+    assert_eq!(
+        std::fs::read(lab.root.join("after")).expect("after"),
+        b"ok",
+        "later entries land in the real root"
+    );
+    lab.assert_outside_untouched("symlink named ..");
+    let lab = Lab::new();
+    lab.apply(
+        &[
+            E::Dir("localetc/sub/", 0o755),
+            E::Symlink("localetc/sub/..", lab.out()),
+            file("z", b"z", 0o644),
+        ],
+        WhiteoutMode::Overlay,
+    )
+    .expect("apply");
+    assert!(
+        std::fs::symlink_metadata(lab.root.join("localetc"))
+            .expect("l")
+            .file_type()
+            .is_symlink()
+    );
+    lab.assert_outside_untouched("localetc/sub/..");
+}
+
+#[test]
+fn case_09_parents_made_through_a_symlink_are_made_inside() {
+    let lab = Lab::new();
+    lab.apply(
+        &[
+            E::Symlink("lnk", lab.out()),
+            E::Dir("lnk/newdir/", 0o755),
+            file("lnk/newdir/f", b"f", 0o644),
+        ],
+        WhiteoutMode::Overlay,
+    )
+    .expect("apply");
+    assert_eq!(
+        std::fs::read(lab.in_root(&lab.outside.join("newdir/f"))).expect("inside"),
+        b"f"
+    );
+    lab.assert_outside_untouched("parents through symlink");
+}
+
+#[test]
+fn case_10_whiteouts_naming_no_file_are_invalid() {
+    for name in [".wh..", ".wh...", "etc/.wh..", "etc/.wh."] {
+        for mode in [WhiteoutMode::Overlay, WhiteoutMode::Apply] {
+            let lab = Lab::new();
+            std::fs::write(lab.root.join("etc/keep"), b"k").expect("keep");
+            let err = lab.apply(&[file(name, b"", 0o644)], mode).expect_err(name);
+            assert!(
+                matches!(err, UnpackError::InvalidWhiteout { .. }),
+                "{name}: {err}"
+            );
+            assert!(lab.root.join("etc/keep").exists(), "{name}: parent emptied");
+            lab.assert_outside_untouched(name);
+        }
+    }
+}
+
+#[test]
+fn case_11_whiteouts_under_a_symlinked_parent_delete_inside_only() {
+    let lab = Lab::new();
+    std::fs::write(lab.root.join("etc/x"), b"lower x").expect("lower");
+    lab.apply(
+        &[E::Symlink("localetc", "/etc"), file("localetc/.wh.x", b"", 0o644)],
+        WhiteoutMode::Apply,
+    )
+    .expect("apply");
+    assert!(!lab.root.join("etc/x").exists(), "<root>/etc/x removed");
+    lab.assert_outside_untouched("whiteout via /etc link");
+
+    let lab = Lab::new();
+    lab.apply(
+        &[
+            E::Symlink("localetc", lab.out()),
+            file("localetc/.wh.x", b"", 0o644),
+            file("localetc/.wh.sentinel", b"", 0o644),
+        ],
+        WhiteoutMode::Apply,
+    )
+    .expect("apply");
+    lab.assert_outside_untouched("whiteout via outward link");
+
+    let lab = Lab::new();
+    lab.apply(
+        &[
+            E::Symlink("localetc", lab.out()),
+            file("localetc/.wh.x", b"", 0o644),
+        ],
+        WhiteoutMode::Overlay,
+    )
+    .expect("apply");
+    let wh = std::fs::symlink_metadata(lab.in_root(&lab.outside.join("x"))).expect("whiteout device in root");
+    assert!(std::os::unix::fs::FileTypeExt::is_char_device(&wh.file_type()));
+    lab.assert_outside_untouched("overlay whiteout via outward link");
+}
+
+#[test]
+fn case_12_opaque_marker_after_its_siblings_keeps_them() {
+    let lab = Lab::new();
+    std::fs::create_dir(lab.root.join("d")).expect("d");
+    std::fs::write(lab.root.join("d/old"), b"lower").expect("old");
+    lab.apply(
+        &[
+            E::Dir("d/", 0o755),
+            file("d/new", b"same layer", 0o644),
+            file("d/.wh..wh..opq", b"", 0o644),
+        ],
+        WhiteoutMode::Apply,
+    )
+    .expect("apply");
+    assert_eq!(tree(&lab.root.join("d")), vec!["new".to_owned()]);
+
+    // Deleting a directory and making it again in one layer round-trips.
+    lab.apply(
+        &[
+            file(".wh.d", b"", 0o644),
+            E::Dir("d/", 0o755),
+            file("d/again", b"", 0o644),
+        ],
+        WhiteoutMode::Apply,
+    )
+    .expect("apply");
+    assert_eq!(tree(&lab.root.join("d")), vec!["again".to_owned()]);
+
+    let lab = Lab::new();
+    lab.apply(
+        &[
+            E::Dir("d/", 0o755),
+            file("d/new", b"same layer", 0o644),
+            file("d/.wh..wh..opq", b"", 0o644),
+        ],
+        WhiteoutMode::Overlay,
+    )
+    .expect("apply");
+    assert_eq!(
+        tree(&lab.root.join("d")),
+        vec!["new".to_owned()],
+        "no marker file remains"
+    );
+    let mut buf = [0u8; 8];
+    let privileged = rustix::process::geteuid().is_root();
+    let name = if privileged {
+        "trusted.overlay.opaque"
+    } else {
+        "user.overlay.opaque"
+    };
+    let n = rustix::fs::lgetxattr(lab.root.join("d"), name, &mut buf).expect("opaque xattr");
+    assert_eq!(&buf[..n], b"y");
+    lab.assert_outside_untouched("opaque");
+}
+
+#[test]
+fn bombs_truncation_and_wrong_diff_ids_leave_no_snapshot() {
+    // Case 20: 32 MiB of zeros compress to a few KiB; the budget stops it.
+    let bomb = gzip(&tar_of(&[file("zeros", &vec![0u8; 32 << 20], 0o644)]));
+    assert!(bomb.len() < 200_000);
+    let lab = Lab::new();
+    let opts = UnpackOptions {
+        compression: Compression::Detect,
+        whiteouts: WhiteoutMode::Overlay,
+        max_bytes: 1 << 20,
+    };
+    let err = unpack(bomb.as_slice(), &lab.root, &opts).expect_err("bomb");
+    assert!(
+        matches!(err, UnpackError::TooLarge { limit } if limit == 1 << 20),
+        "{err}"
+    );
+
+    // Case 17: a body shorter than its header.
+    let tar = tar_of(&[file("big", &vec![1u8; 10_000], 0o644)]);
+    let cut = &tar[..512 + 4_000];
+    let err = unpack(cut, &lab.root, &UnpackOptions::default()).expect_err("truncated");
+    assert!(
+        err.to_string().contains("incomplete") || matches!(err, UnpackError::Stream { .. }),
+        "{err}"
+    );
+
+    // Case 21: a diff ID that does not match, through the snapshotter: nothing is committed.
+    let snaps_root = tempfile::tempdir().expect("tmp");
+    let snaps = Snapshotter::open(snaps_root.path()).expect("snapshotter");
+    let good = tar_of(&[file("a", b"a", 0o644)]);
+    let chain = Digest::of(b"chain");
+    let err = snaps
+        .unpack(
+            &chain,
+            good.as_slice(),
+            &UnpackOptions::default(),
+            &Digest::of(b"other"),
+        )
+        .expect_err("diff id");
+    assert!(matches!(err, SnapshotError::DiffIdMismatch { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("filesystem layer verification failed")
+    );
+    assert!(!snaps.exists(&chain));
+    assert_eq!(
+        tree(&snaps_root.path().join("snapshots"))
+            .into_iter()
+            .filter(|p| !p.ends_with(".lock"))
+            .count(),
+        0
+    );
+    let stats = snaps
+        .unpack(
+            &chain,
+            good.as_slice(),
+            &UnpackOptions::default(),
+            &Digest::of(&good),
+        )
+        .expect("unpack")
+        .expect("new");
+    assert_eq!((stats.diff_id, stats.content_bytes), (Digest::of(&good), 1));
+    assert!(snaps.exists(&chain));
+    assert!(
+        snaps
+            .unpack(
+                &chain,
+                good.as_slice(),
+                &UnpackOptions::default(),
+                &Digest::of(&good)
+            )
+            .expect("again")
+            .is_none()
+    );
+}
