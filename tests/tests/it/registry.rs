@@ -586,3 +586,124 @@ fn rmi_frees_only_what_no_other_image_uses() {
             .is_some()
     );
 }
+
+/// Run only as a child of `killed_pulls_leave_nothing_unverified_and_the_next_pull_completes`.
+#[test]
+#[ignore = "a child process of the SIGKILL test; it needs LAYERLAB_TEST_ROOT and LAYERLAB_TEST_PULL"]
+fn pull_in_child_process() {
+    let root = std::env::var("LAYERLAB_TEST_ROOT").expect("LAYERLAB_TEST_ROOT is set by the parent test");
+    let name = std::env::var("LAYERLAB_TEST_PULL").expect("LAYERLAB_TEST_PULL is set by the parent test");
+    let store = Store::open(std::path::Path::new(&root)).expect("store");
+    let opts = PullOptions {
+        max_concurrent_downloads: 3,
+        ..PullOptions::default()
+    };
+    pull::pull(&store, &client(8 << 20, None), &r(&name), &opts, &|_| {}).expect("pull in child");
+}
+
+#[test]
+fn killed_pulls_leave_nothing_unverified_and_the_next_pull_completes() {
+    let reg = Registry::start(None);
+    let c = client(8 << 20, None);
+    let mut layers = fixture::demo_layers();
+    for n in 0..4u32 {
+        // Incompressible-ish bytes, so downloads and extraction take a while.
+        let mut x = 0x9e37_79b9_u32.wrapping_mul(n + 1);
+        let data: Vec<u8> = (0..3_000_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            })
+            .collect();
+        layers.push(Layer::gz(&[
+            E::Dir("data/", 0o755),
+            fixture::file(&format!("data/blob{n}.bin"), &data, 0o644),
+        ]));
+    }
+    let image = Image::new(layers, "/app/app.sh", OCI_MANIFEST);
+    let name = format!("{}/demo/big:1.0", reg.host);
+    image.push(&c, &r(&name), "1.0");
+
+    let root = tempfile::tempdir().expect("tmp");
+    let exe = std::env::current_exe().expect("test binary");
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(1)
+        | 1;
+    let mut kills = Vec::new();
+    for _ in 0..6 {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        let after = std::time::Duration::from_millis(u64::from(seed % 3000));
+        let mut child = std::process::Command::new(&exe)
+            .args([
+                "--ignored",
+                "--exact",
+                "registry::pull_in_child_process",
+                "--test-threads=1",
+            ])
+            .env("LAYERLAB_TEST_ROOT", root.path())
+            .env("LAYERLAB_TEST_PULL", &name)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn child pull");
+        std::thread::sleep(after);
+        let finished = child.try_wait().expect("try_wait").is_some();
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        kills.push((after.as_millis(), finished));
+    }
+    eprintln!("SIGKILL after (ms, already finished): {kills:?}");
+
+    let store = Store::open(root.path()).expect("store");
+    let before = (
+        tree(&root.path().join("content/blobs/sha256")).len(),
+        store.snapshots.list().expect("list").len(),
+    );
+    eprintln!(
+        "left by the killed pulls: {} verified blobs, {} snapshots",
+        before.0, before.1
+    );
+    let res = pull::pull(&store, &c, &r(&name), &PullOptions::default(), &|_| {}).expect("pull after kills");
+    assert_eq!(res.image_id, image.id());
+    for (chain, layer) in image.chain_ids().iter().zip(&image.layers) {
+        assert!(store.snapshots.exists(chain));
+        assert_eq!(
+            store.content.layer(chain).expect("rec").map(|l| l.diff_id),
+            Some(layer.diff_id())
+        );
+    }
+    let last = store
+        .snapshots
+        .diff_dir(image.chain_ids().last().expect("layers"));
+    assert_eq!(
+        std::fs::metadata(last.join("data/blob3.bin"))
+            .expect("last layer's file")
+            .len(),
+        3_000_000
+    );
+    // Every stored blob is exactly what its name says.
+    let blobs = root.path().join("content/blobs/sha256");
+    for entry in std::fs::read_dir(&blobs).expect("blobs") {
+        let entry = entry.expect("entry");
+        let bytes = std::fs::read(entry.path()).expect("blob");
+        assert_eq!(
+            Digest::of(&bytes).hex(),
+            entry.file_name().to_string_lossy(),
+            "unverified blob kept"
+        );
+    }
+    let leftovers: Vec<String> = tree(root.path())
+        .into_iter()
+        .filter(|p| p.contains(".partial") || (p.starts_with("ingest/") && !p.ends_with(".lock")))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "partial state left after a complete pull: {leftovers:?}"
+    );
+}
