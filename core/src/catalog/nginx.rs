@@ -20,7 +20,7 @@ pub(super) fn v1_15_8() -> Spec {
             );
             let group = format!("{}nginx:x:101:\n", debian::STRETCH_GROUP);
             accounts(t, &passwd, &group);
-            nginx_files(t, NGINX_CONF_1_15, INDEX_HTML_1_15);
+            nginx_files(t, NGINX_CONF_1_15, INDEX_HTML_1_15, "57.1");
             t.text("var/log/nginx/access.log", "", 0o640);
             t.text("var/log/nginx/error.log", "", 0o640);
         },
@@ -82,7 +82,7 @@ pub(super) fn v1_27() -> Spec {
             );
             let group = format!("{}nginx:x:101:\n", debian::BOOKWORM_GROUP);
             accounts(t, &passwd, &group);
-            nginx_files(t, NGINX_CONF_1_27, INDEX_HTML_1_27);
+            nginx_files(t, NGINX_CONF_1_27, INDEX_HTML_1_27, "72.1");
             // This RUN also makes the log links and the entrypoint directory in the same layer.
             t.symlink("var/log/nginx/access.log", "/dev/stdout");
             t.symlink("var/log/nginx/error.log", "/dev/stderr");
@@ -200,7 +200,7 @@ fn accounts(t: &mut Tree, passwd: &str, group: &str) {
 }
 
 /// What the nginx.org packages install, and what apt leaves behind.
-fn nginx_files(t: &mut Tree, conf: &str, index: &str) {
+fn nginx_files(t: &mut Tree, conf: &str, index: &str, icu: &str) {
     t.text("etc/nginx/nginx.conf", conf, 0o644);
     t.text("etc/nginx/conf.d/default.conf", DEFAULT_CONF, 0o644);
     t.text("etc/nginx/fastcgi_params", FASTCGI_PARAMS, 0o644);
@@ -247,12 +247,44 @@ fn nginx_files(t: &mut Tree, conf: &str, index: &str) {
         ("libjpeg.so.62.3.0", 43),
         ("libtiff.so.6.0.0", 50),
         ("libwebp.so.7.1.5", 52),
-        ("libicuuc.so.72.1", 200),
-        ("libicui18n.so.72.1", 330),
-        ("libicudata.so.72.1", 3_000),
         ("libgnutls.so.30.34.3", 200),
+        ("libXpm.so.4.11.0", 12),
+        ("libdeflate.so.0", 12),
+        ("libjbig.so.0", 8),
+        ("libLerc.so.4", 60),
+        ("libxml2-utils-xmllint", 10),
+        ("libquickjs-njs.so", 150),
+        ("libpcre2-8.so.0.11.2", 60),
+        ("libnghttp2.so.14.24.1", 20),
+        ("librtmp.so.1", 12),
+        ("libssh2.so.1.0.1", 28),
+        ("libpsl.so.5.3.4", 8),
+        ("libbrotlicommon.so.1.0.9", 14),
+        ("libbrotlidec.so.1.0.9", 5),
+        ("libldap-2.5.so.0.1.8", 36),
+        ("libsasl2.so.2.0.25", 12),
+        ("libkrb5.so.3.3", 85),
+        ("libk5crypto.so.3.1", 20),
+        ("libgssapi_krb5.so.2.2", 34),
     ] {
         t.filler(&format!("{lib}/{name}"), weight, 0o644);
+    }
+    // ICU's data library is the biggest file nginx's XSLT module pulls in.
+    let icu_major = icu.split('.').next().unwrap_or(icu);
+    t.blob(
+        &format!("{lib}/libicudata.so.{icu}"),
+        if icu_major == "57" { 25_673_648 } else { 30_841_928 },
+        0o644,
+    );
+    t.filler(&format!("{lib}/libicuuc.so.{icu}"), 200, 0o644);
+    t.filler(&format!("{lib}/libicui18n.so.{icu}"), 330, 0o644);
+    for data in [
+        "X11/locale/locale.alias",
+        "X11/locale/compose.dir",
+        "X11/XErrorDB",
+        "fontconfig/conf.avail/10-hinting-slight.conf",
+    ] {
+        t.filler(&format!("usr/share/{data}"), 10, 0o644);
     }
     for font in [
         "DejaVuSans.ttf",

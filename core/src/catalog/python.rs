@@ -36,8 +36,34 @@ pub(super) fn v3_13() -> Spec {
             t.blob("usr/bin/wget", 543_920, 0o755);
             t.blob("usr/bin/gpg", 1_112_136, 0o755);
             t.blob("usr/bin/sq", 13_574_040, 0o755);
-            t.filler("usr/lib/x86_64-linux-gnu/libcrypto.so.3", 450, 0o644);
-            t.filler("usr/lib/x86_64-linux-gnu/libssl.so.3", 60, 0o644);
+            t.blob("usr/lib/x86_64-linux-gnu/libcrypto.so.3", 4_709_528, 0o644);
+            t.blob("usr/lib/x86_64-linux-gnu/libssl.so.3", 696_240, 0o644);
+            for lib in [
+                "libgcrypt.so.20.4.1",
+                "libksba.so.8.14.3",
+                "libassuan.so.0.8.5",
+                "libnpth.so.0.1.2",
+                "libsqlite3.so.0.8.6",
+                "libldap-2.5.so.0.1.8",
+                "libnghttp2.so.14.24.1",
+                "libssh2.so.1.0.1",
+                "librtmp.so.1",
+                "libkrb5.so.3.3",
+                "libunistring.so.2.2.0",
+                "libp11-kit.so.0.3.0",
+            ] {
+                t.filler(&format!("usr/lib/x86_64-linux-gnu/{lib}"), 60, 0o644);
+            }
+            for tool in [
+                "gpg-agent",
+                "gpgsm",
+                "dirmngr",
+                "keyboxd",
+                "gpgconf",
+                "gpg-connect-agent",
+            ] {
+                t.filler(&format!("usr/bin/{tool}"), 90, 0o755);
+            }
             t.filler("etc/ssl/certs/ca-certificates.crt", 20, 0o644);
             t.text("etc/protocols", "ip\t0\tIP\ntcp\t6\tTCP\nudp\t17\tUDP\n", 0o644);
             t.text(
@@ -88,7 +114,61 @@ pub(super) fn v3_13() -> Spec {
             ] {
                 t.filler(&format!("usr/lib/python3/dist-packages/{m}"), 200, 0o644);
             }
-            t.filler("usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0", 800, 0o644);
+            t.blob("usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0", 7_445_944, 0o644);
+            for m in [
+                "argparse",
+                "ast",
+                "asyncio/base_events",
+                "collections/__init__",
+                "email/message",
+                "enum",
+                "http/client",
+                "inspect",
+                "json/decoder",
+                "logging/__init",
+                "os",
+                "pathlib",
+                "pydoc",
+                "re/_parser",
+                "shutil",
+                "socket",
+                "ssl",
+                "subprocess",
+                "tarfile",
+                "typing",
+                "unittest/case",
+                "urllib/request",
+                "zipfile",
+            ] {
+                t.filler(&format!("usr/lib/python3.11/{m}.py"), 80, 0o644);
+                t.filler(
+                    &format!("usr/lib/python3.11/__pycache__/{m}.cpython-311.pyc"),
+                    90,
+                    0o644,
+                );
+            }
+            for m in [
+                "Pod/Simple",
+                "Module/CoreList",
+                "Unicode/Collate",
+                "Encode/JP",
+                "ExtUtils/MakeMaker",
+                "CPAN",
+                "Pod/Perldoc",
+                "TAP/Harness",
+            ] {
+                t.filler(&format!("usr/share/perl/5.36.0/{m}.pm"), 70, 0o644);
+            }
+            for lib in [
+                "libsvn_subr-1.so.1.0.0",
+                "libsvn_client-1.so.1.0.0",
+                "libsvn_wc-1.so.1.0.0",
+                "libapr-1.so.0.7.2",
+                "libserf-1.so.1.3.0",
+                "libperl.so.5.36.0",
+            ] {
+                t.filler(&format!("usr/lib/x86_64-linux-gnu/{lib}"), 120, 0o644);
+            }
             t.filler(
                 "usr/lib/python3.11/lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so",
                 50,
@@ -112,9 +192,12 @@ pub(super) fn v3_13() -> Spec {
             t.symlink("usr/bin/gcc", "gcc-12");
             t.symlink("usr/bin/gcc-12", "x86_64-linux-gnu-gcc-12");
             t.blob("usr/bin/make", 272_480, 0o755);
-            t.filler("usr/libexec/gcc/x86_64-linux-gnu/12/cc1", 6_000, 0o755);
-            t.filler("usr/libexec/gcc/x86_64-linux-gnu/12/cc1plus", 6_500, 0o755);
-            t.filler("usr/libexec/gcc/x86_64-linux-gnu/12/lto1", 6_000, 0o755);
+            // The compilers proper and the biggest libraries, with their real sizes in Debian 12.
+            t.blob("usr/libexec/gcc/x86_64-linux-gnu/12/cc1", 33_468_224, 0o755);
+            t.blob("usr/libexec/gcc/x86_64-linux-gnu/12/cc1plus", 35_725_800, 0o755);
+            t.blob("usr/libexec/gcc/x86_64-linux-gnu/12/lto1", 31_514_976, 0o755);
+            t.blob("usr/lib/x86_64-linux-gnu/libicudata.so.72.1", 30_841_928, 0o644);
+            t.blob("usr/lib/x86_64-linux-gnu/libLLVM-15.so.1", 117_024_104, 0o644);
             for header in [
                 "stdio.h",
                 "stdlib.h",
@@ -126,22 +209,31 @@ pub(super) fn v3_13() -> Spec {
                 "bzlib.h",
                 "lzma.h",
             ] {
-                t.filler(&format!("usr/include/{header}"), 5, 0o644);
+                t.filler(&format!("usr/include/{header}"), 2, 0o644);
+            }
+            // Every -dev package brings headers, a static library and the shared one.
+            for pkg in BUILD_DEPS {
+                let stem = pkg.trim_end_matches("-dev");
+                t.filler(&format!("usr/include/{stem}/{stem}.h"), 4, 0o644);
+                t.filler(&format!("usr/include/{stem}/config.h"), 2, 0o644);
+                t.filler(&format!("usr/lib/x86_64-linux-gnu/{stem}.a"), 60, 0o644);
+                t.filler(&format!("usr/lib/x86_64-linux-gnu/{stem}.so.0"), 90, 0o644);
             }
             for lib in [
                 "libMagickCore-6.Q16.so.6.0.0",
                 "libMagickWand-6.Q16.so.6.0.0",
-                "libLLVM-14.so.1",
-                "libicudata.so.72.1",
                 "libgtk-3.so.0.2406.32",
                 "libglib-2.0.so.0.7400.6",
                 "libpq.so.5.15",
                 "libmariadb.so.3",
+                "libperl.so.5.36.0",
+                "libgallium-22.3.6.so",
+                "libz3.so.4",
             ] {
-                t.filler(&format!("usr/lib/x86_64-linux-gnu/{lib}"), 1_500, 0o644);
+                t.filler(&format!("usr/lib/x86_64-linux-gnu/{lib}"), 400, 0o644);
             }
-            t.filler("usr/lib/gcc/x86_64-linux-gnu/12/libstdc++.a", 1_000, 0o644);
-            t.filler("usr/lib/x86_64-linux-gnu/libc.a", 600, 0o644);
+            t.filler("usr/lib/gcc/x86_64-linux-gnu/12/libstdc++.a", 300, 0o644);
+            t.filler("usr/lib/x86_64-linux-gnu/libc.a", 300, 0o644);
         },
     );
     let tk = layer(
@@ -161,8 +253,26 @@ pub(super) fn v3_13() -> Spec {
                     "libx11-dev",
                 ],
             );
-            t.filler("usr/lib/x86_64-linux-gnu/libtk8.6.so", 150, 0o644);
-            t.filler("usr/lib/x86_64-linux-gnu/libtcl8.6.so", 120, 0o644);
+            t.blob("usr/lib/x86_64-linux-gnu/libtk8.6.so", 1_527_112, 0o644);
+            t.blob("usr/lib/x86_64-linux-gnu/libtcl8.6.so", 1_280_088, 0o644);
+            for lib in [
+                "libX11.a",
+                "libxcb.a",
+                "libXft.a",
+                "libfontconfig.a",
+                "libfreetype.a",
+                "libbluetooth.a",
+                "libuuid.a",
+                "libtcl8.6.a",
+                "libtk8.6.a",
+            ] {
+                t.filler(&format!("usr/lib/x86_64-linux-gnu/{lib}"), 40, 0o644);
+            }
+            for dir in ["X11", "tcl8.6", "bluetooth", "uuid", "freetype2"] {
+                for h in ["api.h", "types.h", "defs.h"] {
+                    t.filler(&format!("usr/include/{dir}/{h}"), 3, 0o644);
+                }
+            }
             t.filler("usr/include/tk.h", 10, 0o644);
         },
     );
@@ -186,7 +296,12 @@ pub(super) fn v3_13() -> Spec {
                 0o755,
             );
             t.text("usr/local/bin/idle3.13", "#!/usr/local/bin/python3.13\n\nfrom idlelib.pyshell import main\nif __name__ == '__main__':\n    main()\n", 0o755);
-            t.filler("usr/local/lib/libpython3.13.so.1.0", 2_000, 0o755);
+            t.blob("usr/local/lib/libpython3.13.so.1.0", 28_624_256, 0o755);
+            t.blob(
+                "usr/local/lib/python3.13/ensurepip/_bundled/pip-24.2-py3-none-any.whl",
+                1_815_121,
+                0o644,
+            );
             t.symlink("usr/local/lib/libpython3.13.so", "libpython3.13.so.1.0");
             for m in STDLIB {
                 t.filler(&format!("usr/local/lib/python3.13/{m}.py"), 30, 0o644);
@@ -212,11 +327,24 @@ pub(super) fn v3_13() -> Spec {
                 40,
                 0o644,
             );
-            t.filler(
-                "usr/local/lib/python3.13/config-3.13-x86_64-linux-gnu/libpython3.13.a",
-                6_000,
+            t.blob(
+                "usr/local/lib/python3.13/ensurepip/_bundled/pip-24.2-py3-none-any.whl",
+                1_815_121,
                 0o644,
             );
+            for m in [
+                "idlelib/pyshell",
+                "idlelib/editor",
+                "tkinter/__init__",
+                "tkinter/ttk",
+                "pydoc_data/topics",
+                "encodings/cp1252",
+                "encodings/utf_8",
+                "email/_header_value_parser",
+                "xml/etree/ElementTree",
+            ] {
+                t.filler(&format!("usr/local/lib/python3.13/{m}.py"), 40, 0o644);
+            }
         },
     );
     let links = layer(

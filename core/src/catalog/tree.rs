@@ -86,8 +86,12 @@ impl Tree {
     }
 
     /// A file whose length is set at the end, in proportion to `weight`, so the layer adds up.
+    /// The weight is varied by up to half either way, from the path, so that sibling files do
+    /// not all come out the same size.
     pub(super) fn filler(&mut self, path: &str, weight: u64, mode: u32) {
-        self.filler.push((path.to_owned(), weight.max(1), mode));
+        let spread = Rng::new(path).next() % (weight.max(2));
+        self.filler
+            .push((path.to_owned(), (weight / 2 + spread).max(1), mode));
     }
 
     pub(super) fn symlink(&mut self, path: &str, target: &str) {

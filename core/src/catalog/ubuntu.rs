@@ -60,7 +60,39 @@ pub(super) fn vivid() -> Spec {
             ] {
                 t.filler(&format!("lib/systemd/system/{unit}"), 1, 0o644);
             }
-            t.filler("lib/systemd/systemd", 900, 0o755);
+            t.blob("lib/systemd/systemd", 1_577_192, 0o755);
+            t.blob("usr/bin/vim.tiny", 1_030_072, 0o755);
+            t.blob("usr/lib/x86_64-linux-gnu/libpython3.4m.so.1.0", 3_954_240, 0o644);
+            t.blob("usr/bin/python3.4", 3_986_496, 0o755);
+            for m in PYTHON_STDLIB {
+                t.filler(&format!("usr/lib/python3.4/{m}.py"), 40, 0o644);
+                t.filler(
+                    &format!("usr/lib/python3.4/__pycache__/{m}.cpython-34.pyc"),
+                    30,
+                    0o644,
+                );
+            }
+            for m in [
+                "Getopt/Long",
+                "Text/Wrap",
+                "File/Temp",
+                "IO/Socket",
+                "Storable",
+                "Data/Dumper",
+                "Encode",
+                "Time/Local",
+            ] {
+                t.filler(&format!("usr/share/perl/5.20/{m}.pm"), 20, 0o644);
+            }
+            for f in [
+                "syntax/sh.vim",
+                "syntax/python.vim",
+                "ftplugin/python.vim",
+                "indent/python.vim",
+                "colors/default.vim",
+            ] {
+                t.filler(&format!("usr/share/vim/vim74/{f}"), 5, 0o644);
+            }
         },
     );
 
@@ -163,13 +195,6 @@ fn sources_list(universe: bool) -> String {
          # deb-src http://archive.ubuntu.com/ubuntu/ vivid multiverse\n\
          # deb http://archive.ubuntu.com/ubuntu/ vivid-updates multiverse\n\
          # deb-src http://archive.ubuntu.com/ubuntu/ vivid-updates multiverse\n\n\
-         ## N.B. software from this repository may not have been tested as\n\
-         ## extensively as that contained in the main release, although it includes\n\
-         ## newer versions of some applications which may provide useful features.\n\
-         ## Also, please note that software in backports WILL NOT receive any review\n\
-         ## or updates from the Ubuntu security team.\n\
-         # deb http://archive.ubuntu.com/ubuntu/ vivid-backports main restricted\n\
-         # deb-src http://archive.ubuntu.com/ubuntu/ vivid-backports main restricted\n\n\
          deb http://archive.ubuntu.com/ubuntu/ vivid-security main restricted\n\
          deb-src http://archive.ubuntu.com/ubuntu/ vivid-security main restricted\n\
          {u}deb http://archive.ubuntu.com/ubuntu/ vivid-security universe\n\
@@ -205,6 +230,53 @@ systemd-resolve:x:102:105:systemd Resolver,,,:/run/systemd/resolve:/bin/false
 systemd-bus-proxy:x:103:106:systemd Bus Proxy,,,:/run/systemd:/bin/false
 syslog:x:104:109::/home/syslog:/bin/false
 ";
+
+const PYTHON_STDLIB: &[&str] = &[
+    "abc",
+    "argparse",
+    "ast",
+    "base64",
+    "bisect",
+    "calendar",
+    "codecs",
+    "collections/__init__",
+    "contextlib",
+    "copy",
+    "csv",
+    "datetime",
+    "decimal",
+    "difflib",
+    "enum",
+    "functools",
+    "glob",
+    "gzip",
+    "hashlib",
+    "heapq",
+    "inspect",
+    "io",
+    "json/__init__",
+    "locale",
+    "logging/__init__",
+    "os",
+    "pathlib",
+    "pickle",
+    "random",
+    "re",
+    "shutil",
+    "socket",
+    "ssl",
+    "string",
+    "subprocess",
+    "tarfile",
+    "tempfile",
+    "textwrap",
+    "threading",
+    "typing",
+    "urllib/parse",
+    "urllib/request",
+    "uuid",
+    "zipfile",
+];
 
 const PACKAGES: &[&str] = &[
     "adduser",
