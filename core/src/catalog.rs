@@ -591,6 +591,10 @@ mod tests {
             .filter_map(|h| h.created_by().clone())
             .collect();
         assert_eq!(rows.len(), 4);
+        // The sizes `docker history ubuntu:15.04` showed: 131.3 MB, 701 B, 1.879 kB, 0 B.
+        let sizes: Vec<u64> = ubuntu.layers.iter().map(CatalogLayer::size).collect();
+        assert_eq!(sizes[1..], [701, 1_879]);
+        assert!(within(sizes[0], 131_300_000, 1));
         assert!(
             rows[2]
                 .starts_with("/bin/sh -c sed -i 's/^#\\s*\\(deb.*universe\\)$/\\1/g' /etc/apt/sources.list")

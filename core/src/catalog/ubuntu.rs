@@ -195,6 +195,9 @@ fn sources_list(universe: bool) -> String {
          # deb-src http://archive.ubuntu.com/ubuntu/ vivid multiverse\n\
          # deb http://archive.ubuntu.com/ubuntu/ vivid-updates multiverse\n\
          # deb-src http://archive.ubuntu.com/ubuntu/ vivid-updates multiverse\n\n\
+         ## Uncomment the following line to add software from Canonical's\n\
+         ## 'partner' repository.\n\
+         # deb http://archive.canonical.com/ubuntu vivid partner\n\n\
          deb http://archive.ubuntu.com/ubuntu/ vivid-security main restricted\n\
          deb-src http://archive.ubuntu.com/ubuntu/ vivid-security main restricted\n\
          {u}deb http://archive.ubuntu.com/ubuntu/ vivid-security universe\n\

@@ -40,9 +40,7 @@ pub fn plan_with_base_env(
     base_env: impl Fn(&str) -> Vec<String>,
 ) -> Result<Vec<BuildStep>, DockerfileError> {
     let escape = dockerfile.escape;
-    let mut meta_args: BTreeMap<String, Option<String>> = BTreeMap::new();
-    let mut finished: Vec<(Option<String>, Stage)> = Vec::new();
-    let mut stage: Option<(Option<String>, Stage)> = None;
+    let mut stages = Stages::default();
     let mut steps = Vec::new();
 
     for instruction in &dockerfile.instructions {
@@ -56,22 +54,24 @@ pub fn plan_with_base_env(
         };
 
         if let Action::From { .. } = &instruction.action {
-            if let Some(done) = stage.take() {
-                finished.push(done);
+            if let Some(done) = stages.current.take() {
+                stages.finished.push(done);
             }
-            let step = from_step(
+            steps.push(from_step(
                 line,
                 &instruction.action,
-                &meta_args,
+                &mut stages,
                 build_args,
-                &finished,
                 &base_env,
                 escape,
-                &mut stage,
-            )?;
-            steps.push(step);
+            )?);
             continue;
         }
+        let Stages {
+            meta_args,
+            finished,
+            current: stage,
+        } = &mut stages;
 
         // Before the first FROM only ARG may appear (the parser checked); such ARGs feed FROM lines.
         let Some((_, current)) = stage.as_mut() else {
@@ -81,7 +81,7 @@ pub fn plan_with_base_env(
                     instruction: instruction.action.keyword(),
                 });
             };
-            let env = meta_env(&meta_args, build_args);
+            let env = meta_env(meta_args, build_args);
             let mut expanded = Vec::new();
             for (name, default) in args {
                 let default = default.as_deref().map(|d| x(d, &env)).transpose()?;
@@ -157,7 +157,7 @@ pub fn plan_with_base_env(
                 let chown = chown.as_deref().map(|c| x(c, &env)).transpose()?;
                 let chmod = chmod.as_deref().map(|c| x(c, &env)).transpose()?;
                 let from = from.as_deref().map(|f| x(f, &env)).transpose()?;
-                let from_stage = from.as_deref().and_then(|f| stage_index(f, &finished));
+                let from_stage = from.as_deref().and_then(|f| stage_index(f, finished));
                 let created_by = copy_row(&shell, "COPY", &dest);
                 let action = Action::Copy {
                     srcs,
@@ -419,17 +419,28 @@ fn meta_env(
     env
 }
 
-#[allow(clippy::too_many_arguments)] // one call site per FROM position; a struct would only rename these
+/// Where the planner is: global ARGs, the stages done (by name) and the one being planned.
+#[derive(Debug, Default)]
+struct Stages {
+    meta_args: BTreeMap<String, Option<String>>,
+    finished: Vec<(Option<String>, Stage)>,
+    current: Option<(Option<String>, Stage)>,
+}
+
+/// Starts a stage: FROM is substituted with the global ARGs only, and may name an earlier stage.
 fn from_step(
     line: usize,
     action: &Action,
-    meta_args: &BTreeMap<String, Option<String>>,
+    stages: &mut Stages,
     build_args: &BuildArgs,
-    finished: &[(Option<String>, Stage)],
     base_env: &impl Fn(&str) -> Vec<String>,
     escape: char,
-    stage: &mut Option<(Option<String>, Stage)>,
 ) -> Result<BuildStep, DockerfileError> {
+    let Stages {
+        meta_args,
+        finished,
+        current: stage,
+    } = stages;
     let Action::From {
         image,
         name,
