@@ -85,7 +85,9 @@ impl Reference {
         // The grammar lets an upper-case first component through as a registry host; when it
         // turns out not to be one, it is part of the repository, which must be lowercase.
         if parsed.repository().bytes().any(|b| b.is_ascii_uppercase()) {
-            return Err(ReferenceError::Uppercase { text: text.to_string() });
+            return Err(ReferenceError::Uppercase {
+                text: text.to_string(),
+            });
         }
         let digest = parsed
             .digest()
@@ -213,10 +215,19 @@ mod tests {
 
     const HEX: &str = "3fdebaac8705cf36374fc49e31810fbb228ba76f67b875c1be4948d5eba06d66";
 
+    /// text, registry, repository, tag as written, familiar, full
+    type Case = (
+        &'static str,
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        &'static str,
+        &'static str,
+    );
+
     #[test]
     fn normalises_like_docker() {
-        // text, registry, repository, tag as written, familiar, full
-        let cases: &[(&str, &str, &str, Option<&str>, &str, &str)] = &[
+        let cases: &[Case] = &[
             (
                 "nginx",
                 "docker.io",

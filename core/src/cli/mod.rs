@@ -2,11 +2,13 @@
 //! print what Docker prints. The browser's terminal and the native one both go through here, so
 //! their output is identical by construction.
 //!
+//! - [`args`]: the command grammar (a typed line to a [`args::Command`]).
 //! - [`format`]: single values (sizes, durations, times, cut-off text, short IDs).
 //! - [`table`]: Docker's column layout (Go's tabwriter).
 //! - [`template`]: the `--format` subset of Go templates.
 //! - [`render`]: what each command prints, from row data.
 
+pub mod args;
 pub mod dispatch;
 pub mod format;
 pub mod render;
