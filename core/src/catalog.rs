@@ -14,7 +14,9 @@
 //! for BuildKit ones), their timestamps, their config, and layer sizes close to the real ones.
 //! Base layers are shared where the real images share them: `nginx:1.15.8` sits on
 //! `debian:stretch-slim`, `nginx:1.27` on `debian:bookworm-slim`, `python:3.13` on
-//! `debian:bookworm` (through buildpack-deps), so their base layers have the same chain IDs.
+//! `debian:bookworm` (through `buildpack-deps:bookworm`, also listed), so their base layers have
+//! the same chain IDs. (`nginx:latest` and `python` share nothing: like the real ones, one starts
+//! from the slim variant of bookworm and the other from the full one.)
 //!
 //! Identity: a layer's diffID and compressed digest are declared, derived with [`Digest::of`] from a
 //! stable name (`debian:bookworm-slim rootfs`). Hashing the tar of a multi-megabyte synthetic layer
@@ -207,6 +209,21 @@ const IMAGES: &[CatalogEntry] = &[
         repository: "library/alpine",
         tags: &["latest", "3", "3.20", "3.20.3"],
         build: alpine::latest,
+    },
+    CatalogEntry {
+        repository: "library/buildpack-deps",
+        tags: &["bookworm-curl"],
+        build: python::buildpack_deps_curl,
+    },
+    CatalogEntry {
+        repository: "library/buildpack-deps",
+        tags: &["bookworm-scm"],
+        build: python::buildpack_deps_scm,
+    },
+    CatalogEntry {
+        repository: "library/buildpack-deps",
+        tags: &["bookworm", "latest"],
+        build: python::buildpack_deps,
     },
     CatalogEntry {
         repository: "library/python",
@@ -528,7 +545,11 @@ mod tests {
         assert_eq!(nginx[0], slim[0]);
         assert_eq!(nginx, chain("library/nginx", "1.27"), "two tags of one image");
         let bookworm = chain("library/debian", "bookworm");
-        assert_eq!(chain("library/python", "latest")[0], bookworm[0]);
+        let python = chain("library/python", "latest");
+        assert_eq!(python[0], bookworm[0]);
+        // python is built FROM buildpack-deps:bookworm, which is debian:bookworm plus three layers.
+        assert_eq!(python[..4], chain("library/buildpack-deps", "bookworm")[..]);
+        assert_eq!(python[..2], chain("library/buildpack-deps", "bookworm-curl")[..]);
         assert_ne!(bookworm[0], slim[0]);
         assert_eq!(
             image("library/debian", "latest").image_id(),

@@ -1,10 +1,11 @@
 //! `python:3.13` = `latest` (October 2024). Like the real image it is built FROM
 //! `buildpack-deps:bookworm`, which is `debian:bookworm` plus three package layers (`-curl`,
-//! `-scm`, then the compilers and headers), so it shares the `debian:bookworm` base layer.
+//! `-scm`, then the compilers and headers), so it shares the `debian:bookworm` base layer. The
+//! three `buildpack-deps` images are in the catalog too, built from the same layers.
 
 use super::debian;
 use super::tree::Tree;
-use super::{Row, RunConfig, Spec, layer};
+use super::{Layer, Row, RunConfig, Spec, layer};
 
 const CURL_AT: &str = "2024-10-17T01:33:22.271582417Z";
 const SCM_AT: &str = "2024-10-17T01:34:02.871418745Z";
@@ -12,230 +13,6 @@ const DEPS_AT: &str = "2024-10-17T01:36:47.532419736Z";
 const PY_AT: &str = "2024-10-17T03:09:52.093861428Z";
 
 pub(super) fn v3_13() -> Spec {
-    let curl = layer(
-        "buildpack-deps:bookworm-curl 20241017",
-        CURL_AT,
-        49_585_313,
-        24_058_261,
-        |t| {
-            packages(
-                t,
-                &[
-                    "ca-certificates",
-                    "curl",
-                    "gnupg",
-                    "netbase",
-                    "sq",
-                    "wget",
-                    "libcurl4",
-                    "libgnutls30",
-                    "libssl3",
-                ],
-            );
-            t.blob("usr/bin/curl", 326_072, 0o755);
-            t.blob("usr/bin/wget", 543_920, 0o755);
-            t.blob("usr/bin/gpg", 1_112_136, 0o755);
-            t.blob("usr/bin/sq", 13_574_040, 0o755);
-            t.blob("usr/lib/x86_64-linux-gnu/libcrypto.so.3", 4_709_528, 0o644);
-            t.blob("usr/lib/x86_64-linux-gnu/libssl.so.3", 696_240, 0o644);
-            for lib in [
-                "libgcrypt.so.20.4.1",
-                "libksba.so.8.14.3",
-                "libassuan.so.0.8.5",
-                "libnpth.so.0.1.2",
-                "libsqlite3.so.0.8.6",
-                "libldap-2.5.so.0.1.8",
-                "libnghttp2.so.14.24.1",
-                "libssh2.so.1.0.1",
-                "librtmp.so.1",
-                "libkrb5.so.3.3",
-                "libunistring.so.2.2.0",
-                "libp11-kit.so.0.3.0",
-            ] {
-                t.filler(&format!("usr/lib/x86_64-linux-gnu/{lib}"), 60, 0o644);
-            }
-            for tool in [
-                "gpg-agent",
-                "gpgsm",
-                "dirmngr",
-                "keyboxd",
-                "gpgconf",
-                "gpg-connect-agent",
-            ] {
-                t.filler(&format!("usr/bin/{tool}"), 90, 0o755);
-            }
-            t.filler("etc/ssl/certs/ca-certificates.crt", 20, 0o644);
-            t.text("etc/protocols", "ip\t0\tIP\ntcp\t6\tTCP\nudp\t17\tUDP\n", 0o644);
-            t.text(
-                "etc/services",
-                "ssh\t\t22/tcp\nhttp\t\t80/tcp\t\twww\nhttps\t\t443/tcp\n",
-                0o644,
-            );
-        },
-    );
-    let scm = layer(
-        "buildpack-deps:bookworm-scm 20241017",
-        SCM_AT,
-        181_002_218,
-        64_395_962,
-        |t| {
-            packages(
-                t,
-                &[
-                    "git",
-                    "mercurial",
-                    "openssh-client",
-                    "subversion",
-                    "procps",
-                    "perl",
-                    "python3",
-                    "libsvn1",
-                ],
-            );
-            t.blob("usr/bin/git", 3_883_088, 0o755);
-            t.blob("usr/bin/ssh", 1_200_176, 0o755);
-            t.blob("usr/bin/svn", 330_112, 0o755);
-            t.blob("usr/bin/ps", 137_376, 0o755);
-            for tool in [
-                "git-upload-pack",
-                "git-receive-pack",
-                "git-shell",
-                "git-http-fetch",
-                "git-remote-http",
-                "git-daemon",
-            ] {
-                t.filler(&format!("usr/lib/git-core/{tool}"), 400, 0o755);
-            }
-            for m in [
-                "hg",
-                "mercurial/localrepo.py",
-                "mercurial/revlog.py",
-                "mercurial/commands.py",
-            ] {
-                t.filler(&format!("usr/lib/python3/dist-packages/{m}"), 200, 0o644);
-            }
-            t.blob("usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0", 7_445_944, 0o644);
-            for m in [
-                "argparse",
-                "ast",
-                "asyncio/base_events",
-                "collections/__init__",
-                "email/message",
-                "enum",
-                "http/client",
-                "inspect",
-                "json/decoder",
-                "logging/__init",
-                "os",
-                "pathlib",
-                "pydoc",
-                "re/_parser",
-                "shutil",
-                "socket",
-                "ssl",
-                "subprocess",
-                "tarfile",
-                "typing",
-                "unittest/case",
-                "urllib/request",
-                "zipfile",
-            ] {
-                t.filler(&format!("usr/lib/python3.11/{m}.py"), 80, 0o644);
-                t.filler(
-                    &format!("usr/lib/python3.11/__pycache__/{m}.cpython-311.pyc"),
-                    90,
-                    0o644,
-                );
-            }
-            for m in [
-                "Pod/Simple",
-                "Module/CoreList",
-                "Unicode/Collate",
-                "Encode/JP",
-                "ExtUtils/MakeMaker",
-                "CPAN",
-                "Pod/Perldoc",
-                "TAP/Harness",
-            ] {
-                t.filler(&format!("usr/share/perl/5.36.0/{m}.pm"), 70, 0o644);
-            }
-            for lib in [
-                "libsvn_subr-1.so.1.0.0",
-                "libsvn_client-1.so.1.0.0",
-                "libsvn_wc-1.so.1.0.0",
-                "libapr-1.so.0.7.2",
-                "libserf-1.so.1.3.0",
-                "libperl.so.5.36.0",
-            ] {
-                t.filler(&format!("usr/lib/x86_64-linux-gnu/{lib}"), 120, 0o644);
-            }
-            t.filler(
-                "usr/lib/python3.11/lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so",
-                50,
-                0o644,
-            );
-            t.filler(
-                "usr/lib/x86_64-linux-gnu/perl/5.36.0/auto/POSIX/POSIX.so",
-                20,
-                0o644,
-            );
-        },
-    );
-    let deps = layer(
-        "buildpack-deps:bookworm 20241017",
-        DEPS_AT,
-        588_107_463,
-        211_276_935,
-        |t| {
-            packages(t, BUILD_DEPS);
-            t.blob("usr/bin/x86_64-linux-gnu-gcc-12", 1_149_008, 0o755);
-            t.symlink("usr/bin/gcc", "gcc-12");
-            t.symlink("usr/bin/gcc-12", "x86_64-linux-gnu-gcc-12");
-            t.blob("usr/bin/make", 272_480, 0o755);
-            // The compilers proper and the biggest libraries, with their real sizes in Debian 12.
-            t.blob("usr/libexec/gcc/x86_64-linux-gnu/12/cc1", 33_468_224, 0o755);
-            t.blob("usr/libexec/gcc/x86_64-linux-gnu/12/cc1plus", 35_725_800, 0o755);
-            t.blob("usr/libexec/gcc/x86_64-linux-gnu/12/lto1", 31_514_976, 0o755);
-            t.blob("usr/lib/x86_64-linux-gnu/libicudata.so.72.1", 30_841_928, 0o644);
-            t.blob("usr/lib/x86_64-linux-gnu/libLLVM-15.so.1", 117_024_104, 0o644);
-            for header in [
-                "stdio.h",
-                "stdlib.h",
-                "string.h",
-                "unistd.h",
-                "zlib.h",
-                "sqlite3.h",
-                "ffi.h",
-                "bzlib.h",
-                "lzma.h",
-            ] {
-                t.filler(&format!("usr/include/{header}"), 2, 0o644);
-            }
-            // Every -dev package brings headers, a static library and the shared one.
-            for pkg in BUILD_DEPS {
-                let stem = pkg.trim_end_matches("-dev");
-                t.filler(&format!("usr/include/{stem}/{stem}.h"), 4, 0o644);
-                t.filler(&format!("usr/include/{stem}/config.h"), 2, 0o644);
-                t.filler(&format!("usr/lib/x86_64-linux-gnu/{stem}.a"), 60, 0o644);
-                t.filler(&format!("usr/lib/x86_64-linux-gnu/{stem}.so.0"), 90, 0o644);
-            }
-            for lib in [
-                "libMagickCore-6.Q16.so.6.0.0",
-                "libMagickWand-6.Q16.so.6.0.0",
-                "libgtk-3.so.0.2406.32",
-                "libglib-2.0.so.0.7400.6",
-                "libpq.so.5.15",
-                "libmariadb.so.3",
-                "libperl.so.5.36.0",
-                "libgallium-22.3.6.so",
-                "libz3.so.4",
-            ] {
-                t.filler(&format!("usr/lib/x86_64-linux-gnu/{lib}"), 400, 0o644);
-            }
-            t.filler("usr/lib/gcc/x86_64-linux-gnu/12/libstdc++.a", 300, 0o644);
-            t.filler("usr/lib/x86_64-linux-gnu/libc.a", 300, 0o644);
-        },
-    );
     let tk = layer(
         "python:3.13 tk and bluetooth headers 20241017",
         "2024-10-17T03:02:41.208436318Z",
@@ -361,11 +138,8 @@ pub(super) fn v3_13() -> Spec {
         },
     );
 
-    let mut rows = debian::bookworm_rows();
+    let mut rows = buildpack_rows(3);
     rows.extend([
-        Row::layer(CURL_AT, CURL_RUN, curl).buildkit(),
-        Row::layer(SCM_AT, SCM_RUN, scm).buildkit(),
-        Row::layer(DEPS_AT, DEPS_RUN, deps).buildkit(),
         Row::empty(
             PY_AT,
             "ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -529,3 +303,275 @@ const STDLIB: &[&str] = &[
     "uuid",
     "zipfile/__init__",
 ];
+
+/// `buildpack-deps:bookworm-curl`, `-scm` and `bookworm`: the same image family python builds on.
+pub(super) fn buildpack_deps_curl() -> Spec {
+    buildpack_spec(1)
+}
+
+pub(super) fn buildpack_deps_scm() -> Spec {
+    buildpack_spec(2)
+}
+
+pub(super) fn buildpack_deps() -> Spec {
+    buildpack_spec(3)
+}
+
+fn buildpack_spec(depth: usize) -> Spec {
+    Spec {
+        rows: buildpack_rows(depth),
+        config: RunConfig {
+            env: vec![debian::PATH_ENV],
+            cmd: Some(vec!["bash"]),
+            ..RunConfig::default()
+        },
+    }
+}
+
+/// `debian:bookworm` plus the first `depth` buildpack-deps package layers; only those are built.
+fn buildpack_rows(depth: usize) -> Vec<Row> {
+    let mut rows = debian::bookworm_rows();
+    if depth >= 1 {
+        rows.push(Row::layer(CURL_AT, CURL_RUN, curl_layer()).buildkit());
+    }
+    if depth >= 2 {
+        rows.push(Row::layer(SCM_AT, SCM_RUN, scm_layer()).buildkit());
+    }
+    if depth >= 3 {
+        rows.push(Row::layer(DEPS_AT, DEPS_RUN, deps_layer()).buildkit());
+    }
+    rows
+}
+
+fn curl_layer() -> Layer {
+    layer(
+        "buildpack-deps:bookworm-curl 20241017",
+        CURL_AT,
+        49_585_313,
+        24_058_261,
+        |t| {
+            packages(
+                t,
+                &[
+                    "ca-certificates",
+                    "curl",
+                    "gnupg",
+                    "netbase",
+                    "sq",
+                    "wget",
+                    "libcurl4",
+                    "libgnutls30",
+                    "libssl3",
+                ],
+            );
+            t.blob("usr/bin/curl", 326_072, 0o755);
+            t.blob("usr/bin/wget", 543_920, 0o755);
+            t.blob("usr/bin/gpg", 1_112_136, 0o755);
+            t.blob("usr/bin/sq", 13_574_040, 0o755);
+            t.blob("usr/lib/x86_64-linux-gnu/libcrypto.so.3", 4_709_528, 0o644);
+            t.blob("usr/lib/x86_64-linux-gnu/libssl.so.3", 696_240, 0o644);
+            for lib in [
+                "libgcrypt.so.20.4.1",
+                "libksba.so.8.14.3",
+                "libassuan.so.0.8.5",
+                "libnpth.so.0.1.2",
+                "libsqlite3.so.0.8.6",
+                "libldap-2.5.so.0.1.8",
+                "libnghttp2.so.14.24.1",
+                "libssh2.so.1.0.1",
+                "librtmp.so.1",
+                "libkrb5.so.3.3",
+                "libunistring.so.2.2.0",
+                "libp11-kit.so.0.3.0",
+            ] {
+                t.filler(&format!("usr/lib/x86_64-linux-gnu/{lib}"), 60, 0o644);
+            }
+            for tool in [
+                "gpg-agent",
+                "gpgsm",
+                "dirmngr",
+                "keyboxd",
+                "gpgconf",
+                "gpg-connect-agent",
+            ] {
+                t.filler(&format!("usr/bin/{tool}"), 90, 0o755);
+            }
+            t.filler("etc/ssl/certs/ca-certificates.crt", 20, 0o644);
+            t.text("etc/protocols", "ip\t0\tIP\ntcp\t6\tTCP\nudp\t17\tUDP\n", 0o644);
+            t.text(
+                "etc/services",
+                "ssh\t\t22/tcp\nhttp\t\t80/tcp\t\twww\nhttps\t\t443/tcp\n",
+                0o644,
+            );
+        },
+    )
+}
+
+fn scm_layer() -> Layer {
+    layer(
+        "buildpack-deps:bookworm-scm 20241017",
+        SCM_AT,
+        181_002_218,
+        64_395_962,
+        |t| {
+            packages(
+                t,
+                &[
+                    "git",
+                    "mercurial",
+                    "openssh-client",
+                    "subversion",
+                    "procps",
+                    "perl",
+                    "python3",
+                    "libsvn1",
+                ],
+            );
+            t.blob("usr/bin/git", 3_883_088, 0o755);
+            t.blob("usr/bin/ssh", 1_200_176, 0o755);
+            t.blob("usr/bin/svn", 330_112, 0o755);
+            t.blob("usr/bin/ps", 137_376, 0o755);
+            for tool in [
+                "git-upload-pack",
+                "git-receive-pack",
+                "git-shell",
+                "git-http-fetch",
+                "git-remote-http",
+                "git-daemon",
+            ] {
+                t.filler(&format!("usr/lib/git-core/{tool}"), 400, 0o755);
+            }
+            for m in [
+                "hg",
+                "mercurial/localrepo.py",
+                "mercurial/revlog.py",
+                "mercurial/commands.py",
+            ] {
+                t.filler(&format!("usr/lib/python3/dist-packages/{m}"), 200, 0o644);
+            }
+            t.blob("usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0", 7_445_944, 0o644);
+            for m in [
+                "argparse",
+                "ast",
+                "asyncio/base_events",
+                "collections/__init__",
+                "email/message",
+                "enum",
+                "http/client",
+                "inspect",
+                "json/decoder",
+                "logging/__init",
+                "os",
+                "pathlib",
+                "pydoc",
+                "re/_parser",
+                "shutil",
+                "socket",
+                "ssl",
+                "subprocess",
+                "tarfile",
+                "typing",
+                "unittest/case",
+                "urllib/request",
+                "zipfile",
+            ] {
+                t.filler(&format!("usr/lib/python3.11/{m}.py"), 80, 0o644);
+                t.filler(
+                    &format!("usr/lib/python3.11/__pycache__/{m}.cpython-311.pyc"),
+                    90,
+                    0o644,
+                );
+            }
+            for m in [
+                "Pod/Simple",
+                "Module/CoreList",
+                "Unicode/Collate",
+                "Encode/JP",
+                "ExtUtils/MakeMaker",
+                "CPAN",
+                "Pod/Perldoc",
+                "TAP/Harness",
+            ] {
+                t.filler(&format!("usr/share/perl/5.36.0/{m}.pm"), 70, 0o644);
+            }
+            for lib in [
+                "libsvn_subr-1.so.1.0.0",
+                "libsvn_client-1.so.1.0.0",
+                "libsvn_wc-1.so.1.0.0",
+                "libapr-1.so.0.7.2",
+                "libserf-1.so.1.3.0",
+                "libperl.so.5.36.0",
+            ] {
+                t.filler(&format!("usr/lib/x86_64-linux-gnu/{lib}"), 120, 0o644);
+            }
+            t.filler(
+                "usr/lib/python3.11/lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so",
+                50,
+                0o644,
+            );
+            t.filler(
+                "usr/lib/x86_64-linux-gnu/perl/5.36.0/auto/POSIX/POSIX.so",
+                20,
+                0o644,
+            );
+        },
+    )
+}
+
+fn deps_layer() -> Layer {
+    layer(
+        "buildpack-deps:bookworm 20241017",
+        DEPS_AT,
+        588_107_463,
+        211_276_935,
+        |t| {
+            packages(t, BUILD_DEPS);
+            t.blob("usr/bin/x86_64-linux-gnu-gcc-12", 1_149_008, 0o755);
+            t.symlink("usr/bin/gcc", "gcc-12");
+            t.symlink("usr/bin/gcc-12", "x86_64-linux-gnu-gcc-12");
+            t.blob("usr/bin/make", 272_480, 0o755);
+            // The compilers proper and the biggest libraries, with their real sizes in Debian 12.
+            t.blob("usr/libexec/gcc/x86_64-linux-gnu/12/cc1", 33_468_224, 0o755);
+            t.blob("usr/libexec/gcc/x86_64-linux-gnu/12/cc1plus", 35_725_800, 0o755);
+            t.blob("usr/libexec/gcc/x86_64-linux-gnu/12/lto1", 31_514_976, 0o755);
+            t.blob("usr/lib/x86_64-linux-gnu/libicudata.so.72.1", 30_841_928, 0o644);
+            t.blob("usr/lib/x86_64-linux-gnu/libLLVM-15.so.1", 117_024_104, 0o644);
+            for header in [
+                "stdio.h",
+                "stdlib.h",
+                "string.h",
+                "unistd.h",
+                "zlib.h",
+                "sqlite3.h",
+                "ffi.h",
+                "bzlib.h",
+                "lzma.h",
+            ] {
+                t.filler(&format!("usr/include/{header}"), 2, 0o644);
+            }
+            // Every -dev package brings headers, a static library and the shared one.
+            for pkg in BUILD_DEPS {
+                let stem = pkg.trim_end_matches("-dev");
+                t.filler(&format!("usr/include/{stem}/{stem}.h"), 4, 0o644);
+                t.filler(&format!("usr/include/{stem}/config.h"), 2, 0o644);
+                t.filler(&format!("usr/lib/x86_64-linux-gnu/{stem}.a"), 60, 0o644);
+                t.filler(&format!("usr/lib/x86_64-linux-gnu/{stem}.so.0"), 90, 0o644);
+            }
+            for lib in [
+                "libMagickCore-6.Q16.so.6.0.0",
+                "libMagickWand-6.Q16.so.6.0.0",
+                "libgtk-3.so.0.2406.32",
+                "libglib-2.0.so.0.7400.6",
+                "libpq.so.5.15",
+                "libmariadb.so.3",
+                "libperl.so.5.36.0",
+                "libgallium-22.3.6.so",
+                "libz3.so.4",
+            ] {
+                t.filler(&format!("usr/lib/x86_64-linux-gnu/{lib}"), 400, 0o644);
+            }
+            t.filler("usr/lib/gcc/x86_64-linux-gnu/12/libstdc++.a", 300, 0o644);
+            t.filler("usr/lib/x86_64-linux-gnu/libc.a", 300, 0o644);
+        },
+    )
+}
