@@ -9,8 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use layerlab::runtime::{
-    ContainerLayout, ContainerSpec, Limits, NetworkMode, ProcessSpec, RunOptions, StorageDriver,
-    run,
+    ContainerLayout, ContainerSpec, Limits, NetworkMode, ProcessSpec, RunOptions, StorageDriver, run,
 };
 
 fn main() -> ExitCode {
@@ -54,7 +53,7 @@ fn main() -> ExitCode {
     };
     let result = run(&spec, &RunOptions::default());
     // `--rm`: the container's directory goes, whatever happened.
-    let _ = std::fs::remove_dir_all(&layout.dir);
+    let _ = layout.remove();
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(125)),
         Err(e) => {

@@ -6,7 +6,8 @@
 //! - [`ContainerLayout::new`]`(dir)`: the paths under one container's directory
 //!   (`upper/`, `work/`, `merged/`, `init/`, `rootfs/`, `hostname`, `hosts`, `resolv.conf`).
 //! - [`ContainerLayout::prepare`]`(&self, driver, lowers, rootless) -> Result<RootfsMount, RootfsError>`:
-//!   makes the directories and the init layer, checks the image, returns the mount to make.
+//!   makes the directories and the init layer, checks the image, returns the mount to make;
+//!   [`ContainerLayout::remove`] deletes it all again.
 //! - [`RootfsMount`]: the rootfs mount as data; [`RootfsMount::step`] turns it into a plan step.
 //! - [`lookup_lower`]: find a path in a stack of layer directories, honouring whiteouts.
 //!
@@ -250,6 +251,20 @@ impl ContainerLayout {
         }
     }
 
+    /// Delete the container's directory (`docker rm`). Its mounts lived in its own mount
+    /// namespace and went with it; overlay leaves `work/work` without permissions, which only
+    /// root could remove as it is, so it is opened up first.
+    pub fn remove(&self) -> Result<(), RootfsError> {
+        let inner = self.work.join("work");
+        if inner.is_dir() {
+            let _ = fs::set_permissions(&inner, fs::Permissions::from_mode(0o700));
+        }
+        match fs::remove_dir_all(&self.dir) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_err("remove", &self.dir)(e)),
+            _ => Ok(()),
+        }
+    }
+
     /// The lower directories of the overlay mount, nearest first: the init layer over the image.
     pub fn overlay_lowers(&self, image_lowers: &[PathBuf]) -> Vec<PathBuf> {
         std::iter::once(self.init.clone())
@@ -319,12 +334,18 @@ impl ContainerLayout {
 
     /// The mount points the runtime needs, made in `into` without touching what the image has.
     fn make_init_layer(&self, into: &Path) -> Result<(), RootfsError> {
-        for d in ["proc", "sys", "dev", "etc"] {
+        // Each of these must be a real directory: for vfs `into` is the image's own tree, and a
+        // symlinked /etc there would otherwise lead the writes below onto the host.
+        fs::create_dir_all(into).map_err(io_err("create", into))?;
+        for d in ["proc", "sys", "dev", "dev/pts", "dev/shm", "etc"] {
             let p = into.join(d);
-            if fs::symlink_metadata(&p).is_err() {
-                fs::create_dir_all(&p).map_err(io_err("create", &p))?;
-                fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).map_err(io_err("chmod", &p))?;
+            match fs::symlink_metadata(&p) {
+                Ok(m) if m.is_dir() => continue,
+                Ok(_) => fs::remove_file(&p).map_err(io_err("remove", &p))?,
+                Err(_) => {}
             }
+            fs::create_dir(&p).map_err(io_err("create", &p))?;
+            fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).map_err(io_err("chmod", &p))?;
         }
         for f in ["etc/hostname", "etc/hosts", "etc/resolv.conf"] {
             let p = into.join(f);
@@ -333,13 +354,26 @@ impl ContainerLayout {
                 // Whatever else is there (a symlink from the image) is replaced: the runtime
                 // mounts over this path and must not be led elsewhere.
                 Ok(_) => {
-                    fs::remove_file(&p).map_err(io_err("remove", &p))?;
+                    remove_any(&p)?;
                     fs::write(&p, b"").map_err(io_err("create", &p))?;
                 }
                 Err(_) => fs::write(&p, b"").map_err(io_err("create", &p))?,
             }
         }
+        // Docker's init layer makes /etc/mtab the kernel's list of mounts.
+        let mtab = into.join("etc/mtab");
+        if fs::symlink_metadata(&mtab).is_err() {
+            std::os::unix::fs::symlink("/proc/mounts", &mtab).map_err(io_err("symlink", &mtab))?;
+        }
         Ok(())
+    }
+}
+
+fn remove_any(p: &Path) -> Result<(), RootfsError> {
+    match fs::symlink_metadata(p) {
+        Ok(m) if m.is_dir() => fs::remove_dir_all(p).map_err(io_err("remove", p)),
+        Ok(_) => fs::remove_file(p).map_err(io_err("remove", p)),
+        Err(_) => Ok(()),
     }
 }
 
@@ -417,6 +451,30 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "filesystem \"proc\" must be mounted on ordinary directory: /proc is a symlink in the image"
+        );
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn a_symlinked_etc_cannot_lead_the_init_files_out_of_a_vfs_copy() {
+        let d = tmp("vfsetc");
+        let layer = d.join("l1");
+        let outside = d.join("outside");
+        fs::create_dir_all(&layer).expect("mk");
+        fs::create_dir_all(&outside).expect("mk");
+        std::os::unix::fs::symlink(&outside, layer.join("etc")).expect("ln");
+        let layout = ContainerLayout::new(d.join("c"));
+        layout
+            .prepare(StorageDriver::Vfs, &[layer], false)
+            .expect("prepare");
+        assert!(
+            fs::read_dir(&outside).expect("read").next().is_none(),
+            "wrote outside"
+        );
+        assert!(layout.vfs_root.join("etc/hosts").is_file());
+        assert_eq!(
+            fs::read_link(layout.vfs_root.join("etc/mtab")).expect("mtab"),
+            Path::new("/proc/mounts")
         );
         let _ = fs::remove_dir_all(&d);
     }

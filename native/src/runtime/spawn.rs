@@ -5,7 +5,8 @@
 //! - [`ContainerSpec`]: everything needed to run one container.
 //! - [`RunOptions`]: attach (pass output through), interactive (pass stdin).
 //! - [`start`]`(&ContainerSpec, &RunOptions) -> Result<Running, RunError>`, then
-//!   [`Running::pid`] (the container's init, as the host sees it), [`Running::warnings`],
+//!   [`Running::pid`] (the container's init, as the host sees it), [`Running::signal`],
+//!   [`Running::warnings`],
 //!   [`Running::wait`]`() -> Result<ExitCode, RunError>`.
 //! - [`run`]`(&ContainerSpec, &RunOptions) -> Result<ExitCode, RunError>`: start and wait.
 //! - [`RunError`] and [`RunError::exit_code`] (125, 126 or 127, as Docker exits).
@@ -183,6 +184,12 @@ impl Running {
     /// The container's init process as the host sees it (signal it to stop the container).
     pub fn pid(&self) -> i32 {
         self.init.as_raw()
+    }
+
+    /// Send a signal to the container's init (what `docker kill` and the attached CLI's signal
+    /// proxy do). Init ignores signals it has no handler for, except SIGKILL and SIGSTOP.
+    pub fn signal(&self, signal: nix::sys::signal::Signal) -> Result<(), RunError> {
+        nix::sys::signal::kill(self.init, signal).map_err(os("kill"))
     }
 
     /// Limits that could not be applied, in Docker's words.

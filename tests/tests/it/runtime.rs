@@ -651,6 +651,8 @@ fn rootless_runs_in_a_user_namespace_with_userxattr() {
             "D /etc/todelete"
         ]
     );
+    layout.remove().expect("rm");
+    assert!(!layout.dir.exists());
 }
 
 #[test]
