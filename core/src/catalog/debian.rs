@@ -277,13 +277,23 @@ pub(super) fn rootfs(t: &mut Tree, d: &Distro) {
     for (name, size) in CORE_TOOLS {
         t.blob(&format!("{bin}/{name}"), *size, 0o755);
     }
+    // Before the /usr merge only the tools needed to boot lived in /bin and /sbin.
     for name in BIN_TOOLS {
-        t.filler(&format!("{bin}/{name}"), 40, 0o755);
+        let dir = if d.merged_usr || !SLASH_BIN.contains(name) {
+            "usr/bin"
+        } else {
+            "bin"
+        };
+        t.filler(&format!("{dir}/{name}"), 40, 0o755);
     }
     for name in SBIN_TOOLS {
-        t.filler(&format!("{sbin}/{name}"), 30, 0o755);
+        let in_usr = ["user", "group", "chpasswd", "adduser", "deluser", "pam_"]
+            .iter()
+            .any(|p| name.starts_with(p));
+        let dir = if d.merged_usr || in_usr { "usr/sbin" } else { sbin };
+        t.filler(&format!("{dir}/{name}"), 30, 0o755);
     }
-    t.blob(&format!("{bin}/perl"), 3_926_448, 0o755);
+    t.blob("usr/bin/perl", 3_926_448, 0o755);
     for m in PERL_MODULES {
         t.filler(&format!("usr/lib/x86_64-linux-gnu/perl-base/{m}.pm"), 12, 0o644);
     }
@@ -664,6 +674,12 @@ const BIN_TOOLS: &[&str] = &[
     "xargs",
     "yes",
     "zcat",
+];
+
+/// The tools of [`BIN_TOOLS`] that Debian kept in `/bin` before the /usr merge.
+const SLASH_BIN: &[&str] = &[
+    "chgrp", "dir", "false", "kill", "login", "lsblk", "mknod", "mktemp", "more", "mount", "pwd", "readlink",
+    "rmdir", "stty", "su", "sync", "true", "umount", "vdir", "zcat",
 ];
 
 const SBIN_TOOLS: &[&str] = &[
