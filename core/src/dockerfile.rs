@@ -286,8 +286,14 @@ pub enum DockerfileError {
     NoBuildStage { line: usize, instruction: &'static str },
     #[error("dockerfile parse error on line {line}: unknown flag: {flag}")]
     UnknownFlag { line: usize, flag: String },
-    #[error("dockerfile parse error on line {line}: flag --{flag} needs a value (--{flag}=VALUE)")]
+    #[error("dockerfile parse error on line {line}: missing a value on flag: {flag}")]
     FlagNeedsValue { line: usize, flag: String },
+    #[error("dockerfile parse error on line {line}: expecting boolean value for flag {flag}, not: {value}")]
+    BadBoolFlag {
+        line: usize,
+        flag: String,
+        value: String,
+    },
     #[error("dockerfile parse error on line {line}: failed to process {word:?}: {source}")]
     Expand {
         line: usize,
@@ -302,6 +308,8 @@ pub enum DockerfileError {
     OnBuildTrigger { line: usize, instruction: &'static str },
     #[error("dockerfile parse error on line {line}: Unknown type {kind:?} in HEALTHCHECK (try CMD)")]
     HealthcheckType { line: usize, kind: String },
+    #[error("dockerfile parse error on line {line}: Missing command after HEALTHCHECK CMD")]
+    HealthcheckMissingCommand { line: usize },
     #[error("dockerfile parse error on line {line}: HEALTHCHECK NONE takes no arguments")]
     HealthcheckNoneArgs { line: usize },
     #[error(
@@ -354,11 +362,13 @@ impl DockerfileError {
             | NoBuildStage { line, .. }
             | UnknownFlag { line, .. }
             | FlagNeedsValue { line, .. }
+            | BadBoolFlag { line, .. }
             | Expand { line, .. }
             | BlankBaseName { line, .. }
             | OnBuildChain { line }
             | OnBuildTrigger { line, .. }
             | HealthcheckType { line, .. }
+            | HealthcheckMissingCommand { line }
             | HealthcheckNoneArgs { line }
             | BadDuration { line, .. }
             | BadRetries { line, .. }

@@ -573,7 +573,15 @@ impl Flags {
         Ok(match self.take(name) {
             None => false,
             Some(None) => true,
-            Some(Some(v)) => v.eq_ignore_ascii_case("true"),
+            Some(Some(v)) if v.eq_ignore_ascii_case("true") => true,
+            Some(Some(v)) if v.eq_ignore_ascii_case("false") => false,
+            Some(Some(value)) => {
+                return Err(DockerfileError::BadBoolFlag {
+                    line: self.line,
+                    flag: name.to_owned(),
+                    value,
+                });
+            }
         })
     }
 
@@ -740,15 +748,21 @@ fn healthcheck(rest: &str, line: usize, flags: &mut Flags) -> Result<Healthcheck
             hc.test = vec!["NONE".to_owned()];
         }
         "CMD" => {
-            hc.test = match command_line(args, line, "HEALTHCHECK")? {
-                CommandLine::Exec(argv) => std::iter::once("CMD".to_owned()).chain(argv).collect(),
-                CommandLine::Shell(cmd) => vec!["CMD-SHELL".to_owned(), cmd],
+            hc.test = match command_line(args, line, "HEALTHCHECK") {
+                Ok(CommandLine::Exec(argv)) if !argv.is_empty() => {
+                    std::iter::once("CMD".to_owned()).chain(argv).collect()
+                }
+                Ok(CommandLine::Shell(cmd)) => vec!["CMD-SHELL".to_owned(), cmd],
+                Ok(CommandLine::Exec(_)) | Err(DockerfileError::AtLeastOneArgument { .. }) => {
+                    return Err(DockerfileError::HealthcheckMissingCommand { line });
+                }
+                Err(e) => return Err(e),
             };
         }
         _ => {
             return Err(DockerfileError::HealthcheckType {
                 line,
-                kind: kind.to_owned(),
+                kind: kind.to_ascii_uppercase(),
             });
         }
     }
@@ -1026,7 +1040,47 @@ mod tests {
         assert_eq!(hc.test, ["CMD-SHELL", "curl -f http://localhost/ || exit 1"]);
         assert_eq!((hc.interval_ns, hc.timeout_ns), (300_000_000_000, 3_000_000_000));
         assert_eq!(go_duration("1m30s"), Some(90_000_000_000));
+        assert_eq!(
+            err("FROM a\nHEALTHCHECK CMD"),
+            "dockerfile parse error on line 2: Missing command after HEALTHCHECK CMD"
+        );
+        assert_eq!(
+            err("FROM a\nHEALTHCHECK connect TCP 7000"),
+            "dockerfile parse error on line 2: Unknown type \"CONNECT\" in HEALTHCHECK (try CMD)"
+        );
+        let d = parse("FROM a\nHEALTHCHECK --timeout=3s CMD [\"foo\"]\nHEALTHCHECK NONE").unwrap();
+        let Action::Healthcheck(hc) = &d.instructions[1].action else {
+            panic!("not a healthcheck")
+        };
+        assert_eq!(
+            (hc.test.clone(), hc.timeout_ns),
+            (vec!["CMD".to_owned(), "foo".to_owned()], 3_000_000_000)
+        );
+        assert_eq!(
+            d.instructions[2].action,
+            Action::Healthcheck(Healthcheck {
+                test: vec!["NONE".into()],
+                ..Healthcheck::default()
+            })
+        );
         assert_eq!(go_duration("soon"), None);
+    }
+
+    #[test]
+    fn legacy_env_form_spans_continuation_lines_with_tabs() {
+        let d = parse("FROM a\nENV\tPLATFORMS\t\\\n\tlinux/amd64 linux/arm64 \\\n\tdarwin/arm64\nLABEL\tmaintainer\tA Person <a@example.org>\n").unwrap();
+        assert_eq!(
+            d.instructions[1].action,
+            Action::Env(vec![(
+                "PLATFORMS".into(),
+                "linux/amd64 linux/arm64 \tdarwin/arm64".into()
+            )])
+        );
+        assert_eq!((d.instructions[1].line, d.instructions[1].end_line), (2, 4));
+        assert_eq!(
+            d.instructions[2].action,
+            Action::Label(vec![("maintainer".into(), "A Person <a@example.org>".into())])
+        );
     }
 
     #[test]
