@@ -5,6 +5,10 @@
 //! - [`upper_size`]`(upper) -> Result<u64, ChangesError>`: Docker's `SizeRw`.
 //! - [`changes`]`(upper, lowers) -> Result<Vec<Change>, ChangesError>`: `docker diff`'s lines;
 //!   `lowers` are the overlay's lower directories, nearest first (the init layer included).
+//! - [`changes_full`]`(root, lowers)` and [`changes_size`]`(root, &changes)`: the same for a vfs
+//!   container's whole tree (Docker's naive diff and `ChangesSize`).
+//! - [`container_size`] and [`container_changes`]`(&ContainerLayout, driver, image_layers)`: pick
+//!   the right one for the driver.
 //! - [`Change`] (`Display`: `C /etc`), [`ChangeKind`].
 //!
 //! The size is Docker's `directory.Size`: every non-directory with a non-zero size counts its
@@ -23,7 +27,7 @@ use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
-use super::rootfs::{is_opaque, is_whiteout, lookup_lower};
+use super::rootfs::{ContainerLayout, StorageDriver, is_opaque, is_whiteout, lookup_lower};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChangesError {
@@ -132,6 +136,9 @@ fn lower_children(lowers: &[PathBuf], rel: &Path) -> Result<BTreeSet<std::ffi::O
 struct Differ<'a> {
     upper: &'a Path,
     lowers: &'a [PathBuf],
+    /// `upper` is a whole tree (vfs), not an overlay upper dir: whatever it lacks is deleted,
+    /// and a 0/0 device in it is a device.
+    full: bool,
     out: Vec<Change>,
 }
 
@@ -159,7 +166,7 @@ impl Differ<'_> {
             let child_abs = self.upper.join(&child);
             let meta = fs::symlink_metadata(&child_abs).map_err(io_err(&child_abs))?;
             let old = lookup_lower(self.lowers, &child);
-            if is_whiteout(&meta) {
+            if !self.full && is_whiteout(&meta) {
                 if old.is_some() {
                     self.push(&child, ChangeKind::Deleted);
                 }
@@ -177,7 +184,7 @@ impl Differ<'_> {
             if meta.is_dir() {
                 // A directory that is new, replaced a non-directory, or is opaque shows nothing of
                 // the image beneath it.
-                let hides = old_is_dir && is_opaque(&child_abs);
+                let hides = old_is_dir && (self.full || is_opaque(&child_abs));
                 self.dir(&child, child_recorded, hides)?;
             } else if old_is_dir {
                 for gone in lower_children(self.lowers, &child)? {
@@ -208,16 +215,74 @@ impl Differ<'_> {
 
 /// `docker diff` for an overlay container, in path order.
 pub fn changes(upper: &Path, lowers: &[PathBuf]) -> Result<Vec<Change>, ChangesError> {
+    diff(upper, lowers, false)
+}
+
+/// `docker diff` for a vfs container: its whole tree against the image's layers (the naive
+/// diff Docker runs for drivers without an upper dir).
+pub fn changes_full(root: &Path, lowers: &[PathBuf]) -> Result<Vec<Change>, ChangesError> {
+    diff(root, lowers, true)
+}
+
+fn diff(upper: &Path, lowers: &[PathBuf], full: bool) -> Result<Vec<Change>, ChangesError> {
     let mut d = Differ {
         upper,
         lowers,
+        full,
         out: Vec::new(),
     };
     // The root itself is never listed.
-    d.dir(Path::new(""), true, false)?;
+    d.dir(Path::new(""), true, full)?;
     let mut out = d.out;
     out.sort();
     Ok(out)
+}
+
+/// Docker's `ChangesSize`, the `SizeRw` of a driver without an upper dir: the sizes of the
+/// added and changed non-directories of `root`, a hardlinked file once.
+pub fn changes_size(root: &Path, changes: &[Change]) -> Result<u64, ChangesError> {
+    let mut seen = HashSet::new();
+    let mut total = 0;
+    for c in changes {
+        if c.kind == ChangeKind::Deleted {
+            continue;
+        }
+        let path = root.join(c.path.trim_start_matches('/'));
+        let meta = fs::symlink_metadata(&path).map_err(io_err(&path))?;
+        if meta.is_dir() || (meta.nlink() > 1 && !seen.insert(meta.ino())) {
+            continue;
+        }
+        total += meta.size();
+    }
+    Ok(total)
+}
+
+/// The container's `SizeRw` whatever its storage driver.
+pub fn container_size(
+    layout: &ContainerLayout,
+    driver: StorageDriver,
+    image_layers: &[PathBuf],
+) -> Result<u64, ChangesError> {
+    match driver {
+        StorageDriver::Overlay => upper_size(&layout.upper),
+        StorageDriver::Vfs => {
+            let changes = changes_full(&layout.vfs_root, &layout.overlay_lowers(image_layers))?;
+            changes_size(&layout.vfs_root, &changes)
+        }
+    }
+}
+
+/// The container's `docker diff` whatever its storage driver.
+pub fn container_changes(
+    layout: &ContainerLayout,
+    driver: StorageDriver,
+    image_layers: &[PathBuf],
+) -> Result<Vec<Change>, ChangesError> {
+    let lowers = layout.overlay_lowers(image_layers);
+    match driver {
+        StorageDriver::Overlay => changes(&layout.upper, &lowers),
+        StorageDriver::Vfs => changes_full(&layout.vfs_root, &lowers),
+    }
 }
 
 #[cfg(test)]

@@ -318,11 +318,13 @@ impl ContainerLayout {
                         fs::remove_dir_all(&tmp).map_err(io_err("remove", &tmp))?;
                     }
                     fs::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
+                    // The init layer is kept apart as for overlay, so that `diff` can tell the
+                    // runtime's mount points from what the container changed.
+                    self.make_init_layer(&self.init)?;
                     // Bottom layer first, so each layer lands over the ones it changes.
-                    for layer in image_lowers.iter().rev() {
+                    for layer in self.overlay_lowers(image_lowers).iter().rev() {
                         super::vfs::apply_layer_dir(layer, &tmp)?;
                     }
-                    self.make_init_layer(&tmp)?;
                     fs::rename(&tmp, &self.vfs_root).map_err(io_err("rename", &tmp))?;
                 }
                 Ok(RootfsMount::Bind {

@@ -11,6 +11,7 @@ use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
+use nix::sys::time::TimeSpec;
 use walkdir::WalkDir;
 
 use super::rootfs::{RootfsError, is_opaque, is_whiteout};
@@ -117,6 +118,21 @@ pub fn apply_layer_dir(layer: &Path, dest: &Path) -> Result<(), RootfsError> {
             fs::set_permissions(&dst, fs::Permissions::from_mode(meta.mode() & 0o7777))
                 .map_err(io_err("chmod", &dst))?;
         }
+        // Same mtime as the layer's file: `diff` and the vfs size compare it to find changes.
+        let mtime = TimeSpec::new(meta.mtime(), meta.mtime_nsec());
+        let atime = TimeSpec::new(meta.atime(), meta.atime_nsec());
+        nix::sys::stat::utimensat(
+            nix::fcntl::AT_FDCWD,
+            &dst,
+            &atime,
+            &mtime,
+            nix::sys::stat::UtimensatFlags::NoFollowSymlink,
+        )
+        .map_err(|e| RootfsError::Io {
+            action: "set times of",
+            path: dst.clone(),
+            source: e.into(),
+        })?;
     }
     Ok(())
 }

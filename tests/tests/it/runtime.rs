@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use layerlab::runtime::cgroups::Limits;
-use layerlab::runtime::changes::{changes, upper_size};
+use layerlab::runtime::changes::{changes, container_changes, container_size, upper_size};
 use layerlab::runtime::detach::{ContainerState, start_detached};
 use layerlab::runtime::process::ProcessSpec;
 use layerlab::runtime::spawn::{ContainerSpec, RunError, RunOptions, run, start};
@@ -440,20 +440,38 @@ fn writes_copy_up_deletes_leave_whiteouts_and_sizes_add_up() {
 fn vfs_driver_copies_the_layers() {
     require_root!();
     let f = Fixture::new("vfs");
-    let mut spec = f.spec(&["sh", "-c", "cat /etc/motd; ls /etc/todelete && rm /etc/todelete"]);
+    let script = "cat /etc/motd; ls /etc/todelete && rm /etc/todelete; \
+                  echo x >> /data/big.bin; echo hi > /new.txt";
+    let mut spec = f.spec(&["sh", "-c", script]);
     spec.driver = StorageDriver::Vfs;
     let (code, out, _) = f.run_spec(&spec);
     assert_eq!((code, out.as_str()), (0, "top motd\n/etc/todelete\n"));
-    let copy = f.layout().vfs_root;
+    let layout = f.layout();
+    let copy = &layout.vfs_root;
     assert!(!copy.join("etc/todelete").exists());
     assert_eq!(
         fs::read_to_string(copy.join("etc/motd")).expect("motd"),
         "top motd\n"
     );
-    assert!(
-        !f.layout().upper.exists(),
-        "vfs must not make an overlay upper dir"
+    assert!(!layout.upper.exists(), "vfs must not make an overlay upper dir");
+    // The same answers as overlay gives for the same changes, from the whole copy this time.
+    let diff: Vec<String> = container_changes(&layout, StorageDriver::Vfs, &f.layers)
+        .expect("diff")
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        diff,
+        [
+            "C /data",
+            "C /data/big.bin",
+            "C /etc",
+            "D /etc/todelete",
+            "A /new.txt"
+        ]
     );
+    let size = container_size(&layout, StorageDriver::Vfs, &f.layers).expect("size");
+    assert_eq!(size, 100_002 + 3);
 }
 
 #[test]
