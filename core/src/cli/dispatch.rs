@@ -12,6 +12,7 @@ use super::render::{
     self, ContainerRow, ContainerStatus, DfImageRow, DfVerbose, DiffKind, RmiLine, VolumeRow,
 };
 use crate::accounting;
+use crate::container::ChangeKind;
 use crate::digest::Digest;
 use crate::engine::{
     ContainerRecord, ContainerState, CreateOptions, EngineError, Output, PullReport, PullStatus, Simulator,
@@ -749,6 +750,22 @@ fn status_of(state: &ContainerState) -> ContainerStatus {
     }
 }
 
+/// The daemon's `Command` field: the program, then its arguments, each one that contains a space
+/// wrapped in single quotes (moby `daemon/list.go`), so nginx shows as `nginx -g 'daemon off;'`.
+fn command_text(argv: &[String]) -> String {
+    argv.iter()
+        .enumerate()
+        .map(|(i, a)| {
+            if i > 0 && a.contains(' ') {
+                format!("'{a}'")
+            } else {
+                a.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn container_row(sim: &Simulator, c: &ContainerRecord, sizes: bool) -> ContainerRow {
     let size = sim.container_size(c);
     // ps shows the image as the user named it while that name still points at the image.
@@ -759,7 +776,7 @@ fn container_row(sim: &Simulator, c: &ContainerRecord, sizes: bool) -> Container
     ContainerRow {
         id: c.id.hex(),
         image,
-        command: c.command.join(" "),
+        command: command_text(&c.command),
         created: c.created,
         status: status_of(&c.state),
         ports: String::new(),
@@ -882,13 +899,13 @@ fn diff(sim: &mut Simulator, args: &[String]) -> Result<Printed, UsageError> {
     let changes: Vec<(DiffKind, String)> = sim
         .diff(idx)
         .into_iter()
-        .map(|(k, p)| {
-            let kind = match k {
-                'A' => DiffKind::Added,
-                'D' => DiffKind::Deleted,
-                _ => DiffKind::Changed,
+        .map(|c| {
+            let kind = match c.kind {
+                ChangeKind::Added => DiffKind::Added,
+                ChangeKind::Deleted => DiffKind::Deleted,
+                ChangeKind::Changed => DiffKind::Changed,
             };
-            (kind, p)
+            (kind, c.path)
         })
         .collect();
     Ok(Printed::ok(render::diff(&changes)))

@@ -272,12 +272,7 @@ impl Simulator {
             .iter()
             .map(|l| l.changeset.clone())
             .collect();
-        let mut fs = RootFs::new(
-            name,
-            layers.iter().map(|l| l.as_ref()),
-            &Changeset::default(),
-            self.now,
-        );
+        let mut fs = RootFs::new(name, layers, &Changeset::default(), self.now);
         let result = match process::classify(argv) {
             process::Behaviour::NotFound { program } => process::ProcessResult {
                 stderr: format!("/bin/sh: 1: {program}: not found\n"),

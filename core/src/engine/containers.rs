@@ -3,11 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::process::{self, Behaviour};
-use super::rootfs::{self, RootFs};
+use super::rootfs::RootFs;
 use super::{EngineError, Event, Simulator, names};
 use crate::accounting::{self, JsonFileLog};
 use crate::digest::Digest;
-use crate::fs::Tree;
 use crate::layer::Changeset;
 
 /// Where a container is in its life.
@@ -371,7 +370,7 @@ impl Simulator {
             .iter()
             .map(|l| l.changeset.clone())
             .collect();
-        let mut fs = RootFs::new(&c.name, layers.iter().map(|l| l.as_ref()), &c.upper, self.now);
+        let mut fs = RootFs::new(&c.name, layers, &c.upper, self.now);
         let mounts = c.mounts.clone();
         let mut volumes: Vec<(String, crate::engine::Volume)> = mounts
             .iter()
@@ -433,14 +432,18 @@ impl Simulator {
         }
     }
 
-    /// `docker diff`.
-    pub fn diff(&self, idx: usize) -> Vec<(char, String)> {
+    /// `docker diff`: what the container changed, by path.
+    pub fn diff(&self, idx: usize) -> Vec<crate::container::Change> {
         let Some(c) = self.containers.get(idx) else {
             return Vec::new();
         };
-        let layers = self.store.image_layers(&c.image);
-        let lower = Tree::from_layers(layers.iter().map(|l| l.changeset.as_ref()));
-        rootfs::changes(&lower, &c.upper)
+        let layers = self
+            .store
+            .image_layers(&c.image)
+            .iter()
+            .map(|l| l.changeset.clone())
+            .collect();
+        RootFs::new(&c.name, layers, &c.upper, self.now).changes()
     }
 
     /// `docker checkpoint create`: a snapshot of the process's memory, kept beside the container.

@@ -183,6 +183,13 @@ impl Event {
             Event::CopyUp {
                 container,
                 path,
+                bytes: 0,
+            } => format!(
+                "{container}: {path} came from an image layer, so it was copied up into the writable layer first (it was opened for overwriting, so none of its old bytes had to be copied)"
+            ),
+            Event::CopyUp {
+                container,
+                path,
                 bytes,
             } => format!(
                 "{container}: {path} came from an image layer, so the whole file ({}) was copied up into the writable layer first",

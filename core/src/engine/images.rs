@@ -107,9 +107,8 @@ impl Simulator {
             });
         };
         let familiar = format!("{familiar_name}:{tag}");
-        let config_bytes = serde_json::to_vec(&image.config).unwrap_or_default();
-        let image_id = Digest::of(&config_bytes);
-        let manifest_digest = manifest_digest(&image, &config_bytes);
+        let image_id = image.image_id();
+        let manifest_digest = image.manifest_digest();
 
         let diff_ids: Vec<Digest> = image.layers.iter().map(|l| l.diff_id).collect();
         let chain_ids = Digest::chain_ids(&diff_ids);
@@ -354,37 +353,6 @@ impl Simulator {
         }
         Ok(removal)
     }
-}
-
-/// The manifest digest the catalog image would have on a registry: the digest of a schema2
-/// manifest listing its config and layer blobs.
-fn manifest_digest(image: &catalog::CatalogImage, config_bytes: &[u8]) -> Digest {
-    let layers: Vec<serde_json::Value> = image
-        .layers
-        .iter()
-        .map(|l| {
-            serde_json::json!({
-                "mediaType": crate::oci::DOCKER_LAYER_GZIP,
-                "size": l.compressed_size,
-                "digest": l.digest.to_string(),
-            })
-        })
-        .collect();
-    let manifest = serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": crate::oci::DOCKER_MANIFEST_V2,
-        "config": {
-            "mediaType": crate::oci::DOCKER_CONFIG,
-            "size": config_bytes.len(),
-            "digest": Digest::of(config_bytes).to_string(),
-        },
-        "layers": layers,
-    });
-    Digest::of(
-        serde_json::to_string_pretty(&manifest)
-            .unwrap_or_default()
-            .as_bytes(),
-    )
 }
 
 #[cfg(test)]

@@ -12,8 +12,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::rootfs::{RootFs, RootFsError};
+use super::rootfs::RootFs;
 use super::volumes::Volume;
+use crate::container::FsError;
 use crate::layer::path::normalize_path;
 use crate::layer::{Content, Entry, EntryKind};
 
@@ -127,13 +128,13 @@ impl Files<'_> {
 
     fn get(&self, p: &str) -> Option<Entry> {
         match self.place(p) {
-            Place::Root(p) => self.root.get(&p).cloned(),
+            Place::Root(p) => self.root.get(&p),
             Place::Volume(_, r) if r.is_empty() => Some(Entry::dir(p)),
             Place::Volume(i, r) => self.volumes.get(i).and_then(|(_, v)| v.files.get(&r).cloned()),
         }
     }
 
-    fn write(&mut self, p: &str, content: Content, append: bool) -> Result<(), RootFsError> {
+    fn write(&mut self, p: &str, content: Content, append: bool) -> Result<(), FsError> {
         match self.place(p) {
             Place::Root(p) => self.root.write_file(&p, content, append),
             Place::Volume(i, r) => {
@@ -160,7 +161,7 @@ impl Files<'_> {
         }
     }
 
-    fn mkdir(&mut self, p: &str, parents: bool) -> Result<(), RootFsError> {
+    fn mkdir(&mut self, p: &str, parents: bool) -> Result<(), FsError> {
         match self.place(p) {
             Place::Root(p) => self.root.mkdir(&p, parents),
             Place::Volume(i, r) if !r.is_empty() => {
@@ -173,7 +174,7 @@ impl Files<'_> {
         }
     }
 
-    fn remove(&mut self, p: &str, recursive: bool, force: bool) -> Result<(), RootFsError> {
+    fn remove(&mut self, p: &str, recursive: bool, force: bool) -> Result<(), FsError> {
         match self.place(p) {
             Place::Root(p) => self.root.remove(&p, recursive, force),
             Place::Volume(i, r) => {
@@ -189,12 +190,7 @@ impl Files<'_> {
 
     fn children(&self, p: &str) -> Vec<String> {
         match self.place(p) {
-            Place::Root(p) => self
-                .root
-                .children(&p)
-                .iter()
-                .map(|e| name_of(&e.path).to_string())
-                .collect(),
+            Place::Root(p) => self.root.children(&p),
             Place::Volume(i, r) => self
                 .volumes
                 .get(i)
@@ -594,8 +590,10 @@ fn run_simple(
                 status = fail(format!("failed to open '{}': {}", of, reason(&e)), 1);
             } else {
                 stderr.push_str(&format!(
-                    "{count}+0 records in\n{count}+0 records out\n{len} bytes ({}) copied, 0.01 s\n",
-                    crate::cli::format::human_size(len)
+                    "{count}+0 records in\n{count}+0 records out\n{len} bytes ({}, {}) copied, 0.00125 s, {}/s\n",
+                    gnu_size(len, 1000, ["kB", "MB", "GB", "TB"]),
+                    gnu_size(len, 1024, ["KiB", "MiB", "GiB", "TiB"]),
+                    gnu_size(len * 800, 1000, ["kB", "MB", "GB", "TB"]),
                 ));
             }
         }
@@ -648,9 +646,28 @@ fn finish(
     }
 }
 
-fn reason(e: &RootFsError) -> String {
+fn reason(e: &FsError) -> String {
     let text = e.to_string();
     text.split_once(": ").map_or(text.clone(), |(_, r)| r.to_string())
+}
+
+/// How GNU dd prints a byte count: two significant figures and a unit (`1.0 MB`, `1.0 MiB`).
+/// The elapsed time the lab prints is fixed, since the simulator has no clock to measure with.
+fn gnu_size(n: u64, base: u64, units: [&str; 4]) -> String {
+    let mut value = n as f64;
+    let mut unit = None;
+    for u in units {
+        if value < base as f64 {
+            break;
+        }
+        value /= base as f64;
+        unit = Some(u);
+    }
+    match unit {
+        None => format!("{n} B"),
+        Some(u) if value < 10.0 => format!("{value:.1} {u}"),
+        Some(u) => format!("{value:.0} {u}"),
+    }
 }
 
 fn parse_dd_size(s: &str) -> Option<u64> {

@@ -1,5 +1,7 @@
 //! One integration-test binary, one module per topic.
 mod runtime;
+mod lesson;
+mod sim_cli;
 mod registry;
 mod support;
 mod unpack;
