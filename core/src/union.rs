@@ -139,6 +139,8 @@ pub fn kind_name(kind: &EntryKind) -> &'static str {
 /// One resolved path of the table.
 #[derive(Debug, Clone, Copy)]
 struct Slot {
+    /// Hash of the path, kept so probes and table growth rarely touch the path itself.
+    hash: u64,
     /// Layer and entry whose path (cut to `path_len` bytes for an implied directory) is the key.
     layer: u32,
     entry: u32,
@@ -190,13 +192,22 @@ impl MergedView {
     /// Resolves the stack `layers`, bottom layer first.
     pub fn new(layers: Vec<Arc<Changeset>>) -> Self {
         let hasher = FixedState::default();
-        let mut slots: Vec<Slot> = Vec::new();
-        let mut table: HashTable<u32> = HashTable::new();
+        let total: usize = layers.iter().map(|l| l.entries.len()).sum();
+        let mut slots: Vec<Slot> = Vec::with_capacity(total);
+        let mut table: HashTable<u32> = HashTable::with_capacity(total);
         let mut missing: Vec<(usize, &str)> = Vec::new();
         for (li, layer) in layers.iter().enumerate().rev() {
             let l = li as u32;
+            // Entries are sorted, so siblings come in runs: when the previous entry's ancestors
+            // were all present and none hid it, the next sibling's are too.
+            let mut clear_parent: Option<&str> = None;
             for (ei, e) in layer.entries.iter().enumerate() {
                 let p = e.path.as_str();
+                let parent = path::parent(p);
+                if parent.is_some() && parent == clear_parent {
+                    Self::place(&mut slots, &mut table, &hasher, &layers, l, ei, e);
+                    continue;
+                }
                 // Is the path hidden by a nearer layer's whiteout, non-directory or opaque dir?
                 // Walk every ancestor: the farthest one that hides decides, and the missing
                 // ancestors above it are still made (the entry's layer creates them as parents
@@ -206,7 +217,9 @@ impl MergedView {
                 for (i, a) in path::ancestors(p).enumerate() {
                     let h = hasher.hash_one(a);
                     match table.find(h, |&id| {
-                        slots.get(id as usize).is_some_and(|s| slot_path(&layers, s) == a)
+                        slots
+                            .get(id as usize)
+                            .is_some_and(|s| s.hash == h && slot_path(&layers, s) == a)
                     }) {
                         Some(&id) => {
                             let Some(s) = slots.get_mut(id as usize) else {
@@ -239,9 +252,8 @@ impl MergedView {
                         push_slot(
                             &mut slots,
                             &mut table,
-                            &hasher,
-                            &layers,
                             Slot {
+                                hash: hasher.hash_one(a),
                                 layer: l,
                                 entry: ei as u32,
                                 path_len: a.len() as u32,
@@ -252,53 +264,12 @@ impl MergedView {
                     }
                 }
                 if hidden_at.is_some() {
+                    clear_parent = None;
                     continue;
                 }
-                let h = hasher.hash_one(p);
-                let found = table.find(h, |&id| {
-                    slots.get(id as usize).is_some_and(|s| slot_path(&layers, s) == p)
-                });
-                match found.and_then(|&id| slots.get_mut(id as usize)) {
-                    None => {
-                        let (state, cut) = match e.kind {
-                            EntryKind::Dir => (SlotState::Entry, 0),
-                            EntryKind::Whiteout => (SlotState::Whiteout, l),
-                            _ => (SlotState::Entry, l),
-                        };
-                        push_slot(
-                            &mut slots,
-                            &mut table,
-                            &hasher,
-                            &layers,
-                            Slot {
-                                layer: l,
-                                entry: ei as u32,
-                                path_len: p.len() as u32,
-                                cut,
-                                state,
-                            },
-                        );
-                    }
-                    Some(s) => match s.state {
-                        SlotState::ImpliedWeak if e.is_dir() => {
-                            *s = Slot {
-                                layer: l,
-                                entry: ei as u32,
-                                path_len: p.len() as u32,
-                                cut: if e.kind == EntryKind::OpaqueDir { l } else { 0 },
-                                state: SlotState::Entry,
-                            };
-                        }
-                        SlotState::ImpliedWeak => {
-                            s.state = SlotState::ImpliedFinal;
-                            s.cut = l;
-                        }
-                        // A nearer plain directory merges with this layer's entry: only what this
-                        // entry says about lower layers still matters.
-                        _ if s.cut == 0 && e.kind != EntryKind::Dir => s.cut = l,
-                        _ => {}
-                    },
-                }
+                let all_present = missing.is_empty() || e.kind != EntryKind::Whiteout;
+                clear_parent = if all_present { parent } else { None };
+                Self::place(&mut slots, &mut table, &hasher, &layers, l, ei, e);
             }
         }
         MergedView {
@@ -310,12 +281,73 @@ impl MergedView {
         }
     }
 
+    /// Decides the entry `e` (index `ei` of layer `l`), whose ancestors are known to be present
+    /// and not hiding it: a new slot, or an update of the slot a nearer layer made.
+    fn place(
+        slots: &mut Vec<Slot>,
+        table: &mut HashTable<u32>,
+        hasher: &FixedState,
+        layers: &[Arc<Changeset>],
+        l: u32,
+        ei: usize,
+        e: &Entry,
+    ) {
+        let p = e.path.as_str();
+        let h = hasher.hash_one(p);
+        let found = table.find(h, |&id| {
+            slots
+                .get(id as usize)
+                .is_some_and(|s| s.hash == h && slot_path(layers, s) == p)
+        });
+        match found.and_then(|&id| slots.get_mut(id as usize)) {
+            None => {
+                let (state, cut) = match e.kind {
+                    EntryKind::Dir => (SlotState::Entry, 0),
+                    EntryKind::Whiteout => (SlotState::Whiteout, l),
+                    _ => (SlotState::Entry, l),
+                };
+                push_slot(
+                    slots,
+                    table,
+                    Slot {
+                        hash: h,
+                        layer: l,
+                        entry: ei as u32,
+                        path_len: p.len() as u32,
+                        cut,
+                        state,
+                    },
+                );
+            }
+            Some(s) => match s.state {
+                SlotState::ImpliedWeak if e.is_dir() => {
+                    *s = Slot {
+                        hash: h,
+                        layer: l,
+                        entry: ei as u32,
+                        path_len: p.len() as u32,
+                        cut: if e.kind == EntryKind::OpaqueDir { l } else { 0 },
+                        state: SlotState::Entry,
+                    };
+                }
+                SlotState::ImpliedWeak => {
+                    s.state = SlotState::ImpliedFinal;
+                    s.cut = l;
+                }
+                // A nearer plain directory merges with this layer's entry: only what this
+                // entry says about lower layers still matters.
+                _ if s.cut == 0 && e.kind != EntryKind::Dir => s.cut = l,
+                _ => {}
+            },
+        }
+    }
+
     fn slot(&self, p: &str) -> Option<&Slot> {
         let h = self.hasher.hash_one(p);
         let id = self.table.find(h, |&id| {
             self.slots
                 .get(id as usize)
-                .is_some_and(|s| slot_path(&self.layers, s) == p)
+                .is_some_and(|s| s.hash == h && slot_path(&self.layers, s) == p)
         })?;
         self.slots.get(*id as usize)
     }
@@ -478,19 +510,11 @@ impl MergedView {
     }
 }
 
-fn push_slot(
-    slots: &mut Vec<Slot>,
-    table: &mut HashTable<u32>,
-    hasher: &FixedState,
-    layers: &[Arc<Changeset>],
-    s: Slot,
-) {
+fn push_slot(slots: &mut Vec<Slot>, table: &mut HashTable<u32>, s: Slot) {
     let id = slots.len() as u32;
-    let h = hasher.hash_one(slot_path(layers, &s));
+    let h = s.hash;
     slots.push(s);
-    table.insert_unique(h, id, |&other| {
-        hasher.hash_one(slots.get(other as usize).map_or("", |o| slot_path(layers, o)))
-    });
+    table.insert_unique(h, id, |&other| slots.get(other as usize).map_or(0, |o| o.hash));
 }
 
 #[cfg(test)]
