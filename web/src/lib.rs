@@ -1,6 +1,7 @@
 //! The layerlab browser lab: core's simulated engine running in the page, a terminal to drive it,
 //! and pictures of what each command did to the layers on disk.
 
+pub mod completion;
 pub mod components;
 pub mod disk;
 pub mod stacks;

@@ -10,6 +10,7 @@ use yew::Reducible;
 
 use layerlab_core::engine::Simulator;
 
+use crate::completion::{Completion, complete};
 use crate::disk::DiskView;
 use crate::stacks::{ImageStack, stacks};
 
@@ -59,14 +60,18 @@ pub enum Action {
     Older,
     /// Step forward to a newer command, and past the newest back to what was being typed (Down).
     Newer,
+    /// Complete the command name being typed (Tab).
+    Complete,
 }
 
-/// Which action a key pressed in the command input stands for, if any.
-pub fn action_for_key(key: &str) -> Option<Action> {
+/// Which action a key pressed in the command input stands for, given what is typed so far.
+/// Tab on an empty line is left to the browser, so keyboard users can still leave the terminal.
+pub fn action_for_key(key: &str, input: &str) -> Option<Action> {
     match key {
         "Enter" => Some(Action::Submit),
         "ArrowUp" => Some(Action::Older),
         "ArrowDown" => Some(Action::Newer),
+        "Tab" if !input.trim().is_empty() => Some(Action::Complete),
         _ => None,
     }
 }
@@ -83,7 +88,8 @@ Try these docker commands (the simulator answers them the way Docker would):
   docker history nginx:1.15.8       the instructions that made each layer
   docker ps -s                      containers, with the size of their writable layer
   docker system df                  how much disk images and containers take
-Terminal keys: Up and Down walk through earlier commands, Enter runs the line.
+Terminal keys: Up and Down walk through earlier commands, Tab completes a command name,
+Enter runs the line.
 Terminal commands: help (this text), history (commands run so far), clear (empty the screen).";
 
 /// The reducer's state. Cheap to clone: the simulator and the transcript are shared, and only
@@ -148,6 +154,17 @@ impl Lab {
             Action::Submit => self.submit(),
             Action::Older => self.older(),
             Action::Newer => self.newer(),
+            Action::Complete => match complete(&self.input) {
+                Completion::None => {}
+                Completion::Line(line) => {
+                    self.input = line;
+                    self.recall = None;
+                }
+                Completion::Choices(names) => {
+                    let listing = format!("{PROMPT}{}\n{}", self.input, names.join("  "));
+                    Rc::make_mut(&mut self.transcript).push(Line::new(LineKind::Note, &listing));
+                }
+            },
         }
     }
 

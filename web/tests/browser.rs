@@ -202,3 +202,12 @@ async fn the_ledger_works_out_the_formula() {
     assert!(formula.contains(" = "), "formula was {formula:?}");
     assert!(find(&root, ".disk table.ledger tr.total").is_some());
 }
+
+#[wasm_bindgen_test]
+async fn tab_completes_a_command_name() {
+    let root = mount();
+    let input = command_input(&root).await;
+    type_text(&input, "docker his");
+    press(&input, "Tab");
+    wait_for(&root, "the completed name", || input.value() == "docker history ").await;
+}

@@ -18,10 +18,16 @@ fn text_of(lab: &Lab, kind: LineKind) -> String {
 
 #[wasm_bindgen_test]
 fn keys_map_to_terminal_actions() {
-    assert_eq!(action_for_key("Enter"), Some(Action::Submit));
-    assert_eq!(action_for_key("ArrowUp"), Some(Action::Older));
-    assert_eq!(action_for_key("ArrowDown"), Some(Action::Newer));
-    assert_eq!(action_for_key("a"), None);
+    assert_eq!(action_for_key("Enter", ""), Some(Action::Submit));
+    assert_eq!(action_for_key("ArrowUp", ""), Some(Action::Older));
+    assert_eq!(action_for_key("ArrowDown", ""), Some(Action::Newer));
+    assert_eq!(action_for_key("Tab", "dock"), Some(Action::Complete));
+    assert_eq!(
+        action_for_key("Tab", " "),
+        None,
+        "Tab on an empty line moves focus on"
+    );
+    assert_eq!(action_for_key("a", ""), None);
 }
 
 #[wasm_bindgen_test]
@@ -142,4 +148,41 @@ fn the_formula_counts_the_image_once() {
         disk.naive_total > formula.total,
         "adding virtual sizes counts the image twice"
     );
+}
+
+#[wasm_bindgen_test]
+fn tab_completes_and_lists_choices() {
+    let mut lab = Lab::new();
+    lab.apply(Action::Edit("dock".into()));
+    lab.apply(Action::Complete);
+    assert_eq!(lab.input, "docker ");
+    lab.apply(Action::Edit("docker s".into()));
+    lab.apply(Action::Complete);
+    assert_eq!(lab.input, "docker s", "several fit: the line stays");
+    let listing = lab.transcript.last().map(|l| l.text.clone()).unwrap_or_default();
+    assert!(listing.contains("start  stop  system"), "listing was {listing:?}");
+}
+
+/// Every name Tab offers must be one the simulator knows, or completion would lead learners
+/// into "is not a docker command".
+#[wasm_bindgen_test]
+fn every_completed_command_is_known_to_the_simulator() {
+    use layerlab_core::engine::Simulator;
+    use layerlab_web::completion::DOCKER_COMMANDS;
+    let mut sim = Simulator::new();
+    for (name, subs) in DOCKER_COMMANDS {
+        let lines: Vec<String> = if subs.is_empty() {
+            vec![format!("docker {name}")]
+        } else {
+            subs.iter().map(|s| format!("docker {name} {s}")).collect()
+        };
+        for line in lines {
+            let out = sim.run_line(&line);
+            assert!(
+                !out.stderr.contains("is not a docker command"),
+                "{line}: {}",
+                out.stderr
+            );
+        }
+    }
 }

@@ -58,7 +58,9 @@ pub fn Terminal(props: &TerminalProps) -> Html {
     let onkeydown = {
         let dispatch = props.dispatch.clone();
         Callback::from(move |e: KeyboardEvent| {
-            if let Some(action) = action_for_key(&e.key()) {
+            // The element's own value: the props may not have caught up with the last keystroke.
+            let typed = e.target_unchecked_into::<HtmlInputElement>().value();
+            if let Some(action) = action_for_key(&e.key(), &typed) {
                 e.prevent_default();
                 dispatch.dispatch(action);
             }
