@@ -10,8 +10,9 @@
 //!   `reader()` (streams the bytes, synthetic ones generated on the fly);
 //! - [`EntryKind`], [`Entry`] with constructors `Entry::dir/file/symlink/hardlink/whiteout/opaque`
 //!   and builders `with_mode/with_owner/with_mtime`;
-//! - [`Changeset`]: `new(entries)` (normalises paths, sorts, last entry for a path wins),
-//!   `try_new` (refuses bad paths), `get(path)`, `size()` (Docker's apparent size), `len`, `iter`;
+//! - [`Changeset`]: `new(entries)` (sorts by path, the last entry for a path wins),
+//!   `try_new` (normalises paths first, refusing bad ones), `get(path)`, `size()` (Docker's apparent
+//!   size), `len`, `iter`;
 //! - [`path`]: `normalize_path(&str) -> Result<String, PathError>` and path helpers;
 //! - [`tar`]: `read(bytes) -> Result<Changeset, TarError>`, `write(&Changeset, impl Write)`,
 //!   `write_gz`, `diff_id`, `digests` (diffID, compressed digest and both sizes in one pass).
