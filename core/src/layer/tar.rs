@@ -703,6 +703,22 @@ mod tests {
     }
 
     #[test]
+    fn a_later_member_replaces_an_earlier_one_of_the_same_name() {
+        // RUSTSEC-2018-0002: a symlink `moo -> /tmp/moo` then a file `moo` must give a file, not a
+        // write through the link.
+        let tar = archive(&[
+            raw("moo", T::Symlink, b"", Some("/tmp/moo")),
+            raw("moo", T::Regular, b"x", None),
+        ]);
+        let cs = read(&tar).unwrap_or_default();
+        assert_eq!(cs.len(), 1);
+        assert_eq!(
+            cs.get("moo").map(|e| e.kind.clone()),
+            Some(EntryKind::File(Content::bytes(&b"x"[..])))
+        );
+    }
+
+    #[test]
     fn truncated_bodies_and_bombs_fail_cleanly() {
         let mut t = raw("big", T::Regular, &[7u8; 2000], None);
         t.truncate(512 + 700);
