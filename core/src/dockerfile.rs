@@ -9,6 +9,10 @@
 //!   substitutes, whether the step makes a layer ([`LayerEffect`]), and the history `created_by`
 //!   text the classic builder writes ([`CreatedBy`]).
 //! - [`source_hash_multi`]: the `multi:<hex>` name the classic builder gives COPY/ADD of several sources.
+//! - [`expand_word`]`(word, &env, escape) -> Result<String, ExpandError>`: Docker's substitution
+//!   (`$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR:+alt}`, `${VAR:?msg}`, quotes and escapes).
+//! - Not supported, with a clear error: heredocs (`RUN <<EOF`). Not modelled: the base image's
+//!   ONBUILD triggers (the plan does not know the base config), BuildKit's automatic platform ARGs.
 //! - Errors are [`DockerfileError`]; each carries the line it is about and reads like Docker's
 //!   (`dockerfile parse error on line 3: unknown instruction: FORM`).
 //!
