@@ -8,9 +8,9 @@
 #
 # crun 1.8 refuses every container while a cgroup v1 controller sits unbound in the v2 hierarchy
 # (this lab's machines: hugetlb). CRUN_CGFIX=1 binds hugetlb to a v1 hierarchy inside a private
-# mount namespace for the crun runs only; the binding ends with that namespace (crun runs with
-# --cgroup-manager=disabled, so it leaves no cgroup that would keep the hierarchy alive). Without
-# it, a crun that cannot run is reported and left out.
+# mount namespace for the duration of the timing; the binding ends with that namespace (crun runs
+# with --cgroup-manager=disabled, so it leaves no cgroup that would keep the hierarchy alive).
+# Without it, a crun that cannot run is reported and left out.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -68,6 +68,13 @@ commands=(
 )
 
 crun_note=""
+# With CRUN_CGFIX=1 everything is timed inside one private mount namespace where hugetlb is bound
+# to a v1 hierarchy; the other commands do not touch hugetlb, so their numbers are unaffected.
+wrap=()
+if [ "${CRUN_CGFIX:-0}" = 1 ]; then
+  wrap=(unshare --mount sh -c 'mkdir -p /sys/fs/cgroup/hugetlb &&
+    mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb && exec "$@"' wrap)
+fi
 if command -v crun >/dev/null; then
   (cd "$WORK/bundle" && crun spec)
   python3 - "$WORK/bundle/config.json" <<'EOF'
@@ -80,22 +87,26 @@ spec["root"]["readonly"] = True
 json.dump(spec, open(path, "w"), indent=2)
 EOF
   crun_cmd="crun --cgroup-manager=disabled run -b $WORK/bundle layerlab-bench-$$"
-  if [ "${CRUN_CGFIX:-0}" = 1 ]; then
-    crun_cmd="unshare --mount sh -c 'mkdir -p /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb && $crun_cmd'"
-    # Its own namespace setup is inside the measurement: time the same wrapper with no crun so
-    # that it can be subtracted.
-    commands+=(-n "crun wrapper (unshare+mount, no crun)" "unshare --mount sh -c 'mkdir -p /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb && true'")
-  fi
-  if err=$(sh -c "$crun_cmd" 2>&1); then
+  # shellcheck disable=SC2086
+  if err=$("${wrap[@]}" $crun_cmd 2>&1); then
     commands+=(-n "crun" "$crun_cmd")
   else
-    crun_note="crun could not run here: $err"
+    crun_note="crun could not run here: $err (CRUN_CGFIX=1 times it with hugetlb bound to v1 in a private mount namespace)"
   fi
 else
   crun_note="crun is not installed (apt-get install -y crun)"
 fi
 
-hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$WORK/result.json" "${commands[@]}" >&2
+"${wrap[@]}" hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$WORK/result.json" "${commands[@]}" >&2
+if [ "${CRUN_CGFIX:-0}" = 1 ]; then
+  # The kernel frees the v1 hierarchy a moment after the namespace ends; check that it did.
+  for _ in $(seq 50); do
+    grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null && break
+    sleep 0.1
+  done
+  echo "cgroup2 controllers after the run: $(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)" >&2
+fi
+echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 python3 - "$WORK/result.json" <<'EOF'
 import json, statistics, sys
@@ -108,7 +119,7 @@ for r in results:
           f"{max(r['times'])*1000:>8.2f}ms {med/floor:>8.2f}")
 by_name = {r["command"]: statistics.median(r["times"]) for r in results}
 if "crun" in by_name:
-    crun = by_name["crun"] - by_name.get("crun wrapper (unshare+mount, no crun)", 0)
+    crun = by_name["crun"]
     ov = by_name["layerlab overlay"]
     print(f"layerlab overlay / crun: {ov / crun:.2f}")
 EOF
