@@ -596,6 +596,11 @@ enum Sub {
         #[command(subcommand)]
         command: Option<ImageSub>,
     },
+    /// Manage containers
+    Container {
+        #[command(subcommand)]
+        command: Option<ContainerSub>,
+    },
     /// Manage volumes
     Volume {
         #[command(subcommand)]
@@ -647,6 +652,34 @@ enum VolumeSub {
 }
 
 #[derive(Debug, Subcommand)]
+enum ContainerSub {
+    /// Create and start a container from an image
+    Run(RunArgs),
+    /// Create a container without starting it
+    Create(RunArgs),
+    /// Start stopped containers
+    Start(StartArgs),
+    /// Stop running containers
+    Stop(StopArgs),
+    /// Remove containers
+    #[command(alias = "remove")]
+    Rm(RmArgs),
+    /// Run a command in a running container
+    Exec(ExecArgs),
+    /// List containers
+    #[command(aliases = ["ps", "list"])]
+    Ls(PsArgs),
+    /// Show containers' details as JSON
+    Inspect(InspectArgs),
+    /// List the files a container added, changed or deleted
+    Diff(ContainerArg),
+    /// Show a container's output
+    Logs(LogsArgs),
+    /// Make an image from a container's changes
+    Commit(CommitArgs),
+}
+
+#[derive(Debug, Subcommand)]
 enum SystemSub {
     /// Show how much disk images, containers, volumes and build cache use
     Df(SystemDfArgs),
@@ -654,7 +687,7 @@ enum SystemSub {
 
 /// Usage line and one-line summary of each command, for arity errors (`Usage:  docker run …`).
 fn usage_of(command: &str) -> (&'static str, &'static str) {
-    match command {
+    match command.strip_prefix("container ").unwrap_or(command) {
         "run" => (
             "[OPTIONS] IMAGE [COMMAND] [ARG...]",
             "Create and start a container from an image",
@@ -815,7 +848,7 @@ fn from_clap(err: clap::Error, args: &[String]) -> Result<Command, UsageError> {
         ErrorKind::InvalidSubcommand => {
             let word = context_string(&err, ContextKind::InvalidSubcommand).unwrap_or_default();
             let name = match command.strip_prefix("docker ") {
-                Some(group @ ("image" | "volume" | "system")) => format!("{group} {word}"),
+                Some(group @ ("image" | "volume" | "system" | "container")) => format!("{group} {word}"),
                 Some(path) if path.contains(' ') => path.to_string(),
                 _ => word,
             };
@@ -1027,30 +1060,54 @@ fn build(command: &str, mut args: BuildArgs) -> Result<Command, UsageError> {
     Ok(Command::Build { context, args })
 }
 
+fn start(command: &str, a: StartArgs) -> Result<Command, UsageError> {
+    at_least_one(command, &a.containers)?;
+    Ok(Command::Start(a))
+}
+
+fn stop(command: &str, a: StopArgs) -> Result<Command, UsageError> {
+    at_least_one(command, &a.containers)?;
+    Ok(Command::Stop(a))
+}
+
+fn rm(command: &str, a: RmArgs) -> Result<Command, UsageError> {
+    at_least_one(command, &a.containers)?;
+    Ok(Command::Rm(a))
+}
+
+fn exec(command: &str, mut a: ExecArgs) -> Result<Command, UsageError> {
+    arity(command, a.words.len(), 2, None)?;
+    let mut words = std::mem::take(&mut a.words).into_iter();
+    a.container = words.next().unwrap_or_default();
+    a.command = words.collect();
+    Ok(Command::Exec(a))
+}
+
+fn commit(command: &str, mut a: CommitArgs) -> Result<Command, UsageError> {
+    arity(command, a.words.len(), 1, Some(2))?;
+    let mut words = std::mem::take(&mut a.words).into_iter();
+    let container = words.next().unwrap_or_default();
+    Ok(Command::Commit {
+        container,
+        repository: words.next(),
+        args: a,
+    })
+}
+
+fn logs(command: &str, mut a: LogsArgs) -> Result<Command, UsageError> {
+    let container = one(command, std::mem::take(&mut a.container))?;
+    Ok(Command::Logs { container, args: a })
+}
+
 /// From clap's view to the public [`Command`], checking operand counts on the way.
 fn lower(sub: Sub) -> Result<Command, UsageError> {
     Ok(match sub {
         Sub::Run(a) => Command::Run(run_args("run", a)?),
         Sub::Create(a) => Command::Create(run_args("create", a)?),
-        Sub::Start(a) => {
-            at_least_one("start", &a.containers)?;
-            Command::Start(a)
-        }
-        Sub::Stop(a) => {
-            at_least_one("stop", &a.containers)?;
-            Command::Stop(a)
-        }
-        Sub::Rm(a) => {
-            at_least_one("rm", &a.containers)?;
-            Command::Rm(a)
-        }
-        Sub::Exec(mut a) => {
-            arity("exec", a.words.len(), 2, None)?;
-            let mut words = std::mem::take(&mut a.words).into_iter();
-            a.container = words.next().unwrap_or_default();
-            a.command = words.collect();
-            Command::Exec(a)
-        }
+        Sub::Start(a) => start("start", a)?,
+        Sub::Stop(a) => stop("stop", a)?,
+        Sub::Rm(a) => rm("rm", a)?,
+        Sub::Exec(a) => exec("exec", a)?,
         Sub::Ps(a) => Command::Ps(a),
         Sub::Images(a) => Command::Images(a),
         Sub::Pull(a) => pull("pull", a)?,
@@ -1062,21 +1119,9 @@ fn lower(sub: Sub) -> Result<Command, UsageError> {
         Sub::Diff(a) => Command::Diff {
             container: one("diff", a.container)?,
         },
-        Sub::Commit(mut a) => {
-            arity("commit", a.words.len(), 1, Some(2))?;
-            let mut words = std::mem::take(&mut a.words).into_iter();
-            let container = words.next().unwrap_or_default();
-            Command::Commit {
-                container,
-                repository: words.next(),
-                args: a,
-            }
-        }
+        Sub::Commit(a) => commit("commit", a)?,
         Sub::Build(a) => build("build", a)?,
-        Sub::Logs(mut a) => {
-            let container = one("logs", std::mem::take(&mut a.container))?;
-            Command::Logs { container, args: a }
-        }
+        Sub::Logs(a) => logs("logs", a)?,
         Sub::Login(mut a) => {
             arity("login", a.server.len(), 0, Some(1))?;
             let server = a.server.pop();
@@ -1117,6 +1162,25 @@ fn lower(sub: Sub) -> Result<Command, UsageError> {
                     format: a.format,
                 }
             }
+        },
+        Sub::Container { command: None } => help_for(&["container".to_string()]),
+        Sub::Container { command: Some(c) } => match c {
+            ContainerSub::Run(a) => Command::Run(run_args("container run", a)?),
+            ContainerSub::Create(a) => Command::Create(run_args("container create", a)?),
+            ContainerSub::Start(a) => start("container start", a)?,
+            ContainerSub::Stop(a) => stop("container stop", a)?,
+            ContainerSub::Rm(a) => rm("container rm", a)?,
+            ContainerSub::Exec(a) => exec("container exec", a)?,
+            ContainerSub::Ls(a) => Command::Ps(a),
+            ContainerSub::Inspect(mut a) => {
+                a.kind = Some("container".to_string());
+                inspect("container inspect", a)?
+            }
+            ContainerSub::Diff(a) => Command::Diff {
+                container: one("container diff", a.container)?,
+            },
+            ContainerSub::Logs(a) => logs("container logs", a)?,
+            ContainerSub::Commit(a) => commit("container commit", a)?,
         },
         Sub::System { command: None } => help_for(&["system".to_string()]),
         Sub::System {

@@ -349,3 +349,47 @@ proptest! {
         let _ = parse(&argv);
     }
 }
+
+#[test]
+fn container_group_spells_the_same_commands() {
+    let Command::Inspect(i) = ok("docker container inspect --size demo") else {
+        panic!("not inspect")
+    };
+    assert_eq!(i.kind.as_deref(), Some("container"));
+    assert!(i.size);
+    assert!(matches!(
+        ok("docker container ls -as"),
+        Command::Ps(PsArgs {
+            all: true,
+            size: true,
+            ..
+        })
+    ));
+    assert!(matches!(ok("docker container ps"), Command::Ps(_)));
+    assert_eq!(
+        ok("docker container diff demo"),
+        Command::Diff {
+            container: "demo".into()
+        }
+    );
+    assert!(matches!(
+        ok("docker container run -d busybox sleep 9"),
+        Command::Run(RunArgs { detach: true, .. })
+    ));
+    assert!(matches!(
+        ok("docker container rm -f demo"),
+        Command::Rm(RmArgs { force: true, .. })
+    ));
+    assert!(
+        err("docker container exec demo")
+            .starts_with("\"docker container exec\" requires at least 2 arguments.")
+    );
+    assert_eq!(
+        err("docker container frob"),
+        "docker: 'container frob' is not a docker command.\nSee 'docker --help'"
+    );
+    assert_eq!(
+        err("docker container ls --bogus"),
+        "unknown flag: --bogus\nSee 'docker container ls --help'."
+    );
+}
