@@ -458,22 +458,23 @@ impl Container {
             }
             let next = path::join(&cur, &c);
             let is_last = todo.iter().all(|t| t.is_empty() || t == ".");
-            if !is_last || follow_last {
-                if let Some(node) = self.node(&next) {
-                    if let EntryKind::Symlink { target } = node.kind() {
-                        hops += 1;
-                        if hops > MAX_SYMLINKS {
-                            return Err(FsError::Loop {
-                                path: input.to_owned(),
-                            });
-                        }
-                        if target.starts_with('/') {
-                            cur.clear();
-                        }
-                        todo.extend(target.split('/').rev().map(str::to_owned));
-                        continue;
-                    }
+            let link = if !is_last || follow_last {
+                self.node(&next)
+            } else {
+                None
+            };
+            if let Some(EntryKind::Symlink { target }) = link.map(|n| n.kind()) {
+                hops += 1;
+                if hops > MAX_SYMLINKS {
+                    return Err(FsError::Loop {
+                        path: input.to_owned(),
+                    });
                 }
+                if target.starts_with('/') {
+                    cur.clear();
+                }
+                todo.extend(target.split('/').rev().map(str::to_owned));
+                continue;
             }
             cur = next;
         }

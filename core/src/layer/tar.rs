@@ -236,13 +236,12 @@ fn read_tar<R: Read>(reader: BudgetReader<'_, R>, limits: &TarLimits) -> Result<
         }
 
         // Only the last component may be a whiteout; `.wh.x/y` would be a file inside a deletion.
-        if let Some(parent) = path::parent(&path) {
-            if parent.split('/').any(|c| c.starts_with(WHITEOUT_PREFIX)) {
-                return Err(TarError::InvalidWhiteout {
-                    name,
-                    reason: "a whiteout name is used as a directory",
-                });
-            }
+        if path::parent(&path).is_some_and(|parent| parent.split('/').any(|c| c.starts_with(WHITEOUT_PREFIX)))
+        {
+            return Err(TarError::InvalidWhiteout {
+                name,
+                reason: "a whiteout name is used as a directory",
+            });
         }
         let file_name = path::file_name(&path);
         if let Some(rest) = file_name.strip_prefix(WHITEOUT_PREFIX) {
