@@ -157,16 +157,14 @@ pub(super) fn epoch(rfc3339: &str) -> i64 {
     days * 86_400 + hh * 3_600 + mm * 60 + ss
 }
 
-/// Whether `entry` is a regular file (for tests and size checks).
-#[cfg(test)]
-pub(super) fn is_file(entry: &Entry) -> bool {
-    matches!(entry.kind, crate::layer::EntryKind::File(_))
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    fn is_file(entry: &Entry) -> bool {
+        matches!(entry.kind, crate::layer::EntryKind::File(_))
+    }
 
     #[test]
     fn epoch_of_known_dates() {

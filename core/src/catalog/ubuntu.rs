@@ -137,6 +137,7 @@ pub(super) fn vivid() -> Spec {
     );
 
     Spec {
+        // Docker 1.9's classic builder wrote `#(nop) ` rows with one space and no trailing one.
         rows: vec![
             Row::layer(
                 CREATED,
@@ -162,7 +163,7 @@ pub(super) fn vivid() -> Spec {
     }
 }
 
-/// The Docker 1.9 classic builder wrote `#(nop) ` rows with a single space and no trailing one.
+/// The RUN that made the second layer (before `set -xe` was added to these Dockerfiles).
 const TWEAKS_RUN: &str = "/bin/sh -c echo '#!/bin/sh' > /usr/sbin/policy-rc.d && echo 'exit 101' >> /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && dpkg-divert --local --rename --add /sbin/initctl && cp -a /usr/sbin/policy-rc.d /sbin/initctl && sed -i 's/^exit.*/exit 0/' /sbin/initctl && echo 'force-unsafe-io' > /etc/dpkg/dpkg.cfg.d/docker-apt-speedup && echo 'DPkg::Post-Invoke { \"rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true\"; };' > /etc/apt/apt.conf.d/docker-clean && echo 'APT::Update::Post-Invoke { \"rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true\"; };' >> /etc/apt/apt.conf.d/docker-clean && echo 'Dir::Cache::pkgcache \"\"; Dir::Cache::srcpkgcache \"\";' >> /etc/apt/apt.conf.d/docker-clean && echo 'Acquire::Languages \"none\";' > /etc/apt/apt.conf.d/docker-no-languages && echo 'Acquire::GzipIndexes \"true\"; Acquire::CompressionTypes::Order:: \"gz\";' > /etc/apt/apt.conf.d/docker-gzip-indexes";
 
 const DOCKER_CLEAN: &str = "DPkg::Post-Invoke { \"rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true\"; };\nAPT::Update::Post-Invoke { \"rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true\"; };\nDir::Cache::pkgcache \"\"; Dir::Cache::srcpkgcache \"\";\n";
