@@ -426,9 +426,10 @@ impl Applier {
             return self.whiteout(&parent, parent_id, hidden, parents, &display);
         }
 
-        let mode = Mode::from_raw_mode(header.mode().map_err(stream_err)? & 0o7777);
-        let uid = header.uid().map_err(stream_err)?;
-        let gid = header.gid().map_err(stream_err)?;
+        let old = header.as_old();
+        let mode = Mode::from_raw_mode(blank_is_zero(header.mode(), &old.mode).map_err(stream_err)? & 0o7777);
+        let uid = blank_is_zero(header.uid(), &old.uid).map_err(stream_err)?;
+        let gid = blank_is_zero(header.gid(), &old.gid).map_err(stream_err)?;
         let mtime = i64::try_from(header.mtime().unwrap_or(0)).unwrap_or(i64::MAX);
         let xattrs = pax_xattrs(&mut entry).map_err(stream_err)?;
 
@@ -859,6 +860,15 @@ impl Applier {
             }
         }
         Ok(())
+    }
+}
+
+/// An empty numeric field (all NULs or spaces) reads as 0, as Go's archive/tar and GNU tar read
+/// it; some image builders leave owner fields empty. Anything else unparsable is an error.
+fn blank_is_zero<T: Default>(parsed: io::Result<T>, raw: &[u8]) -> io::Result<T> {
+    match parsed {
+        Err(_) if raw.iter().all(|b| *b == 0 || *b == b' ') => Ok(T::default()),
+        other => other,
     }
 }
 
