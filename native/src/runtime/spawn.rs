@@ -244,8 +244,9 @@ struct ChildPlan {
 
 /// Start the container: returns once its command is running (or failed to start).
 pub fn start(spec: &ContainerSpec, opts: &RunOptions) -> Result<Running, RunError> {
+    // The ID names a cgroup directory too: nothing but hex may reach a path.
     let hostname = match spec.id.get(..12) {
-        Some(h) if h.bytes().all(|b| b.is_ascii_hexdigit()) => h.to_owned(),
+        Some(h) if spec.id.bytes().all(|b| b.is_ascii_hexdigit()) => h.to_owned(),
         _ => return Err(RunError::BadId { id: spec.id.clone() }),
     };
     let argv = command_line(&spec.process.entrypoint, &spec.process.cmd);
@@ -271,8 +272,7 @@ pub fn start(spec: &ContainerSpec, opts: &RunOptions) -> Result<Running, RunErro
     } else {
         PathBuf::from(&spec.process.workdir)
     };
-    let cgroups = Cgroups::setup(&spec.id, &spec.limits);
-    let child = ChildPlan {
+    let mut child = ChildPlan {
         plan,
         hostname,
         network: spec.network,
@@ -282,7 +282,7 @@ pub fn start(spec: &ContainerSpec, opts: &RunOptions) -> Result<Running, RunErro
         argv,
         env: spec.process.env.clone(),
         workdir,
-        cgroup_procs: cgroups.procs_files(),
+        cgroup_procs: Vec::new(),
     };
 
     let log = match &spec.log_path {
@@ -320,9 +320,18 @@ pub fn start(spec: &ContainerSpec, opts: &RunOptions) -> Result<Running, RunErro
     };
     let (status_r, status_w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(os("pipe"))?;
 
+    let cgroups = Cgroups::setup(&spec.id, &spec.limits);
+    child.cgroup_procs = cgroups.procs_files();
     // SAFETY: the child only runs `helper`, which never returns (it ends in _exit) and keeps to
     // async-signal-safe calls plus allocation (see the module comment).
-    match unsafe { nix::unistd::fork() }.map_err(os("fork"))? {
+    let forked = match unsafe { nix::unistd::fork() } {
+        Ok(f) => f,
+        Err(errno) => {
+            cgroups.remove();
+            return Err(os("fork")(errno));
+        }
+    };
+    match forked {
         ForkResult::Child => helper(&child, stdin, out_w, err_w, status_w),
         ForkResult::Parent { child: helper_pid } => {
             drop((stdin, out_w, err_w, status_w));
@@ -787,8 +796,19 @@ mod tests {
             limits: Limits::default(),
             log_path: None,
         };
-        let err = start(&spec, &RunOptions::default()).expect_err("must fail");
-        assert!(matches!(err, RunError::BadId { .. }));
-        assert_eq!(err.exit_code(), 125);
+        for id in [
+            "../../etc",
+            "0123456789ab/../../x",
+            "0123456789a",
+            "0123456789abX",
+        ] {
+            let spec = ContainerSpec {
+                id: id.into(),
+                ..spec.clone()
+            };
+            let err = start(&spec, &RunOptions::default()).expect_err("must fail");
+            assert!(matches!(err, RunError::BadId { .. }), "{id}: {err}");
+            assert_eq!(err.exit_code(), 125);
+        }
     }
 }
