@@ -273,14 +273,13 @@ impl Simulator {
             .map(|l| l.changeset.clone())
             .collect();
         let mut fs = RootFs::new(name, layers, &Changeset::default(), self.now);
-        let result = match process::classify(argv) {
-            process::Behaviour::NotFound { program } => process::ProcessResult {
-                stderr: format!("/bin/sh: 1: {program}: not found\n"),
+        let mut env = self.shell_env(image, name);
+        let result =
+            process::run(&mut fs, &mut [], &mut env, argv).unwrap_or_else(|nf| process::ProcessResult {
+                stderr: format!("/bin/sh: 1: {}: not found\n", nf.program),
                 exit_code: 127,
                 ..Default::default()
-            },
-            _ => process::run(&mut fs, &mut [], argv),
-        };
+            });
         let (upper, events) = fs.finish();
         for e in events {
             self.emit(e);

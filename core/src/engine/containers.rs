@@ -231,39 +231,34 @@ impl Simulator {
         }
         let id = c.id;
         let command = c.command.clone();
-        let behaviour = process::classify(&command);
-        if let Behaviour::NotFound { program } = &behaviour {
-            return Err(EngineError::ExecutableNotFound {
-                program: program.clone(),
-            });
-        }
-        let started = self.now;
-        if let Some(c) = self.containers.get_mut(idx) {
-            c.state = ContainerState::Running { started };
-        }
-        self.emit(Event::ContainerStarted { id });
-        let outcome = match behaviour {
+        let outcome = match process::classify(&command) {
             Behaviour::Daemon { startup } => {
-                let result = self.run_in_container(idx, &startup);
+                self.set_running(idx);
+                let result = if startup.is_empty() {
+                    process::ProcessResult::default()
+                } else {
+                    self.run_in_container(idx, &startup).unwrap_or_default()
+                };
                 self.append_logs(idx, &result.stdout, &result.stderr);
-                if attached {
+                let exit_code = if attached {
                     self.emit(Event::ForegroundStopped { id });
                     self.finish(idx, 0);
-                    RunOutcome {
-                        stdout: result.stdout,
-                        stderr: result.stderr,
-                        exit_code: Some(0),
-                    }
+                    Some(0)
                 } else {
-                    RunOutcome {
-                        stdout: result.stdout,
-                        stderr: result.stderr,
-                        exit_code: None,
-                    }
+                    None
+                };
+                RunOutcome {
+                    stdout: result.stdout,
+                    stderr: result.stderr,
+                    exit_code,
                 }
             }
-            Behaviour::Finite { script } => {
-                let result = self.run_in_container(idx, &script);
+            Behaviour::Finite => {
+                // A program the image lacks never starts: the container stays Created.
+                let result = self
+                    .run_in_container(idx, &command)
+                    .map_err(|nf| EngineError::ExecutableNotFound { program: nf.program })?;
+                self.set_running(idx);
                 self.append_logs(idx, &result.stdout, &result.stderr);
                 self.finish(idx, result.exit_code);
                 RunOutcome {
@@ -272,9 +267,18 @@ impl Simulator {
                     exit_code: Some(result.exit_code),
                 }
             }
-            Behaviour::NotFound { .. } => RunOutcome::default(),
         };
         Ok(outcome)
+    }
+
+    fn set_running(&mut self, idx: usize) {
+        let started = self.now;
+        let Some(c) = self.containers.get_mut(idx) else {
+            return;
+        };
+        c.state = ContainerState::Running { started };
+        let id = c.id;
+        self.emit(Event::ContainerStarted { id });
     }
 
     fn finish(&mut self, idx: usize, code: i32) {
@@ -353,17 +357,20 @@ impl Simulator {
         if !c.state.is_running() {
             return Err(EngineError::NotRunning { id: c.id.hex() });
         }
-        if let Behaviour::NotFound { program } = process::classify(argv) {
-            return Err(EngineError::ExecutableNotFound { program });
-        }
-        Ok(self.run_in_container(idx, argv))
+        self.run_in_container(idx, argv)
+            .map_err(|nf| EngineError::ExecutableNotFound { program: nf.program })
     }
 
     /// Runs `argv` against the container's files, keeping its writable layer and volumes.
-    fn run_in_container(&mut self, idx: usize, argv: &[String]) -> process::ProcessResult {
+    fn run_in_container(
+        &mut self,
+        idx: usize,
+        argv: &[String],
+    ) -> Result<process::ProcessResult, process::NotFound> {
         let Some(c) = self.containers.get(idx) else {
-            return process::ProcessResult::default();
+            return Ok(process::ProcessResult::default());
         };
+        let mut env = self.shell_env(&c.image, &c.id.short());
         let layers: Vec<std::sync::Arc<Changeset>> = self
             .store
             .image_layers(&c.image)
@@ -376,7 +383,7 @@ impl Simulator {
             .iter()
             .filter_map(|m| self.volumes.get(&m.volume).map(|v| (m.target.clone(), v.clone())))
             .collect();
-        let result = process::run(&mut fs, &mut volumes, argv);
+        let result = process::run(&mut fs, &mut volumes, &mut env, argv);
         let (upper, events) = fs.finish();
         if let Some(c) = self.containers.get_mut(idx) {
             c.upper = upper;
@@ -388,6 +395,25 @@ impl Simulator {
             self.emit(e);
         }
         result
+    }
+
+    /// The process's surroundings: the image's working directory and environment, and the short
+    /// container ID as host name, as Docker sets them.
+    pub(super) fn shell_env(&self, image: &Digest, hostname: &str) -> crate::shell::ShellEnv {
+        let mut env = crate::shell::ShellEnv::new(hostname, self.now);
+        let config = self.store.image(image).and_then(|i| i.config.config().clone());
+        if let Some(c) = config {
+            if let Some(dir) = c.working_dir().clone().filter(|d| d.starts_with('/')) {
+                env.cwd = dir;
+            }
+            for var in c.env().clone().unwrap_or_default() {
+                if let Some((k, v)) = var.split_once('=') {
+                    env.vars.retain(|(name, _)| name != k);
+                    env.vars.push((k.to_string(), v.to_string()));
+                }
+            }
+        }
+        env
     }
 
     fn append_logs(&mut self, idx: usize, stdout: &str, stderr: &str) {

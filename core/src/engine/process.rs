@@ -2,21 +2,17 @@
 //!
 //! Servers and long sleeps are recognised by name and only leave the traces the real programs
 //! leave on disk (nginx writes its PID file and makes its cache directories). Everything else runs
-//! through a small POSIX-like shell over the container's files: enough for the lab's exercises
-//! (`echo > f`, `>>`, `cat`, `ls`, `rm -rf`, `mkdir -p`, `touch`, `chmod`, `mv`, `cp`, `dd`,
-//! `make`, `&&`, `||`, `;`).
-//!
-//! The shared `shell` module of this crate was not available when the engine was written; this
-//! interpreter is kept deliberately small so that swapping it for that module later only touches
-//! this file.
+//! through [`crate::shell`] over the container's files: the root filesystem (the writable layer
+//! over the image) with named volumes mounted on top. `make`, which the lesson's Dockerfile runs,
+//! is the engine's own (see [`make`]).
 
 use serde::{Deserialize, Serialize};
 
 use super::rootfs::RootFs;
 use super::volumes::Volume;
 use crate::container::FsError;
-use crate::layer::path::normalize_path;
 use crate::layer::{Content, Entry, EntryKind};
+use crate::shell::{self, Errno, FileKind, ShellEnv, ShellFs, Stat};
 
 /// What a command does when a container starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,9 +20,7 @@ pub enum Behaviour {
     /// Keeps running; `startup` is what it does on disk as it starts.
     Daemon { startup: Vec<String> },
     /// Runs to its end.
-    Finite { script: Vec<String> },
-    /// Not a program the image has.
-    NotFound { program: String },
+    Finite,
 }
 
 /// What a process printed and how it ended.
@@ -37,10 +31,11 @@ pub struct ProcessResult {
     pub exit_code: i32,
 }
 
-const BUILTINS: [&str; 24] = [
-    "echo", "cat", "ls", "rm", "mkdir", "touch", "chmod", "mv", "cp", "dd", "make", "sleep", "true", "false",
-    "pwd", "sh", "bash", "hostname", "printf", "rmdir", "du", "wc", "date", "env",
-];
+/// The program the image does not have, when a container's command cannot start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotFound {
+    pub program: String,
+}
 
 fn program(argv0: &str) -> &str {
     argv0.rsplit('/').next().unwrap_or(argv0)
@@ -48,12 +43,7 @@ fn program(argv0: &str) -> &str {
 
 /// Decides how `argv` behaves as a container's main process.
 pub fn classify(argv: &[String]) -> Behaviour {
-    let Some(first) = argv.first() else {
-        return Behaviour::NotFound {
-            program: String::new(),
-        };
-    };
-    let name = program(first);
+    let name = argv.first().map_or("", |p| program(p));
     let arg = |i: usize| argv.get(i).map(String::as_str);
     match name {
         "nginx" => Behaviour::Daemon {
@@ -70,15 +60,10 @@ pub fn classify(argv: &[String]) -> Behaviour {
         "top" | "httpd" | "httpd-foreground" | "redis-server" | "postgres" => {
             Behaviour::Daemon { startup: Vec::new() }
         }
-        "python" | "python3" | "node" if argv.len() > 1 && arg(1).is_some_and(|a| !a.starts_with('-')) => {
+        "python" | "python3" | "node" if arg(1).is_some_and(|a| !a.starts_with('-')) => {
             Behaviour::Daemon { startup: Vec::new() }
         }
-        _ if BUILTINS.contains(&name) => Behaviour::Finite {
-            script: argv.to_vec(),
-        },
-        _ => Behaviour::NotFound {
-            program: first.clone(),
-        },
+        _ => Behaviour::Finite,
     }
 }
 
@@ -105,6 +90,7 @@ pub fn resident_memory(argv: &[String]) -> u64 {
 /// The container's files as the shell sees them: the root filesystem, with volumes mounted over it.
 struct Files<'a> {
     root: &'a mut RootFs,
+    /// Mount target (root-relative) and the volume mounted there.
     volumes: &'a mut [(String, Volume)],
 }
 
@@ -113,8 +99,44 @@ enum Place {
     Volume(usize, String),
 }
 
+fn errno(e: &FsError) -> Errno {
+    match e {
+        FsError::NotFound { .. } => Errno::NoEntry,
+        FsError::AlreadyExists { .. } => Errno::Exists,
+        FsError::NotADirectory { .. } => Errno::NotDir,
+        FsError::IsADirectory { .. } => Errno::IsDir,
+        FsError::NotEmpty { .. } => Errno::NotEmpty,
+        FsError::CrossDevice { .. } => Errno::CrossDevice,
+        FsError::Loop { .. } | FsError::InvalidArgument { .. } | FsError::BadPath { .. } => Errno::Invalid,
+    }
+}
+
+fn stat_of(e: &Entry) -> Stat {
+    let (kind, len) = match &e.kind {
+        EntryKind::Dir | EntryKind::OpaqueDir => (FileKind::Dir, 0),
+        EntryKind::Symlink { target } => (
+            FileKind::Symlink {
+                target: target.clone(),
+            },
+            target.len() as u64,
+        ),
+        EntryKind::File(c) => (FileKind::File, c.len()),
+        EntryKind::Hardlink { .. } | EntryKind::Whiteout => (FileKind::File, 0),
+    };
+    Stat {
+        kind,
+        mode: e.mode,
+        uid: e.uid,
+        gid: e.gid,
+        mtime: e.mtime,
+        len,
+    }
+}
+
 impl Files<'_> {
-    fn place(&self, p: &str) -> Place {
+    /// Where an absolute path lives: in a mounted volume, or in the root filesystem.
+    fn place(&self, abs: &str) -> Place {
+        let p = abs.trim_start_matches('/');
         for (i, (target, _)) in self.volumes.iter().enumerate() {
             if p == target {
                 return Place::Volume(i, String::new());
@@ -126,611 +148,307 @@ impl Files<'_> {
         Place::Root(p.to_string())
     }
 
-    fn get(&self, p: &str) -> Option<Entry> {
-        match self.place(p) {
+    fn volume(&mut self, i: usize) -> Option<&mut Volume> {
+        self.volumes.get_mut(i).map(|(_, v)| v)
+    }
+
+    fn entry(&self, abs: &str) -> Option<Entry> {
+        match self.place(abs) {
+            Place::Root(p) if p.is_empty() => Some(Entry::dir("")),
             Place::Root(p) => self.root.get(&p),
-            Place::Volume(_, r) if r.is_empty() => Some(Entry::dir(p)),
+            Place::Volume(_, r) if r.is_empty() => Some(Entry::dir("")),
             Place::Volume(i, r) => self.volumes.get(i).and_then(|(_, v)| v.files.get(&r).cloned()),
         }
     }
+}
 
-    fn write(&mut self, p: &str, content: Content, append: bool) -> Result<(), FsError> {
-        match self.place(p) {
-            Place::Root(p) => self.root.write_file(&p, content, append),
+impl ShellFs for Files<'_> {
+    fn stat(&self, path: &str) -> Result<Stat, Errno> {
+        self.entry(path).map(|e| stat_of(&e)).ok_or(Errno::NoEntry)
+    }
+
+    fn read(&self, path: &str) -> Result<Content, Errno> {
+        match self.entry(path).map(|e| e.kind) {
+            Some(EntryKind::File(c)) => Ok(c),
+            Some(_) => Err(Errno::IsDir),
+            None => Err(Errno::NoEntry),
+        }
+    }
+
+    fn write(&mut self, path: &str, content: Content) -> Result<(), Errno> {
+        match self.place(path) {
+            Place::Root(p) => self.root.write_file(&p, content, false).map_err(|e| errno(&e)),
+            Place::Volume(_, r) if r.is_empty() => Err(Errno::IsDir),
             Place::Volume(i, r) => {
-                let Some((_, v)) = self.volumes.get_mut(i) else {
-                    return Ok(());
+                if let Some(v) = self.volume(i) {
+                    v.files.insert(r.clone(), Entry::file(r, content));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn append(&mut self, path: &str, content: Content) -> Result<(), Errno> {
+        let existing = self.entry(path);
+        match existing.as_ref().map(|e| &e.kind) {
+            // Appending to nothing is writing: a generated file keeps its identity.
+            None => return self.write(path, content),
+            Some(EntryKind::File(c)) if c.is_empty() => return self.write(path, content),
+            Some(EntryKind::File(_)) => {}
+            Some(_) => return Err(Errno::IsDir),
+        }
+        match self.place(path) {
+            Place::Root(p) => self.root.write_file(&p, content, true).map_err(|e| errno(&e)),
+            Place::Volume(i, r) => {
+                let old = match existing.map(|e| e.kind) {
+                    Some(EntryKind::File(c)) => c,
+                    _ => Content::Bytes(Vec::new().into()),
                 };
-                let content = match (v.files.get(&r), append) {
-                    (
-                        Some(Entry {
-                            kind: EntryKind::File(Content::Bytes(old)),
-                            ..
-                        }),
-                        true,
-                    ) => {
-                        let mut b = old.to_vec();
-                        b.extend_from_slice(&content_bytes(&content));
-                        Content::Bytes(b.into())
+                let mut bytes = old.read_range(0, usize::try_from(old.len()).unwrap_or(0));
+                bytes.extend(content.read_range(0, usize::try_from(content.len()).unwrap_or(0)));
+                if let Some(v) = self.volume(i) {
+                    v.files
+                        .insert(r.clone(), Entry::file(r, Content::Bytes(bytes.into())));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn remove(&mut self, path: &str) -> Result<(), Errno> {
+        match self.place(path) {
+            Place::Root(p) => self.root.remove_one(&p).map_err(|e| errno(&e)),
+            Place::Volume(_, r) if r.is_empty() => Err(Errno::Permission),
+            Place::Volume(i, r) => {
+                let prefix = format!("{r}/");
+                let Some(v) = self.volume(i) else {
+                    return Err(Errno::NoEntry);
+                };
+                if v.files.keys().any(|k| k.starts_with(&prefix)) {
+                    return Err(Errno::NotEmpty);
+                }
+                v.files.remove(&r).map(|_| ()).ok_or(Errno::NoEntry)
+            }
+        }
+    }
+
+    fn remove_tree(&mut self, path: &str) -> Result<(), Errno> {
+        match self.place(path) {
+            // One whiteout for the whole tree, as overlayfs leaves it.
+            Place::Root(p) => self.root.remove(&p, true, false).map_err(|e| errno(&e)),
+            Place::Volume(i, r) => {
+                let prefix = format!("{r}/");
+                if let Some(v) = self.volume(i) {
+                    v.files
+                        .retain(|k, _| !(r.is_empty() || *k == r || k.starts_with(&prefix)));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn mkdir(&mut self, path: &str, mode: u32) -> Result<(), Errno> {
+        match self.place(path) {
+            Place::Root(p) => {
+                self.root.mkdir(&p, false).map_err(|e| errno(&e))?;
+                if mode != crate::layer::DIR_MODE {
+                    self.root.chmod(&p, mode).map_err(|e| errno(&e))?;
+                }
+                Ok(())
+            }
+            Place::Volume(_, r) if r.is_empty() => Err(Errno::Exists),
+            Place::Volume(i, r) => {
+                if let Some(v) = self.volume(i) {
+                    if v.files.contains_key(&r) {
+                        return Err(Errno::Exists);
                     }
-                    _ => content,
-                };
-                v.files.insert(r.clone(), Entry::file(r, content));
-                Ok(())
-            }
-        }
-    }
-
-    fn mkdir(&mut self, p: &str, parents: bool) -> Result<(), FsError> {
-        match self.place(p) {
-            Place::Root(p) => self.root.mkdir(&p, parents),
-            Place::Volume(i, r) if !r.is_empty() => {
-                if let Some((_, v)) = self.volumes.get_mut(i) {
-                    v.files.insert(r.clone(), Entry::dir(r));
+                    v.files.insert(r.clone(), Entry::dir(r).with_mode(mode));
                 }
                 Ok(())
             }
-            Place::Volume(..) => Ok(()),
         }
     }
 
-    fn remove(&mut self, p: &str, recursive: bool, force: bool) -> Result<(), FsError> {
-        match self.place(p) {
-            Place::Root(p) => self.root.remove(&p, recursive, force),
+    fn list(&self, path: &str) -> Result<Vec<String>, Errno> {
+        match self.place(path) {
+            Place::Root(p) => {
+                let mut names = self.root.list(&p).map_err(|e| errno(&e))?;
+                // A volume mounted on a path that the image lacks still shows in its parent.
+                for (target, _) in self.volumes.iter() {
+                    let parent = target.rsplit_once('/').map_or("", |(d, _)| d);
+                    let name = target.rsplit('/').next().unwrap_or(target);
+                    if parent == p && !names.iter().any(|n| n == name) {
+                        names.push(name.to_string());
+                    }
+                }
+                names.sort();
+                Ok(names)
+            }
             Place::Volume(i, r) => {
-                if let Some((_, v)) = self.volumes.get_mut(i) {
-                    let prefix = format!("{r}/");
-                    v.files
-                        .retain(|k, _| !(k == &r || (recursive && (r.is_empty() || k.starts_with(&prefix)))));
+                let v = self.volumes.get(i).map(|(_, v)| v).ok_or(Errno::NoEntry)?;
+                Ok(v.files
+                    .keys()
+                    .filter_map(|k| {
+                        let rest = if r.is_empty() {
+                            Some(k.as_str())
+                        } else {
+                            k.strip_prefix(&format!("{r}/"))
+                        };
+                        rest.filter(|s| !s.is_empty() && !s.contains('/'))
+                            .map(str::to_string)
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    fn chmod(&mut self, path: &str, mode: u32) -> Result<(), Errno> {
+        match self.place(path) {
+            Place::Root(p) => self.root.chmod(&p, mode).map_err(|e| errno(&e)),
+            Place::Volume(i, r) => {
+                if let Some(e) = self.volume(i).and_then(|v| v.files.get_mut(&r)) {
+                    e.mode = mode;
                 }
                 Ok(())
             }
         }
     }
 
-    fn children(&self, p: &str) -> Vec<String> {
-        match self.place(p) {
-            Place::Root(p) => self.root.children(&p),
-            Place::Volume(i, r) => self
-                .volumes
-                .get(i)
-                .map(|(_, v)| {
-                    v.files
-                        .keys()
-                        .filter(|k| match r.as_str() {
-                            "" => !k.contains('/'),
-                            dir => k
-                                .strip_prefix(dir)
-                                .and_then(|s| s.strip_prefix('/'))
-                                .is_some_and(|s| !s.contains('/')),
-                        })
-                        .map(|k| name_of(k).to_string())
-                        .collect()
-                })
-                .unwrap_or_default(),
+    fn chown(&mut self, path: &str, uid: u32, gid: u32) -> Result<(), Errno> {
+        match self.place(path) {
+            Place::Root(p) => self.root.chown(&p, uid, gid).map_err(|e| errno(&e)),
+            Place::Volume(i, r) => {
+                if let Some(e) = self.volume(i).and_then(|v| v.files.get_mut(&r)) {
+                    e.uid = uid;
+                    e.gid = gid;
+                }
+                Ok(())
+            }
         }
     }
-}
 
-fn name_of(p: &str) -> &str {
-    p.rsplit('/').next().unwrap_or(p)
-}
+    fn rename(&mut self, from: &str, to: &str) -> Result<(), Errno> {
+        match (self.place(from), self.place(to)) {
+            (Place::Root(a), Place::Root(b)) => self.root.rename(&a, &b).map_err(|e| errno(&e)),
+            // Across a mount point rename(2) fails with EXDEV and mv copies instead.
+            _ => Err(Errno::CrossDevice),
+        }
+    }
 
-fn content_bytes(c: &Content) -> Vec<u8> {
-    match c {
-        Content::Bytes(b) => b.to_vec(),
-        other => other.read_range(0, other.len().min(1 << 20) as usize),
+    fn set_mtime(&mut self, path: &str, mtime: i64) -> Result<(), Errno> {
+        match self.place(path) {
+            Place::Root(p) => self.root.touch(&p, mtime).map_err(|e| errno(&e)),
+            Place::Volume(i, r) => {
+                if let Some(e) = self.volume(i).and_then(|v| v.files.get_mut(&r)) {
+                    e.mtime = mtime;
+                }
+                Ok(())
+            }
+        }
     }
 }
 
 /// Runs `argv` (a program and its arguments) against the container's files.
-pub fn run(root: &mut RootFs, volumes: &mut [(String, Volume)], argv: &[String]) -> ProcessResult {
+pub fn run(
+    root: &mut RootFs,
+    volumes: &mut [(String, Volume)],
+    env: &mut ShellEnv,
+    argv: &[String],
+) -> Result<ProcessResult, NotFound> {
     let mut files = Files { root, volumes };
-    let mut out = ProcessResult::default();
-    let code = match argv.first().map(|p| program(p)) {
-        Some("sh" | "bash") if argv.get(1).map(String::as_str) == Some("-c") => {
-            let script = argv.get(2).cloned().unwrap_or_default();
-            run_script(&mut files, &script, &mut out)
+    let outcome = match argv {
+        [sh, flag, script, ..] if matches!(program(sh), "sh" | "bash") && flag == "-c" => {
+            match make_invocation(script) {
+                Some(args) => make(&mut files, &args),
+                None => shell::run_script(&mut files, env, script),
+            }
         }
         // A shell with no script and no terminal reads an empty stdin and exits at once.
-        Some("sh" | "bash") => 0,
-        Some(_) => run_simple(&mut files, argv, None, &mut out),
-        None => 0,
-    };
-    out.exit_code = code;
-    out
-}
-
-/// One parsed word list, split into `&&`, `||` and `;` lists.
-fn run_script(files: &mut Files<'_>, script: &str, out: &mut ProcessResult) -> i32 {
-    let tokens = match tokenize(script) {
-        Ok(t) => t,
-        Err(msg) => {
-            out.stderr.push_str(&format!("sh: {msg}\n"));
-            return 2;
-        }
-    };
-    let mut status = 0;
-    let mut skip = false;
-    let mut cmd: Vec<String> = Vec::new();
-    let mut redirect: Option<(String, bool)> = None;
-    let mut iter = tokens.into_iter().peekable();
-    loop {
-        let tok = iter.next();
-        let op = match &tok {
-            None => Some(";"),
-            Some(Token::Op(o)) if o == "&&" || o == "||" || o == ";" => Some(o.as_str()),
-            _ => None,
-        };
-        if let Some(op) = op {
-            if !cmd.is_empty() && !skip {
-                status = run_simple(files, &cmd, redirect.take(), out);
-            }
-            cmd.clear();
-            redirect = None;
-            skip = match op {
-                "&&" => status != 0,
-                "||" => status == 0,
-                _ => false,
-            };
-            if tok.is_none() {
-                break;
-            }
-            continue;
-        }
-        match tok {
-            Some(Token::Op(o)) if o == ">" || o == ">>" => match iter.next() {
-                Some(Token::Word(w)) => redirect = Some((w, o == ">>")),
-                _ => {
-                    out.stderr.push_str("sh: syntax error: unexpected end of file\n");
-                    return 2;
-                }
+        [sh] if matches!(program(sh), "sh" | "bash") => shell::Outcome::default(),
+        [first, rest @ ..] if program(first) == "make" => make(&mut files, rest),
+        _ => shell::run_argv(&mut files, env, argv).map_err(|e| match e {
+            shell::ExecError::NotFound { program } => NotFound { program },
+            shell::ExecError::Empty => NotFound {
+                program: String::new(),
             },
-            Some(Token::Op(o)) if o == "2>" => {
-                iter.next();
-            }
-            Some(Token::Word(w)) => cmd.push(w),
-            _ => {}
-        }
-    }
-    status
-}
-
-#[derive(Debug, PartialEq)]
-enum Token {
-    Word(String),
-    Op(String),
-}
-
-fn tokenize(s: &str) -> Result<Vec<Token>, String> {
-    let mut out = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(ch) => word.push(ch),
-                        None => return Err("unterminated quoted string".into()),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => {
-                            if let Some(n) = chars.next() {
-                                word.push(n);
-                            }
-                        }
-                        Some(ch) => word.push(ch),
-                        None => return Err("unterminated quoted string".into()),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                if let Some(n) = chars.next() {
-                    word.push(n);
-                }
-            }
-            ' ' | '\t' | '\n' | ';' | '&' | '|' | '>' => {
-                let redirect_fd = c == '>' && word == "2" && in_word;
-                if in_word && !redirect_fd {
-                    out.push(Token::Word(std::mem::take(&mut word)));
-                }
-                in_word = false;
-                word.clear();
-                match c {
-                    ';' | '\n' => out.push(Token::Op(";".into())),
-                    '&' if chars.peek() == Some(&'&') => {
-                        chars.next();
-                        out.push(Token::Op("&&".into()));
-                    }
-                    '|' if chars.peek() == Some(&'|') => {
-                        chars.next();
-                        out.push(Token::Op("||".into()));
-                    }
-                    '&' | '|' => return Err(format!("'{c}' is not supported by the lab's shell")),
-                    '>' if redirect_fd => out.push(Token::Op("2>".into())),
-                    '>' if chars.peek() == Some(&'>') => {
-                        chars.next();
-                        out.push(Token::Op(">>".into()));
-                    }
-                    '>' => out.push(Token::Op(">".into())),
-                    _ => {}
-                }
-            }
-            c => {
-                in_word = true;
-                word.push(c);
-            }
-        }
-    }
-    if in_word {
-        out.push(Token::Word(word));
-    }
-    Ok(out)
-}
-
-fn abs(p: &str) -> Option<String> {
-    let p = p.strip_prefix('/').unwrap_or(p);
-    if p.is_empty() || p == "." {
-        return Some(String::new());
-    }
-    normalize_path(p).ok()
-}
-
-/// Runs one simple command, its stdout going to `redirect` when given.
-fn run_simple(
-    files: &mut Files<'_>,
-    argv: &[String],
-    redirect: Option<(String, bool)>,
-    out: &mut ProcessResult,
-) -> i32 {
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    let name = argv.first().map(|p| program(p).to_string()).unwrap_or_default();
-    let args: Vec<&str> = argv.iter().skip(1).map(String::as_str).collect();
-    let (flags, operands): (Vec<&str>, Vec<&str>) =
-        args.iter().partition(|a| a.starts_with('-') && a.len() > 1);
-    let has = |f: char| flags.iter().any(|x| !x.starts_with("--") && x.contains(f));
-    let mut fail = |msg: String, code: i32| {
-        stderr.push_str(&format!("{name}: {msg}\n"));
-        code
+        })?,
     };
-    let mut status = 0;
-    match name.as_str() {
-        "true" | "sleep" => {}
-        "false" => status = 1,
-        "pwd" => stdout.push_str("/\n"),
-        "hostname" => stdout.push_str("localhost\n"),
-        "echo" => {
-            let (newline, words) = match args.first() {
-                Some(&"-n") => (false, &args[1..]),
-                _ => (true, &args[..]),
-            };
-            stdout.push_str(&words.join(" "));
-            if newline {
-                stdout.push('\n');
-            }
-        }
-        "printf" => stdout.push_str(&args.first().unwrap_or(&"").replace("\\n", "\n")),
-        "cat" => {
-            for p in &operands {
-                match abs(p).and_then(|a| files.get(&a)) {
-                    Some(Entry {
-                        kind: EntryKind::File(c),
-                        ..
-                    }) => stdout.push_str(&String::from_utf8_lossy(&content_bytes(&c))),
-                    Some(_) => status = fail(format!("{p}: Is a directory"), 1),
-                    None => status = fail(format!("{p}: No such file or directory"), 1),
-                }
-            }
-        }
-        "ls" => {
-            let targets = if operands.is_empty() {
-                vec!["/"]
+    Ok(ProcessResult {
+        stdout: outcome.stdout_text(),
+        stderr: outcome.stderr,
+        exit_code: outcome.exit_code,
+    })
+}
+
+/// The arguments of a script that is one plain `make ...` command (the lesson's `RUN make /app`).
+/// The shared shell has no `make`; scripts that combine it with other commands are not simulated.
+fn make_invocation(script: &str) -> Option<Vec<String>> {
+    let words: Vec<&str> = script.split_whitespace().collect();
+    let plain = script
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || " /._-=".contains(c));
+    match words.split_first() {
+        Some((&"make", rest)) if plain => Some(rest.iter().map(|w| w.to_string()).collect()),
+        _ => None,
+    }
+}
+
+/// The lab's `make [DIR]`: builds the lesson's app. With a `Makefile` in DIR it byte-compiles each
+/// `.py` file into `__pycache__` (as `python3 -m py_compile` would) and writes a `build/` stamp,
+/// which is what the lesson's Makefile does; without one it says what GNU make says.
+fn make(files: &mut Files<'_>, args: &[String]) -> shell::Outcome {
+    let mut out = shell::Outcome::default();
+    let dir = args
+        .iter()
+        .find(|a| !a.starts_with('-'))
+        .map_or("/".to_string(), |d| {
+            if d.starts_with('/') {
+                d.trim_end_matches('/').to_string()
             } else {
-                operands.clone()
-            };
-            for (i, p) in targets.iter().enumerate() {
-                match abs(p).and_then(|a| files.get(&a).map(|e| (a, e))) {
-                    Some((a, e)) if e.is_dir() || a.is_empty() => {
-                        if targets.len() > 1 {
-                            stdout.push_str(&format!("{}{p}:\n", if i > 0 { "\n" } else { "" }));
-                        }
-                        for n in files.children(&a) {
-                            if has('a') || !n.starts_with('.') {
-                                stdout.push_str(&n);
-                                stdout.push('\n');
-                            }
-                        }
-                    }
-                    Some(_) => stdout.push_str(&format!("{p}\n")),
-                    None => status = fail(format!("cannot access '{p}': No such file or directory"), 2),
-                }
+                format!("/{d}")
             }
-        }
-        "rm" | "rmdir" => {
-            for p in &operands {
-                let Some(a) = abs(p).filter(|a| !a.is_empty()) else {
-                    status = fail("refusing to remove '/'".into(), 1);
-                    continue;
-                };
-                let recursive = name == "rmdir" || has('r') || has('R');
-                if let Err(e) = files.remove(&a, recursive, has('f')) {
-                    status = fail(format!("cannot remove '{p}': {}", reason(&e)), 1);
-                }
-            }
-        }
-        "mkdir" => {
-            for p in &operands {
-                match abs(p) {
-                    Some(a) if !a.is_empty() => {
-                        if let Err(e) = files.mkdir(&a, has('p')) {
-                            status = fail(format!("cannot create directory '{p}': {}", reason(&e)), 1);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-        "touch" => {
-            for p in &operands {
-                let Some(a) = abs(p) else { continue };
-                let existing = files.get(&a);
-                let content = match existing {
-                    Some(Entry {
-                        kind: EntryKind::File(c),
-                        ..
-                    }) => c,
-                    Some(_) => continue,
-                    None => Content::Bytes(Vec::new().into()),
-                };
-                if let Err(e) = files.write(&a, content, false) {
-                    status = fail(format!("cannot touch '{p}': {}", reason(&e)), 1);
-                }
-            }
-        }
-        "chmod" => {
-            let mode = operands.first().and_then(|m| u32::from_str_radix(m, 8).ok());
-            let Some(mode) = mode else {
-                return finish(
-                    out,
-                    stdout,
-                    fail("only octal modes are supported in the lab".into(), 1),
-                    None,
-                    files,
-                );
-            };
-            for p in operands.iter().skip(1) {
-                let result = match abs(p) {
-                    Some(a) => match files.place(&a) {
-                        Place::Root(r) => files.root.chmod(&r, mode),
-                        Place::Volume(..) => Ok(()),
-                    },
-                    None => Ok(()),
-                };
-                if let Err(e) = result {
-                    status = fail(format!("cannot access '{p}': {}", reason(&e)), 1);
-                }
-            }
-        }
-        "mv" | "cp" => {
-            let (Some(src), Some(dst)) = (operands.first(), operands.get(1)) else {
-                return finish(out, stdout, fail("missing file operand".into(), 1), None, files);
-            };
-            let (Some(s), Some(mut d)) = (abs(src), abs(dst)) else {
-                return finish(out, stdout, fail("bad path".into(), 1), None, files);
-            };
-            if files.get(&d).is_some_and(|e| e.is_dir()) {
-                d = if d.is_empty() {
-                    name_of(&s).to_string()
-                } else {
-                    format!("{d}/{}", name_of(&s))
-                };
-            }
-            match files.get(&s) {
-                None => status = fail(format!("cannot stat '{src}': No such file or directory"), 1),
-                Some(Entry {
-                    kind: EntryKind::File(c),
-                    ..
-                }) => {
-                    let result = files.write(&d, c, false);
-                    if let Err(e) = result {
-                        status = fail(format!("cannot create '{dst}': {}", reason(&e)), 1);
-                    } else if name == "mv" {
-                        let _ = files.remove(&s, false, true);
-                    }
-                }
-                Some(_) if name == "mv" => {
-                    if let (Place::Root(a), Place::Root(b)) = (files.place(&s), files.place(&d)) {
-                        if let Err(e) = files.root.rename(&a, &b) {
-                            status = fail(format!("cannot move '{src}': {}", reason(&e)), 1);
-                        }
-                    }
-                }
-                Some(_) => status = fail(format!("-r not specified; omitting directory '{src}'"), 1),
-            }
-        }
-        "dd" => {
-            let opt = |k: &str| {
-                args.iter()
-                    .find_map(|a| a.strip_prefix(&format!("{k}=")).map(str::to_string))
-            };
-            let bs = opt("bs").and_then(|b| parse_dd_size(&b)).unwrap_or(512);
-            let count = opt("count").and_then(|c| c.parse::<u64>().ok()).unwrap_or(0);
-            let input = opt("if").unwrap_or_default();
-            let Some(of) = opt("of").and_then(|o| abs(&o)) else {
-                return finish(
-                    out,
-                    stdout,
-                    fail("the lab's dd needs of=FILE".into(), 1),
-                    None,
-                    files,
-                );
-            };
-            let len = bs.saturating_mul(count);
-            let content = if input == "/dev/zero" {
-                Content::Zeros { len }
-            } else {
-                Content::Synthetic {
-                    len,
-                    seed: len ^ 0x5eed,
-                }
-            };
-            if let Err(e) = files.write(&of, content, false) {
-                status = fail(format!("failed to open '{}': {}", of, reason(&e)), 1);
-            } else {
-                stderr.push_str(&format!(
-                    "{count}+0 records in\n{count}+0 records out\n{len} bytes ({}, {}) copied, 0.00125 s, {}/s\n",
-                    gnu_size(len, 1000, ["kB", "MB", "GB", "TB"]),
-                    gnu_size(len, 1024, ["KiB", "MiB", "GiB", "TiB"]),
-                    gnu_size(len * 800, 1000, ["kB", "MB", "GB", "TB"]),
-                ));
-            }
-        }
-        "make" => status = make(files, &operands, &mut stdout, &mut stderr),
-        "du" | "wc" | "date" | "env" => {
-            return finish(
-                out,
-                stdout,
-                fail("not available in the lab's shell".into(), 127),
-                None,
-                files,
-            );
-        }
-        _ => {
-            stderr.push_str(&format!("sh: 1: {name}: not found\n"));
-            status = 127;
-        }
-    }
-    out.stderr.push_str(&stderr);
-    finish(out, stdout, status, redirect, files)
-}
-
-fn finish(
-    out: &mut ProcessResult,
-    stdout: String,
-    status: i32,
-    redirect: Option<(String, bool)>,
-    files: &mut Files<'_>,
-) -> i32 {
-    match redirect {
-        None => {
-            out.stdout.push_str(&stdout);
-            status
-        }
-        Some((target, append)) => {
-            let Some(p) = abs(&target).filter(|p| !p.is_empty()) else {
-                out.stderr
-                    .push_str(&format!("sh: cannot create {target}: Is a directory\n"));
-                return 2;
-            };
-            match files.write(&p, Content::Bytes(stdout.into_bytes().into()), append) {
-                Ok(()) => status,
-                Err(e) => {
-                    out.stderr
-                        .push_str(&format!("sh: 1: cannot create {target}: {}\n", reason(&e)));
-                    2
-                }
-            }
-        }
-    }
-}
-
-fn reason(e: &FsError) -> String {
-    let text = e.to_string();
-    text.split_once(": ").map_or(text.clone(), |(_, r)| r.to_string())
-}
-
-/// How GNU dd prints a byte count: two significant figures and a unit (`1.0 MB`, `1.0 MiB`).
-/// The elapsed time the lab prints is fixed, since the simulator has no clock to measure with.
-fn gnu_size(n: u64, base: u64, units: [&str; 4]) -> String {
-    let mut value = n as f64;
-    let mut unit = None;
-    for u in units {
-        if value < base as f64 {
-            break;
-        }
-        value /= base as f64;
-        unit = Some(u);
-    }
-    match unit {
-        None => format!("{n} B"),
-        Some(u) if value < 10.0 => format!("{value:.1} {u}"),
-        Some(u) => format!("{value:.0} {u}"),
-    }
-}
-
-fn parse_dd_size(s: &str) -> Option<u64> {
-    let (num, mult) = match s.chars().last()? {
-        'K' | 'k' => (&s[..s.len() - 1], 1024),
-        'M' => (&s[..s.len() - 1], 1024 * 1024),
-        'G' => (&s[..s.len() - 1], 1024 * 1024 * 1024),
-        _ => (s, 1),
-    };
-    num.parse::<u64>().ok().map(|n| n * mult)
-}
-
-/// The lab's `make DIR`: builds the lesson's app. With a `Makefile` in DIR it byte-compiles each
-/// `.py` file into `__pycache__` and writes a `build/` stamp, as the lesson's Makefile does.
-fn make(files: &mut Files<'_>, operands: &[&str], stdout: &mut String, stderr: &mut String) -> i32 {
-    let dir = operands.first().and_then(|d| abs(d)).unwrap_or_default();
-    let makefile = if dir.is_empty() {
-        "Makefile".to_string()
-    } else {
-        format!("{dir}/Makefile")
-    };
-    if files.get(&makefile).is_none() {
-        let target = operands.first().copied().unwrap_or("all");
-        if files.get(&dir).is_some() && !dir.is_empty() {
-            stdout.push_str(&format!("make: Nothing to be done for '{target}'.\n"));
-            return 0;
-        }
-        stderr.push_str("make: *** No targets specified and no makefile found.  Stop.\n");
-        return 2;
-    }
-    let sources: Vec<String> = files
-        .children(&dir)
-        .into_iter()
-        .filter(|n| n.ends_with(".py"))
-        .collect();
+        });
     let join = |n: &str| {
-        if dir.is_empty() {
-            n.to_string()
+        if dir == "/" {
+            format!("/{n}")
         } else {
             format!("{dir}/{n}")
         }
     };
-    let _ = files.mkdir(&join("__pycache__"), true);
-    for s in &sources {
-        let len = files.get(&join(s)).map_or(0, |e| e.apparent_size());
-        let stem = s.trim_end_matches(".py");
-        stdout.push_str(&format!("python3 -m py_compile /{}\n", join(s)));
-        let pyc = join(&format!("__pycache__/{stem}.cpython-34.pyc"));
-        let _ = files.write(
-            &pyc,
-            Content::Synthetic {
-                len: len + len / 2 + 128,
-                seed: len,
-            },
-            false,
-        );
+    if files.stat(&join("Makefile")).is_err() {
+        if files.stat(&dir).is_ok() && dir != "/" {
+            out.stdout.push(Content::bytes(
+                format!("make: Nothing to be done for '{}'.\n", args.join(" ")).into_bytes(),
+            ));
+        } else {
+            out.stderr
+                .push_str("make: *** No targets specified and no makefile found.  Stop.\n");
+            out.exit_code = 2;
+        }
+        return out;
     }
-    let _ = files.mkdir(&join("build"), true);
-    let _ = files.write(
-        &join("build/app.stamp"),
-        Content::Bytes(b"built\n".to_vec().into()),
-        false,
-    );
-    stdout.push_str(&format!("touch /{}\n", join("build/app.stamp")));
-    0
+    let sources: Vec<String> = files
+        .list(&dir)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|n| n.ends_with(".py"))
+        .collect();
+    let _ = files.mkdir(&join("__pycache__"), crate::layer::DIR_MODE);
+    let mut log = String::new();
+    for s in &sources {
+        let len = files.stat(&join(s)).map_or(0, |st| st.len);
+        let stem = s.trim_end_matches(".py");
+        log.push_str(&format!("python3 -m py_compile {}\n", join(s)));
+        // Byte code is about as long as its source plus a header; its bytes are never read.
+        let pyc = Content::Synthetic {
+            len: len + len / 2 + 128,
+            seed: len,
+        };
+        let _ = files.write(&join(&format!("__pycache__/{stem}.cpython-34.pyc")), pyc);
+    }
+    let _ = files.mkdir(&join("build"), crate::layer::DIR_MODE);
+    let _ = files.write(&join("build/app.stamp"), Content::bytes(b"built\n".to_vec()));
+    log.push_str(&format!("touch {}\n", join("build/app.stamp")));
+    out.stdout.push(Content::bytes(log.into_bytes()));
+    out
 }

@@ -94,11 +94,8 @@ impl RootFs {
     }
 
     /// Names in the directory `p`, in name order.
-    pub fn children(&self, p: &str) -> Vec<String> {
-        self.fs
-            .list_dir(&abs(p))
-            .map(|l| l.into_iter().map(|d| d.name).collect())
-            .unwrap_or_default()
+    pub fn list(&self, p: &str) -> Result<Vec<String>, FsError> {
+        Ok(self.fs.list_dir(&abs(p))?.into_iter().map(|d| d.name).collect())
     }
 
     /// Writes `content` to `p`, replacing it (`>`) or appending to it (`>>`).
@@ -148,48 +145,48 @@ impl RootFs {
         Ok(())
     }
 
-    /// `mv`. A directory from an image layer cannot be renamed under overlay2 (EXDEV); `mv` then
-    /// does what coreutils does: copies the tree to the new name and removes the old one.
+    /// Removes one file, symlink or empty directory.
+    pub fn remove_one(&mut self, p: &str) -> Result<(), FsError> {
+        let is_dir = self.fs.lstat(&abs(p))?.file_type == FileType::Dir;
+        let outcome = if is_dir {
+            self.fs.remove_dir(&abs(p))?
+        } else {
+            self.fs.remove_file(&abs(p))?
+        };
+        self.record(outcome);
+        Ok(())
+    }
+
+    pub fn chown(&mut self, p: &str, uid: u32, gid: u32) -> Result<(), FsError> {
+        let outcome = self.fs.chown(&abs(p), uid, gid)?;
+        self.record(outcome);
+        Ok(())
+    }
+
+    /// `touch` on an existing entry. overlayfs copies a lower file up for any change of its
+    /// metadata; the container model has no call for times alone, so this re-applies the entry's
+    /// mode, which triggers the same copy-up.
+    pub fn touch(&mut self, p: &str, _mtime: i64) -> Result<(), FsError> {
+        let mode = self.fs.lstat(&abs(p))?.mode;
+        self.chmod(p, mode)
+    }
+
+    /// `rename(2)`. A directory from an image layer cannot be renamed under overlay2: the error is
+    /// EXDEV, and `mv` then copies the tree and deletes the old one, as GNU mv does.
     pub fn rename(&mut self, from: &str, to: &str) -> Result<(), FsError> {
         match self.fs.rename(&abs(from), &abs(to)) {
             Ok(outcome) => {
                 self.record(outcome);
                 Ok(())
             }
-            Err(FsError::CrossDevice { .. }) => {
+            Err(e @ FsError::CrossDevice { .. }) => {
                 self.events.push(Event::RenameCopied {
                     container: self.name.clone(),
                     path: abs(from),
                 });
-                self.copy_tree(from, to)?;
-                self.remove(from, true, false)
+                Err(e)
             }
             Err(e) => Err(e),
-        }
-    }
-
-    fn copy_tree(&mut self, from: &str, to: &str) -> Result<(), FsError> {
-        match self.get(from) {
-            Some(e) if e.is_dir() => {
-                self.mkdir(to, true)?;
-                for name in self.children(from) {
-                    self.copy_tree(&format!("{from}/{name}"), &format!("{to}/{name}"))?;
-                }
-                Ok(())
-            }
-            Some(Entry {
-                kind: crate::layer::EntryKind::File(c),
-                ..
-            }) => self.write_file(to, c, false),
-            Some(Entry {
-                kind: crate::layer::EntryKind::Symlink { target },
-                ..
-            }) => {
-                let outcome = self.fs.symlink(&target, &abs(to))?;
-                self.record(outcome);
-                Ok(())
-            }
-            _ => Ok(()),
         }
     }
 }
