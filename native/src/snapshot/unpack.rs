@@ -979,6 +979,41 @@ mod tests {
     }
 
     #[test]
+    fn blank_owner_fields_read_as_root_and_sizes_count_like_docker() {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu(); // uid, gid and mtime fields left empty
+        h.set_size(5);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, "f", &b"hello"[..]).expect("append");
+        let mut l = tar::Header::new_gnu();
+        l.set_entry_type(tar::EntryType::Link);
+        l.set_size(0);
+        l.set_mode(0o644);
+        l.set_link_name("f").expect("link name");
+        l.set_cksum();
+        b.append_data(&mut l, "g", &[][..]).expect("append");
+        let mut s = tar::Header::new_gnu();
+        s.set_entry_type(tar::EntryType::Symlink);
+        s.set_size(0);
+        s.set_mode(0o777);
+        s.set_link_name("target").expect("link name");
+        s.set_cksum();
+        b.append_data(&mut s, "s", &[][..]).expect("append");
+        let tar = b.into_inner().expect("tar");
+        let dir = tempfile::tempdir().expect("tmp");
+        let stats = unpack(tar.as_slice(), dir.path(), &UnpackOptions::default()).expect("unpack");
+        assert_eq!(
+            stats.content_bytes,
+            5 + 6,
+            "the hardlink counts once, the symlink its target"
+        );
+        assert_eq!(stats.diff_id, Digest::of(&tar));
+        assert_eq!(stats.tar_bytes, tar.len() as u64);
+        assert_eq!(std::fs::read(dir.path().join("g")).expect("g"), b"hello");
+    }
+
+    #[test]
     fn media_types_name_their_compression() {
         assert_eq!(
             Compression::from_media_type("application/vnd.oci.image.layer.v1.tar+gzip"),
