@@ -8,6 +8,8 @@
 //!   [`plan_with_base_env`]: one [`BuildStep`] per instruction, with ARG/ENV substituted where Docker
 //!   substitutes, whether the step makes a layer ([`LayerEffect`]), and the history `created_by`
 //!   text the classic builder writes ([`CreatedBy`]).
+//! - [`unused_build_args`]`(&Dockerfile, &BuildArgs) -> Vec<String>`: what Docker's
+//!   "build-args were not consumed" warning names.
 //! - [`source_hash_multi`]: the `multi:<hex>` name the classic builder gives COPY/ADD of several sources.
 //! - [`expand_word`]`(word, &env, escape) -> Result<String, ExpandError>`: Docker's substitution
 //!   (`$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR:+alt}`, `${VAR:?msg}`, quotes and escapes).
@@ -28,7 +30,7 @@ use std::collections::BTreeMap;
 
 pub use expand::{ExpandError, expand_word};
 pub use parse::parse;
-pub use plan::{plan, plan_with_base_env, source_hash_multi};
+pub use plan::{plan, plan_with_base_env, source_hash_multi, unused_build_args};
 
 /// Build arguments given on the command line (`--build-arg NAME=value`).
 pub type BuildArgs = BTreeMap<String, String>;

@@ -419,6 +419,22 @@ fn meta_env(
     env
 }
 
+/// The build arguments that no ARG line declares, sorted: Docker builds anyway and warns
+/// `[Warning] One or more build-args [NAME] were not consumed`. Proxy variables never warn.
+pub fn unused_build_args(dockerfile: &Dockerfile, build_args: &BuildArgs) -> Vec<String> {
+    build_args
+        .keys()
+        .filter(|name| !BUILTIN_ARGS.contains(&name.as_str()))
+        .filter(|name| {
+            !dockerfile.instructions.iter().any(|i| match &i.action {
+                Action::Arg(args) => args.iter().any(|(n, _)| n == *name),
+                _ => false,
+            })
+        })
+        .cloned()
+        .collect()
+}
+
 /// Where the planner is: global ARGs, the stages done (by name) and the one being planned.
 #[derive(Debug, Default)]
 struct Stages {
@@ -886,6 +902,21 @@ CMD ["nginx", "-g", "daemon off;"]
             err("FROM a\nSTOPSIGNAL SIGNOPE"),
             "dockerfile parse error on line 2: Invalid signal: SIGNOPE"
         );
+    }
+
+    #[test]
+    fn undeclared_build_args_are_reported() {
+        let d = parse("ARG BASE=alpine\nFROM $BASE\nARG VERSION\nRUN make").unwrap();
+        let args: BuildArgs = [
+            ("VERSION", "2"),
+            ("BASE", "debian"),
+            ("TYPO", "x"),
+            ("http_proxy", "http://p:3128"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        assert_eq!(unused_build_args(&d, &args), ["TYPO"]);
     }
 
     #[test]
