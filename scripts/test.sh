@@ -20,6 +20,7 @@ export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 
 started=$SECONDS
+cd "$ROOT"
 need_cargo
 log "installing what the tests need"
 ensure_apt "${APT_PACKAGES[@]}"
@@ -35,7 +36,7 @@ step() {
   local name=$1 t0=$SECONDS rc=0
   shift
   printf '\n==> [%s] %s\n' "$name" "$*" >&2
-  (cd "$ROOT" && "$@") || rc=$?
+  "$@" || rc=$?
   names+=("$name")
   times+=($((SECONDS - t0)))
   if [ "$rc" -eq 0 ]; then results+=(ok); else results+=("FAILED (exit $rc)"); fi

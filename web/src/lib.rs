@@ -9,6 +9,7 @@ pub mod state;
 
 use yew::prelude::*;
 
+use crate::components::classroom_toggle::{self, ClassroomToggle};
 use crate::components::disk_ledger::DiskLedger;
 use crate::components::stack_picture::StackPicture;
 use crate::components::terminal::Terminal;
@@ -18,11 +19,17 @@ use crate::state::Lab;
 #[component]
 pub fn App() -> Html {
     let lab = use_reducer(Lab::new);
+    let classroom = use_state(classroom_toggle::remembered);
+    let onchange = {
+        let classroom = classroom.clone();
+        Callback::from(move |on| classroom.set(on))
+    };
     html! {
-        <main class="lab">
+        <main class={classes!("lab", (*classroom).then_some("classroom"))}>
             <header class="masthead">
                 <h1>{ "layerlab" }</h1>
                 <p class="tagline">{ "See what images, layers and containers really are." }</p>
+                <ClassroomToggle on={*classroom} {onchange} />
             </header>
             <div class="workbench">
                 <Terminal transcript={lab.transcript.clone()} input={AttrValue::from(lab.input.clone())}

@@ -76,9 +76,8 @@ pub fn action_for_key(key: &str, input: &str) -> Option<Action> {
     }
 }
 
-const GREETING: &str = "Welcome to layerlab. Everything here runs in your browser: a simulated \
-Docker engine with a few images built in.\nType `help` to see what to try, or start with: \
-docker run nginx:1.15.8";
+const GREETING: &str = "Welcome to layerlab: a simulated Docker engine, running in your browser, \
+with a few images built in.\nType `help` for ideas, or start with: docker run nginx:1.15.8";
 
 const HELP: &str = "\
 Try these docker commands (the simulator answers them the way Docker would):
@@ -195,11 +194,14 @@ impl Lab {
             _ => {
                 let mut sim = self.sim.borrow_mut();
                 let output = sim.run_line(command);
-                if !output.stdout.is_empty() {
-                    transcript.push(Line::new(LineKind::Stdout, &output.stdout));
-                }
+                // The engine reports the two streams apart, not interleaved. Its stderr is
+                // mostly either the whole answer (an error) or what Docker prints before
+                // anything else (`Unable to find image ... locally`), so it goes first.
                 if !output.stderr.is_empty() {
                     transcript.push(Line::new(LineKind::Stderr, &output.stderr));
+                }
+                if !output.stdout.is_empty() {
+                    transcript.push(Line::new(LineKind::Stdout, &output.stdout));
                 }
                 self.revision += 1;
                 self.stacks = Rc::new(stacks(&sim));

@@ -211,3 +211,27 @@ async fn tab_completes_a_command_name() {
     press(&input, "Tab");
     wait_for(&root, "the completed name", || input.value() == "docker history ").await;
 }
+
+#[wasm_bindgen_test]
+async fn classroom_mode_switches_on_and_off() {
+    let root = mount();
+    command_input(&root).await;
+    let toggle: web_sys::HtmlElement = find(&root, "button.classroom-toggle")
+        .expect("a classroom toggle")
+        .unchecked_into();
+    let was_on = find(&root, "main.classroom").is_some();
+    toggle.click();
+    wait_for(&root, "the mode to change", || {
+        find(&root, "main.classroom").is_some() != was_on
+    })
+    .await;
+    assert_eq!(
+        toggle.get_attribute("aria-pressed").as_deref(),
+        Some(if was_on { "false" } else { "true" })
+    );
+    toggle.click();
+    wait_for(&root, "the mode to change back", || {
+        find(&root, "main.classroom").is_some() == was_on
+    })
+    .await;
+}

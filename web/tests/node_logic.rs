@@ -43,6 +43,13 @@ fn a_command_is_echoed_then_answered_by_the_simulator() {
     );
     assert!(stdout.contains("Pull complete"), "stdout was:\n{stdout}");
     assert_eq!(lab.revision, 1);
+    let kinds: Vec<LineKind> = lab.transcript.iter().map(|l| l.kind).collect();
+    let notice = kinds.iter().position(|k| *k == LineKind::Stderr);
+    let pull = kinds.iter().position(|k| *k == LineKind::Stdout);
+    assert!(
+        notice < pull,
+        "`Unable to find image` comes before the pull, as in Docker: {kinds:?}"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -49,7 +49,7 @@ pub fn DiskLedger(props: &DiskLedgerProps) -> Html {
             } else {
                 <table class="sizes">
                     <caption>{ "docker ps -s: SIZE is the writable layer; virtual adds the image" }</caption>
-                    <thead><tr><th scope="col">{ "NAME" }</th><th scope="col">{ "IMAGE" }</th><th scope="col">{ "SIZE" }</th></tr></thead>
+                    <thead><tr><th scope="col">{ "NAME" }</th><th scope="col">{ "IMAGE" }</th><th scope="col" class="num">{ "SIZE" }</th></tr></thead>
                     <tbody>{ for containers }</tbody>
                 </table>
                 <p class="formula-intro">

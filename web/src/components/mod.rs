@@ -1,6 +1,7 @@
 //! One component per file. Components render the state in [`crate::state`] and dispatch its
 //! actions; they hold no lab logic of their own.
 
+pub mod classroom_toggle;
 pub mod disk_ledger;
 pub mod stack_picture;
 pub mod terminal;
