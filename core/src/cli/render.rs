@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use super::format::{ago, ellipsis, go_quote, go_time, human_duration, human_size, human_size_precision};
 use super::format::{rfc3339, truncate_id};
-use super::template::{TemplateError, render_list};
+use super::template::{TemplateError, go_json_escape, render_list};
 use crate::digest::Digest;
 use crate::reference::Reference;
 
@@ -120,23 +120,19 @@ pub struct PsOptions {
 
 const CONTAINER_CONTEXT: &str = "*formatter.ContainerContext";
 
-fn container_header(name: &str) -> Option<String> {
-    let h = match name {
-        "ID" => "CONTAINER ID",
-        "Image" => "IMAGE",
-        "Command" => "COMMAND",
-        "CreatedAt" => "CREATED AT",
-        "RunningFor" => "CREATED",
-        "Ports" => "PORTS",
-        "State" => "STATE",
-        "Status" => "STATUS",
-        "Size" => "SIZE",
-        "Names" => "NAMES",
-        "LocalVolumes" => "LOCAL VOLUMES",
-        _ => return None,
-    };
-    Some(h.to_string())
-}
+const CONTAINER_FIELDS: &[(&str, &str)] = &[
+    ("Command", "COMMAND"),
+    ("CreatedAt", "CREATED AT"),
+    ("ID", "CONTAINER ID"),
+    ("Image", "IMAGE"),
+    ("LocalVolumes", "LOCAL VOLUMES"),
+    ("Names", "NAMES"),
+    ("Ports", "PORTS"),
+    ("RunningFor", "CREATED"),
+    ("Size", "SIZE"),
+    ("State", "STATE"),
+    ("Status", "STATUS"),
+];
 
 fn container_size(row: &ContainerRow) -> String {
     let rw = human_size(row.size_rw.unwrap_or(0));
@@ -183,7 +179,7 @@ pub fn ps(rows: &[ContainerRow], opts: &PsOptions, now: i64) -> Result<String, R
     Ok(render_list(
         &format,
         CONTAINER_CONTEXT,
-        container_header,
+        CONTAINER_FIELDS,
         rows,
         |r, f| container_field(r, f, trunc, now),
     )?)
@@ -212,19 +208,15 @@ pub struct ImagesOptions {
 
 const IMAGE_CONTEXT: &str = "*formatter.ImageContext";
 
-fn image_header(name: &str) -> Option<String> {
-    let h = match name {
-        "Repository" => "REPOSITORY",
-        "Tag" => "TAG",
-        "ID" => "IMAGE ID",
-        "CreatedSince" => "CREATED",
-        "CreatedAt" => "CREATED AT",
-        "Size" => "SIZE",
-        "Digest" => "DIGEST",
-        _ => return None,
-    };
-    Some(h.to_string())
-}
+const IMAGE_FIELDS: &[(&str, &str)] = &[
+    ("CreatedAt", "CREATED AT"),
+    ("CreatedSince", "CREATED"),
+    ("Digest", "DIGEST"),
+    ("ID", "IMAGE ID"),
+    ("Repository", "REPOSITORY"),
+    ("Size", "SIZE"),
+    ("Tag", "TAG"),
+];
 
 fn none_if_missing(value: &Option<String>) -> String {
     value.clone().unwrap_or_else(|| "<none>".to_string())
@@ -259,7 +251,7 @@ pub fn images(rows: &[ImageRow], opts: &ImagesOptions, now: i64) -> Result<Strin
     Ok(render_list(
         &format,
         IMAGE_CONTEXT,
-        image_header,
+        IMAGE_FIELDS,
         rows,
         |r, f| image_field(r, f, trunc, now),
     )?)
@@ -302,18 +294,14 @@ impl Default for HistoryOptions {
 
 const HISTORY_CONTEXT: &str = "*image.historyContext";
 
-fn history_header(name: &str) -> Option<String> {
-    let h = match name {
-        "ID" => "IMAGE",
-        "CreatedSince" => "CREATED",
-        "CreatedAt" => "CREATED AT",
-        "CreatedBy" => "CREATED BY",
-        "Size" => "SIZE",
-        "Comment" => "COMMENT",
-        _ => return None,
-    };
-    Some(h.to_string())
-}
+const HISTORY_FIELDS: &[(&str, &str)] = &[
+    ("Comment", "COMMENT"),
+    ("CreatedAt", "CREATED AT"),
+    ("CreatedBy", "CREATED BY"),
+    ("CreatedSince", "CREATED"),
+    ("ID", "IMAGE"),
+    ("Size", "SIZE"),
+];
 
 fn history_field(row: &HistoryRow, name: &str, opts: &HistoryOptions, now: i64) -> Option<String> {
     let trunc = !opts.no_trunc;
@@ -355,7 +343,7 @@ pub fn history(rows: &[HistoryRow], opts: &HistoryOptions, now: i64) -> Result<S
     Ok(render_list(
         &format,
         HISTORY_CONTEXT,
-        history_header,
+        HISTORY_FIELDS,
         rows,
         |r, f| history_field(r, f, opts, now),
     )?)
@@ -760,13 +748,7 @@ pub fn inspect_json<T: Serialize>(items: &[T]) -> Result<String, RenderError> {
         reason: e.to_string(),
     })?;
     // These characters can only occur inside JSON strings, so replacing them everywhere is safe.
-    let escaped = text
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
-        .replace('\u{2028}', "\\u2028")
-        .replace('\u{2029}', "\\u2029");
-    Ok(format!("{escaped}\n"))
+    Ok(format!("{}\n", go_json_escape(&text)))
 }
 
 #[cfg(test)]

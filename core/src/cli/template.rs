@@ -4,12 +4,13 @@
 //! Public API:
 //! - [`Template::parse`]`(&str) -> Result<Template, TemplateError>` and
 //!   `Template::execute(&self, lookup) -> Result<String, TemplateError>`.
-//! - [`render_list`]`(format, context, header, rows) -> Result<String, TemplateError>`: Docker's
-//!   list output. A `table …` format prints a header row and goes through the tabwriter; any other
+//! - [`render_list`]`(format, context, fields, rows, field) -> Result<String, TemplateError>`:
+//!   Docker's list output. A `table …` format prints a header row and goes through the tabwriter;
+//!   `json` (or `{{json .}}`) prints each row as one JSON object of all its fields; any other
 //!   format prints one line per row as is.
 //!
-//! Pipelines, functions (`json`, `join`, `upper`) and control structures are not supported and are
-//! reported as errors rather than printed wrongly.
+//! Pipelines, functions (`join`, `upper`, `json` of a single field) and control structures are
+//! not supported and are reported as errors rather than printed wrongly.
 
 use super::table::TabWriter;
 
@@ -129,15 +130,21 @@ fn unescape(format: &str) -> String {
     format.replace("\\t", "\t").replace("\\n", "\n")
 }
 
-/// Docker's list output for `format`: with a `table` prefix, a header row (field names looked up
-/// in `header`) and tabwriter alignment; otherwise one line per row, unaligned.
+/// Docker's list output for `format`. `fields` lists each field's name and column header, sorted
+/// by name (the key order of Go's JSON encoding of a map).
 pub fn render_list<R>(
     format: &str,
     context: &'static str,
-    header: impl Fn(&str) -> Option<String>,
+    fields: &[(&str, &str)],
     rows: &[R],
     field: impl Fn(&R, &str) -> Option<String>,
 ) -> Result<String, TemplateError> {
+    if matches!(format.trim(), "json" | "{{json .}}" | "{{ json . }}") {
+        return Ok(rows
+            .iter()
+            .map(|row| json_line(fields, |name| field(row, name)))
+            .collect());
+    }
     let (is_table, body) = match format.strip_prefix("table") {
         Some(rest) if rest.is_empty() || rest.starts_with(' ') => (true, rest),
         _ => (false, format),
@@ -152,8 +159,34 @@ pub fn render_list<R>(
         return Ok(text);
     }
     // Go looks header names up in a map, where a missing key prints as empty text.
+    let header = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, h)| h.to_string())
+    };
     let head = template.execute(context, |name| Some(header(name).unwrap_or_default()))?;
     Ok(TabWriter::docker().format(&format!("{head}\n{text}")))
+}
+
+/// One row as Go's `json.Marshal` writes a map of strings: sorted keys, no spaces, and `<`, `>`
+/// and `&` escaped.
+fn json_line(fields: &[(&str, &str)], value: impl Fn(&str) -> Option<String>) -> String {
+    let map: std::collections::BTreeMap<&str, String> = fields
+        .iter()
+        .map(|(name, _)| (*name, value(name).unwrap_or_default()))
+        .collect();
+    let text = serde_json::to_string(&map).unwrap_or_else(|_| "{}".to_string());
+    format!("{}\n", go_json_escape(&text))
+}
+
+/// Go's JSON encoder escapes these for safe embedding in HTML; Docker's output shows them so.
+pub fn go_json_escape(json: &str) -> String {
+    json.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
 }
 
 #[cfg(test)]
@@ -169,18 +202,12 @@ mod tests {
         }
     }
 
-    fn header(name: &str) -> Option<String> {
-        match name {
-            "ID" => Some("CONTAINER ID".into()),
-            "Names" => Some("NAMES".into()),
-            _ => None,
-        }
-    }
+    const FIELDS: &[(&str, &str)] = &[("ID", "CONTAINER ID"), ("Names", "NAMES")];
 
     #[test]
     fn table_format_prints_header_and_aligns() {
         let rows = [("f603622e49a1", "demo"), ("0123456789ab", "web")];
-        let out = render_list("table {{.ID}}\\t{{.Names}}", "T", header, &rows, field).expect("valid");
+        let out = render_list("table {{.ID}}\\t{{.Names}}", "T", FIELDS, &rows, field).expect("valid");
         assert_eq!(
             out,
             "CONTAINER ID   NAMES\nf603622e49a1   demo\n0123456789ab   web\n"
@@ -190,14 +217,14 @@ mod tests {
     #[test]
     fn plain_format_prints_lines_as_is() {
         let rows = [("f603622e49a1", "demo")];
-        let out = render_list("{{ .Names }}: {{.ID}}", "T", header, &rows, field).expect("valid");
+        let out = render_list("{{ .Names }}: {{.ID}}", "T", FIELDS, &rows, field).expect("valid");
         assert_eq!(out, "demo: f603622e49a1\n");
     }
 
     #[test]
     fn unknown_fields_and_functions_are_errors() {
         let rows = [("a", "b")];
-        let err = render_list("x {{.Foo}}", "*formatter.ContainerContext", header, &rows, field);
+        let err = render_list("x {{.Foo}}", "*formatter.ContainerContext", FIELDS, &rows, field);
         assert_eq!(
             err.map_err(|e| e.to_string()),
             Err(
@@ -216,11 +243,22 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn json_prints_one_object_per_row() {
+        let rows = [("f603622e49a1", "a<b>&c")];
+        let out = render_list("json", "T", FIELDS, &rows, field).expect("valid");
+        assert_eq!(
+            out,
+            "{\"ID\":\"f603622e49a1\",\"Names\":\"a\\u003cb\\u003e\\u0026c\"}\n"
+        );
+        assert_eq!(render_list("{{json .}}", "T", FIELDS, &rows, field), Ok(out));
+    }
+
     proptest! {
         #[test]
         fn any_format_renders_or_errs(format in "\\PC{0,40}") {
             let rows = [("a", "b")];
-            let _ = render_list(&format, "T", header, &rows, field);
+            let _ = render_list(&format, "T", FIELDS, &rows, field);
         }
     }
 }

@@ -571,3 +571,20 @@ fn inspect_prints_go_style_json() {
     );
     assert_eq!(inspect_json::<serde_json::Value>(&[]).expect("encodes"), "[]\n");
 }
+
+#[test]
+fn json_format_prints_all_fields() {
+    let opts = PsOptions {
+        size: true,
+        format: Some("json".into()),
+        ..Default::default()
+    };
+    let out = ps(&[demo_container(NOW)], &opts, NOW).expect("renders");
+    assert_eq!(
+        out,
+        "{\"Command\":\"\\\"sleep 3600\\\"\",\"CreatedAt\":\"2026-11-18 11:06:40 +0000 UTC\",\"ID\":\"f603622e49a1\",\
+         \"Image\":\"localhost:5000/demo/app:1.0\",\"LocalVolumes\":\"0\",\"Names\":\"demo\",\"Ports\":\"\",\
+         \"RunningFor\":\"Less than a second ago\",\"Size\":\"1.05MB (virtual 8.28MB)\",\"State\":\"running\",\
+         \"Status\":\"Up Less than a second\"}\n"
+    );
+}
