@@ -307,6 +307,23 @@ mod tests {
         assert_eq!(expand_word("a`$NAME", &env(), '`').as_deref(), Ok("a$NAME"));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_word_gives_a_value_or_an_error_that_says_what(
+            word in "[a-zA-Z0-9${}:+?\\-'\"` ]{0,60}",
+            escape in proptest::sample::select(vec!['\\', '`']),
+        ) {
+            if let Err(e) = expand_word(&word, &env(), escape) {
+                proptest::prop_assert!(!e.to_string().is_empty());
+            }
+        }
+
+        #[test]
+        fn words_without_specials_are_unchanged(word in "[a-zA-Z0-9 ./:=_-]{0,60}") {
+            proptest::prop_assert_eq!(expand_word(&word, &env(), '\\'), Ok(word.clone()));
+        }
+    }
+
     #[test]
     fn broken_substitutions_are_errors_with_docker_wording() {
         assert_eq!(x("${NAME").unwrap_err().to_string(), "syntax error: missing '}'");
