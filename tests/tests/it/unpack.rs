@@ -497,3 +497,90 @@ fn bombs_truncation_and_wrong_diff_ids_leave_no_snapshot() {
             .is_none()
     );
 }
+
+/// Run only as a child of `unprivileged_unpack_uses_rootless_overlay_forms`, as user nobody.
+#[test]
+#[ignore = "a child process of the unprivileged test; it needs LAYERLAB_TEST_UNPACK_INTO"]
+fn unpack_as_nobody_child() {
+    let root = std::env::var("LAYERLAB_TEST_UNPACK_INTO")
+        .expect("LAYERLAB_TEST_UNPACK_INTO is set by the parent test");
+    let tar = tar_of(&[
+        E::Dir("etc/", 0o755),
+        file("etc/.wh.gone", b"", 0o644),
+        E::Dir("d/", 0o755),
+        file("d/.wh..wh..opq", b"", 0o644),
+        file("setuid", b"#!/bin/sh\n", 0o4755),
+    ]);
+    let mut stats =
+        unpack(tar.as_slice(), Path::new(&root), &UnpackOptions::default()).expect("unpack as nobody");
+    stats.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    println!(
+        "SKIPPED {:?} OWNERSHIP_KEPT {}",
+        stats.skipped, stats.ownership_kept
+    );
+}
+
+#[test]
+fn unprivileged_unpack_uses_rootless_overlay_forms() {
+    assert!(
+        rustix::process::geteuid().is_root(),
+        "this test drops from root to nobody; run the suite as root (CI does)"
+    );
+    let tmp = tempfile::tempdir().expect("tmp");
+    let root = tmp.path().join("root");
+    std::fs::create_dir(&root).expect("root");
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    rustix::fs::chown(
+        &root,
+        Some(rustix::fs::Uid::from_raw(65534)),
+        Some(rustix::fs::Gid::from_raw(65534)),
+    )
+    .expect("chown");
+    let exe = std::env::current_exe().expect("test binary");
+    let out = std::process::Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+        ])
+        .arg(&exe)
+        .args([
+            "--ignored",
+            "--exact",
+            "unpack::unpack_as_nobody_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("LAYERLAB_TEST_UNPACK_INTO", &root)
+        .output()
+        .expect("run the child as nobody");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "child failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Whiteouts stay 0/0 character devices (Linux >= 5.8 allows them without CAP_MKNOD) ...
+    let wh = std::fs::symlink_metadata(root.join("etc/gone")).expect("whiteout");
+    assert!(
+        std::os::unix::fs::FileTypeExt::is_char_device(&wh.file_type()) && wh.rdev() == 0,
+        "{stdout}"
+    );
+    // ... the opaque mark moves to user.overlay.opaque, for overlayfs mounted with `userxattr`.
+    let mut buf = [0u8; 4];
+    let n =
+        rustix::fs::lgetxattr(root.join("d"), "user.overlay.opaque", &mut buf).expect("user.overlay.opaque");
+    assert_eq!(&buf[..n], b"y");
+    assert!(rustix::fs::lgetxattr(root.join("d"), "trusted.overlay.opaque", &mut buf).is_err());
+    assert!(
+        stdout.contains("OpaqueAsUserXattr") && stdout.contains("OWNERSHIP_KEPT false"),
+        "{stdout}"
+    );
+    // setuid bits are kept on the file (the store's 0700 directories keep host users out).
+    let mode = std::fs::metadata(root.join("setuid"))
+        .expect("setuid")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o7777, 0o4755);
+}
