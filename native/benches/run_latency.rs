@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         driver,
         image_layers: layers.iter().map(PathBuf::from).collect(),
         rootless: false,
+        auto_remove: true,
         process: ProcessSpec {
             cmd: vec!["/bin/true".to_owned()],
             env: vec!["PATH=/bin".to_owned()],

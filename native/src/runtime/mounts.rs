@@ -523,6 +523,7 @@ mod tests {
             upper: "/c/upper".into(),
             work: "/c/work".into(),
             userxattr: false,
+            volatile: false,
         }
     }
 

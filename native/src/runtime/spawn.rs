@@ -60,6 +60,9 @@ pub struct ContainerSpec {
     pub image_layers: Vec<PathBuf>,
     /// Run in a user namespace mapping root to the caller (for callers without root).
     pub rootless: bool,
+    /// `--rm`: the caller deletes the container when it exits, so its writable layer need not
+    /// survive a crash and overlay is mounted `volatile` (see `RootfsMount::volatile`).
+    pub auto_remove: bool,
     pub process: ProcessSpec,
     pub network: NetworkMode,
     pub volumes: Vec<BindMount>,
@@ -254,9 +257,12 @@ pub fn start(spec: &ContainerSpec, opts: &RunOptions) -> Result<Running, RunErro
         return Err(RunError::NoCommand);
     }
     let user = UserSpec::parse(&spec.process.user)?;
-    let rootfs = spec
+    let mut rootfs = spec
         .layout
         .prepare(spec.driver, &spec.image_layers, spec.rootless)?;
+    if spec.auto_remove {
+        rootfs = rootfs.volatile();
+    }
     let etc =
         write_etc_files(&spec.layout, &hostname, spec.network).map_err(io_err("write", &spec.layout.dir))?;
     let plan = plan_mounts(&MountInputs {
@@ -787,6 +793,7 @@ mod tests {
             driver: StorageDriver::Overlay,
             image_layers: vec![],
             rootless: false,
+            auto_remove: false,
             process: ProcessSpec {
                 cmd: vec!["true".into()],
                 ..ProcessSpec::default()

@@ -133,6 +133,7 @@ impl Fixture {
             driver: StorageDriver::Overlay,
             image_layers: self.layers.clone(),
             rootless: false,
+            auto_remove: false,
             process: ProcessSpec {
                 cmd: cmd.iter().map(|s| (*s).to_owned()).collect(),
                 env: vec!["PATH=/bin".to_owned()],
@@ -723,4 +724,19 @@ fn volume_destinations_through_symlinks_stay_inside_the_root() {
     let err = run(&spec, &RunOptions::default()).expect_err("must fail");
     assert_eq!(err.exit_code(), 125);
     assert!(!outside.exists(), "{} was created on the host", outside.display());
+}
+
+#[test]
+fn removed_containers_skip_syncing_their_writable_layer() {
+    require_root!();
+    let f = Fixture::new("volatile");
+    let mut spec = f.spec(&["grep", "^overlay / ", "/proc/mounts"]);
+    spec.auto_remove = true;
+    let (code, out, _) = f.run_spec(&spec);
+    assert_eq!(code, 0);
+    // The kernel shows the option as fsync=volatile.
+    assert!(out.contains("volatile"), "{out}");
+    f.layout().remove().expect("rm");
+    let (_, out, _) = f.run(&["grep", "^overlay / ", "/proc/mounts"]);
+    assert!(!out.contains("volatile"), "{out}");
 }
