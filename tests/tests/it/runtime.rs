@@ -729,14 +729,14 @@ fn volume_destinations_through_symlinks_stay_inside_the_root() {
 #[test]
 fn removed_containers_skip_syncing_their_writable_layer() {
     require_root!();
-    let f = Fixture::new("volatile");
+    let f = Fixture::new("autorm");
     let mut spec = f.spec(&["grep", "^overlay / ", "/proc/mounts"]);
     spec.auto_remove = true;
     let (code, out, _) = f.run_spec(&spec);
     assert_eq!(code, 0);
     // The kernel shows the option as fsync=volatile.
-    assert!(out.contains("volatile"), "{out}");
+    assert!(out.contains("fsync=volatile"), "{out}");
     f.layout().remove().expect("rm");
     let (_, out, _) = f.run(&["grep", "^overlay / ", "/proc/mounts"]);
-    assert!(!out.contains("volatile"), "{out}");
+    assert!(!out.contains("fsync=volatile"), "{out}");
 }
