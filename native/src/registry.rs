@@ -7,7 +7,8 @@
 //!   [`Ingest`], reporting progress), [`Client::fetch_blob_bytes`] (small verified blobs: configs).
 //! - Push side: [`Client::blob_exists`], [`Client::push_blob`] (monolithic, or chunked above
 //!   [`ClientOptions::chunk_size`]), [`Client::push_manifest`].
-//! - Names: [`reference::ImageRef`]; documents: [`manifest`]; credentials: [`auth`].
+//! - Names: [`reference::ImageRef`]; documents: [`manifest`]; credentials: [`auth`]; pushing a
+//!   stored image with Docker's statuses: [`push::push_image`].
 //!
 //! Why not the `oci-client` crate: it is async (tokio + reqwest) while the engine is a plain
 //! threaded CLI, and the hardening this client must do lives below its API: a bounded manifest
@@ -20,6 +21,7 @@
 
 pub mod auth;
 pub mod manifest;
+pub mod push;
 pub mod reference;
 
 use std::collections::HashMap;

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use layerlab::pull::{self, PullEvent, PullOptions, PullOutcome, Store};
 use layerlab::registry::auth::Credentials;
 use layerlab::registry::manifest::Platform;
+use layerlab::registry::push::{PushEvent, PushStatus, push_image};
 use layerlab::registry::reference::ImageRef;
 use layerlab::registry::{Client, ClientOptions, PushOutcome, RegistryError};
 use layerlab_core::digest::Digest;
@@ -706,4 +707,87 @@ fn killed_pulls_leave_nothing_unverified_and_the_next_pull_completes() {
         leftovers.is_empty(),
         "partial state left after a complete pull: {leftovers:?}"
     );
+}
+
+#[test]
+fn a_pulled_image_pushes_to_another_registry_and_pulls_back_the_same() {
+    let (a, b) = (Registry::start(None), Registry::start(None));
+    let c = client(100_000, None);
+    let image = Image::new(fixture::demo_layers(), "/app/app.sh", fixture::DOCKER_MANIFEST);
+    image.push(&c, &r(&format!("{}/demo/app", a.host)), "1.0");
+    let root = tempfile::tempdir().expect("tmp");
+    let store = Store::open(root.path()).expect("store");
+    let pulled = pull::pull(
+        &store,
+        &c,
+        &r(&format!("{}/demo/app:1.0", a.host)),
+        &PullOptions::default(),
+        &|_| {},
+    )
+    .expect("pull");
+
+    let target = r(&format!("{}/copy/app:2.0", b.host));
+    let push = |events: &Mutex<Vec<PushEvent>>| {
+        push_image(&store.content, &c, &pulled.image_id, &target, &|e| {
+            events.lock().expect("lock").push(e)
+        })
+        .expect("push")
+    };
+    let events = Mutex::new(Vec::new());
+    let digest = push(&events);
+    let events = events.into_inner().expect("events");
+    assert_eq!(
+        digest,
+        image.manifest_digest(),
+        "the stored manifest bytes are pushed unchanged"
+    );
+    assert_eq!(
+        events.first(),
+        Some(&PushEvent::Repository {
+            name: format!("{}/copy/app", b.host)
+        })
+    );
+    let pushed: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            PushEvent::Layer {
+                id,
+                status: PushStatus::Pushed,
+            } => Some(id.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut top_first: Vec<String> = image.layers.iter().map(|l| l.diff_id().short()).collect();
+    top_first.reverse();
+    assert_eq!(pushed, top_first);
+    assert_eq!(
+        events.last(),
+        Some(&PushEvent::Digest {
+            tag: "2.0".into(),
+            digest,
+            size: image.manifest.len() as u64
+        })
+    );
+
+    let again = Mutex::new(Vec::new());
+    push(&again);
+    let again = again.into_inner().expect("events");
+    let exists = again
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                PushEvent::Layer {
+                    status: PushStatus::LayerAlreadyExists,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(exists, image.layers.len());
+
+    let root2 = tempfile::tempdir().expect("tmp");
+    let store2 = Store::open(root2.path()).expect("store");
+    let back = pull::pull(&store2, &c, &target, &PullOptions::default(), &|_| {}).expect("pull back");
+    assert_eq!((back.image_id, back.layers), (pulled.image_id, pulled.layers));
 }
