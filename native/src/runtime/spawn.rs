@@ -74,7 +74,10 @@ pub struct ContainerSpec {
 /// How the caller is connected to the container.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RunOptions {
-    /// Pass the container's stdout and stderr through to ours (`docker run` without `-d`).
+    /// Pass the container's stdout and stderr through to ours (`docker run` without `-d`). An
+    /// attached container is killed if the caller dies, and shares the caller's terminal
+    /// signals (Ctrl-C); wait for it from the thread that started it, since the kernel ties
+    /// that to the starting thread.
     pub attach: bool,
     /// Give the container our stdin (`-i`); otherwise it reads `/dev/null`.
     pub interactive: bool,
@@ -243,6 +246,8 @@ struct ChildPlan {
     env: Vec<String>,
     workdir: PathBuf,
     cgroup_procs: Vec<PathBuf>,
+    attach: bool,
+    caller: Pid,
 }
 
 /// Start the container: returns once its command is running (or failed to start).
@@ -289,6 +294,8 @@ pub fn start(spec: &ContainerSpec, opts: &RunOptions) -> Result<Running, RunErro
         env: spec.process.env.clone(),
         workdir,
         cgroup_procs: Vec::new(),
+        attach: opts.attach,
+        caller: nix::unistd::getpid(),
     };
 
     let log = match &spec.log_path {
@@ -476,8 +483,20 @@ fn die(status: &impl AsFd, stage: Stage, exit_code: ExitCode, message: &str) -> 
 
 /// The helper process: joins the cgroups, unshares, forks init and waits for it.
 fn helper(child: &ChildPlan, stdin: OwnedFd, out: OwnedFd, err: OwnedFd, status: OwnedFd) -> ! {
-    // Out of the caller's session: a Ctrl-C at the caller's terminal is not the container's.
-    let _ = nix::unistd::setsid();
+    if child.attach {
+        // Attached, the container lives and dies with the caller: there is no daemon to keep
+        // reading its output. It stays in the caller's process group, so a Ctrl-C at the
+        // terminal reaches it too, much as Docker's signal proxy forwards it.
+        let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
+        if nix::unistd::getppid() != child.caller {
+            // The caller was already gone before the line above took effect.
+            // SAFETY: see `die`.
+            unsafe { libc::_exit(EXIT_RUNTIME) }
+        }
+    } else {
+        // Detached: out of the caller's session, so its terminal's signals are not the container's.
+        let _ = nix::unistd::setsid();
+    }
     for procs in &child.cgroup_procs {
         // "0" means the writing process; init inherits the groups from the helper.
         let _ = fs::write(procs, b"0");

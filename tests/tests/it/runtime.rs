@@ -740,3 +740,40 @@ fn removed_containers_skip_syncing_their_writable_layer() {
     let (_, out, _) = f.run(&["grep", "^overlay / ", "/proc/mounts"]);
     assert!(!out.contains("fsync=volatile"), "{out}");
 }
+
+#[test]
+fn an_attached_container_dies_with_its_caller() {
+    require_root!();
+    let f = Fixture::new("orphan");
+    let spec = f.spec(&["sleep", "30"]);
+    let (r, w) = nix::unistd::pipe().expect("pipe");
+    // SAFETY: the child starts the container, reports its pid and _exits without waiting.
+    let caller = match unsafe { nix::unistd::fork() }.expect("fork") {
+        nix::unistd::ForkResult::Child => {
+            let opts = RunOptions {
+                attach: true,
+                interactive: false,
+            };
+            let pid = start(&spec, &opts).map(|r| r.pid()).unwrap_or(0);
+            let _ = nix::unistd::write(&w, &pid.to_ne_bytes());
+            // SAFETY: ends the child without running the test harness's destructors.
+            unsafe { libc::_exit(0) }
+        }
+        nix::unistd::ForkResult::Parent { child } => child,
+    };
+    drop(w);
+    let mut buf = [0u8; 4];
+    let n = nix::unistd::read(&r, &mut buf).expect("read");
+    assert_eq!(n, 4);
+    let _ = nix::sys::wait::waitpid(caller, None);
+    let pid = nix::unistd::Pid::from_raw(i32::from_ne_bytes(buf));
+    assert!(pid.as_raw() > 0, "the container did not start");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while nix::sys::signal::kill(pid, None).is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "container outlived its caller"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
