@@ -72,7 +72,8 @@ ensure_wasm_bindgen() {
 # Optional: leaves `wasm-opt` at $TOOLS_DIR/node_modules/.bin/wasm-opt when npm is there.
 ensure_wasm_opt() {
   local bin=$TOOLS_DIR/node_modules/.bin/wasm-opt
-  if [ -x "$bin" ] && [ "$("$bin" --version 2>/dev/null | awk '{ print $3 }')" = "${BINARYEN_NPM#binaryen@}" ]; then
+  local pkg=$TOOLS_DIR/node_modules/binaryen/package.json
+  if [ -x "$bin" ] && grep -q "\"version\": \"${BINARYEN_NPM#binaryen@}\"" "$pkg" 2>/dev/null; then
     return 0
   fi
   if ! command -v npm >/dev/null 2>&1; then
