@@ -17,9 +17,12 @@ enum Engine {
 #[derive(Debug, Parser)]
 #[command(name = "layerlab", version)]
 struct Cli {
-    /// Which engine runs the command.
-    #[arg(long, value_enum, default_value = "sim")]
+    /// Which engine runs the command (native on Linux, sim elsewhere).
+    #[arg(long, value_enum, default_value = if cfg!(target_os = "linux") { "native" } else { "sim" })]
     engine: Engine,
+    /// The native engine's data root (default: $LAYERLAB_ROOT, else /var/lib/layerlab).
+    #[arg(long, value_name = "PATH")]
+    root: Option<PathBuf>,
     /// The simulator's state file (default: $XDG_STATE_HOME/layerlab/sim.json or
     /// ~/.local/state/layerlab/sim.json).
     #[arg(long, value_name = "PATH")]
@@ -47,8 +50,9 @@ fn main() -> ExitCode {
             }
         }
         Engine::Native => {
-            eprintln!("layerlab: the native engine is not available yet; use --engine sim");
-            ExitCode::from(125)
+            let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+            let code = layerlab::engine::run(cli.root.as_deref(), &cli.command, &mut out, &mut err);
+            ExitCode::from(u8::try_from(code).unwrap_or(1))
         }
     }
 }
