@@ -130,14 +130,16 @@ impl Reply {
     }
 }
 
+/// A request as the fake server saw it: method, path and Authorization header.
+pub type Seen = (String, String, Option<String>);
+
 /// A one-thread HTTP/1.1 server on 127.0.0.1 that answers with `route(method, path,
-/// authorization)`, and records
-/// each request's method, path and Authorization header.
+/// authorization)` and records every request it saw.
 pub struct FakeServer {
     pub host: String,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
-    pub seen: Arc<std::sync::Mutex<Vec<(String, String, Option<String>)>>>,
+    pub seen: Arc<std::sync::Mutex<Vec<Seen>>>,
 }
 
 impl FakeServer {
