@@ -44,7 +44,7 @@ impl Lab {
     }
 
     fn run_with(&self, line: &str, explain: bool) -> Run {
-        let args = layerlab_core::cli::dispatch::split_words(line).expect("test lines are well quoted");
+        let args = layerlab_core::cli::args::split_line(line).expect("test lines are well quoted");
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let code =
             layerlab::sim::run(&self.state, &args, explain, &mut out, &mut err).expect("state file works");

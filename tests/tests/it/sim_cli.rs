@@ -136,16 +136,3 @@ fn a_corrupt_state_file_is_reported_not_overwritten() {
     assert_eq!(std::fs::read(&state).ok(), Some(b"{ not json".to_vec()));
     let _ = std::fs::remove_dir_all(&dir);
 }
-
-#[test]
-fn the_native_engine_says_it_is_not_there_yet() {
-    let out = Command::new(layerlab())
-        .args(["--engine", "native", "ps"])
-        .output()
-        .expect("layerlab runs");
-    assert_eq!(out.status.code(), Some(125));
-    assert_eq!(
-        text(&out.stderr),
-        "layerlab: the native engine is not available yet; use --engine sim\n"
-    );
-}
