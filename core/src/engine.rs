@@ -240,3 +240,6 @@ impl Simulator {
         self.events.push(event);
     }
 }
+
+#[cfg(test)]
+mod tests;
