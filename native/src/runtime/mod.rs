@@ -8,7 +8,8 @@
 //!   monitor's [`ContainerState`] (`state.json`).
 //! - [`rootfs`]: a container's directories and init layer, overlay or vfs ([`ContainerLayout`],
 //!   [`StorageDriver`], [`RootfsMount`]); [`vfs`]: the copying driver.
-//! - [`changes`]: [`upper_size`] (`ps -s`) and [`changes()`](changes::changes) (`diff`).
+//! - [`changes`]: [`container_size`] (`ps -s`) and [`container_changes`] (`diff`) for either
+//!   driver; underneath, [`upper_size`] and [`changes()`](changes::changes) for overlay.
 //! - [`mounts`]: the mount plan as data ([`plan_mounts`], [`MountPlan::apply`]).
 //! - [`syscall`]: the OS calls behind a trait, with a recording double ([`Syscall`]).
 //! - [`process`]: command line, environment, PATH lookup, exit codes; [`user`]: `-u` against the
@@ -19,7 +20,9 @@
 //! A container's lifetime, for the engine: make a [`ContainerSpec`] (the container ID, a
 //! [`ContainerLayout`] under the engine's container directory, the image's layer snapshot
 //! directories top first, the process from the image config and the command line), then call
-//! [`run`] (attached) or [`start_detached`] (`-d`). Stop a container by signalling its pid.
+//! [`run`] (attached) or [`start_detached`] (`-d`); set `auto_remove` for `--rm` and delete it
+//! afterwards with [`ContainerLayout::remove`]. Stop a container by signalling its pid
+//! ([`Running::pid`], [`Detached::pid`], [`ContainerState::pid`]).
 
 pub mod caps;
 pub mod cgroups;
@@ -37,7 +40,7 @@ pub mod user;
 pub mod vfs;
 
 pub use cgroups::Limits;
-pub use changes::{Change, ChangeKind, upper_size};
+pub use changes::{Change, ChangeKind, container_changes, container_size, upper_size};
 pub use detach::{ContainerState, Detached, start_detached};
 pub use mounts::{BindMount, EtcFiles, MountPlan, NetworkMode, plan_mounts};
 pub use process::{ExitCode, ProcessSpec};
