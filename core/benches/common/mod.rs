@@ -8,25 +8,26 @@ use layerlab_core::layer::{Changeset, Content, Entry};
 pub const LAYERS: usize = 128;
 pub const FILES: usize = 100_000;
 
-/// A stack shaped like a real image history: each layer adds its share of new files under a few
-/// directories; every fourth layer also rewrites some lower files and deletes others.
-pub fn stack() -> Vec<Arc<Changeset>> {
-    let per_layer = FILES / LAYERS;
-    let mut layers = Vec::with_capacity(LAYERS);
-    for l in 0..LAYERS {
+/// A stack of `n_layers` layers holding `n_files` files between them, shaped like a real image
+/// history: each layer adds its share of new files under a few directories; every fourth layer
+/// also rewrites some lower files and deletes others.
+pub fn stack_sized(n_layers: usize, n_files: usize) -> Vec<Arc<Changeset>> {
+    let per_layer = n_files / n_layers;
+    let mut layers = Vec::with_capacity(n_layers);
+    for l in 0..n_layers {
         let mut entries = Vec::with_capacity(per_layer + 64);
         entries.push(Entry::dir(format!("d{}", l % 16)));
         for s in 0..8 {
             entries.push(Entry::dir(format!("d{}/s{s}", l % 16)));
         }
-        let extra = if l < FILES % LAYERS { 1 } else { 0 };
+        let extra = if l < n_files % n_layers { 1 } else { 0 };
         for i in 0..per_layer + extra {
             let len = 100 + ((l * 7919 + i * 104_729) % 20_000) as u64;
             entries.push(Entry::file(
                 format!("d{}/s{}/f{l}_{i}", l % 16, i % 8),
                 Content::Synthetic {
                     len,
-                    seed: (l * FILES + i) as u64,
+                    seed: (l * n_files + i) as u64,
                 },
             ));
         }
