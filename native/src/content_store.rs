@@ -16,7 +16,8 @@
 //! Why ingest works this way: a blob is written to `ingest/<hex>` while it is hashed and counted,
 //! and only a blob whose size and sha256 match the descriptor is fsynced and renamed into
 //! `blobs/`. A pull killed half-way leaves at most a partial file in `ingest/`, never a wrong blob
-//! under a trusted name; the next pull truncates it and starts over. One flock per digest means a
+//! under a trusted name; the next pull hashes those bytes again and asks the registry only for
+//! the rest (see `Client::fetch_blob`). Bytes proven wrong (extra, wrong digest) are deleted. One flock per digest means a
 //! second writer of the same blob waits and then finds it committed.
 //!
 //! Why reference counts are computed rather than stored: a counter written next to the records
@@ -325,23 +326,34 @@ impl ContentStore {
             return Ok(None);
         }
         let path = self.ingest_dir().join(digest.hex());
-        // A partial file here is what a killed pull left: its bytes were never verified, so start over.
-        let file = OpenOptions::new()
+        let mut file = OpenOptions::new()
             .create(true)
+            .read(true)
             .write(true)
-            .truncate(true)
+            .truncate(false)
             .mode(0o600)
             .custom_flags((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::CLOEXEC).bits() as i32)
             .open(&path)
             .map_err(io_err("create", &path))?;
+        // A partial file here is what an interrupted pull left. Its bytes were never trusted: they
+        // are hashed again now, and the commit checks the whole blob as always.
+        let mut hasher = Hasher::new();
+        let mut written = 0u64;
+        let existing = file.metadata().map_err(io_err("stat", &path))?.len();
+        if existing > size {
+            file.set_len(0).map_err(io_err("truncate", &path))?;
+        } else if existing > 0 {
+            written = io::copy(&mut (&mut file).take(size), &mut hasher).map_err(io_err("read", &path))?;
+        }
         Ok(Some(Ingest {
             store: self.clone(),
             digest: *digest,
             size,
             file: Some(file),
             path,
-            hasher: Hasher::new(),
-            written: 0,
+            hasher,
+            written,
+            keep: true,
             _lock: lock,
         }))
     }
@@ -704,6 +716,9 @@ pub struct Ingest {
     path: PathBuf,
     hasher: Hasher,
     written: u64,
+    /// Whether a dropped, uncommitted ingest leaves its bytes for the next try to resume from.
+    /// Bytes proven wrong (extra, or a wrong digest) are never kept.
+    keep: bool,
     _lock: LockGuard,
 }
 
@@ -713,9 +728,25 @@ impl Ingest {
         &self.digest
     }
 
-    /// Bytes accepted so far.
+    /// Bytes accepted so far (including those resumed from an earlier, interrupted try).
     pub fn written(&self) -> u64 {
         self.written
+    }
+
+    /// Drops the bytes written so far, for when the server will send the whole blob again.
+    pub fn restart(&mut self) -> Result<()> {
+        let Some(file) = self.file.as_mut() else {
+            return Err(StoreError::Io {
+                action: "truncate",
+                path: self.path.clone(),
+                source: io::ErrorKind::BrokenPipe.into(),
+            });
+        };
+        file.set_len(0).map_err(io_err("truncate", &self.path))?;
+        io::Seek::rewind(file).map_err(io_err("seek", &self.path))?;
+        self.hasher = Hasher::new();
+        self.written = 0;
+        Ok(())
     }
 
     /// Appends `bytes`. More bytes than the descriptor's size is an error at once, so an endless
@@ -723,6 +754,7 @@ impl Ingest {
     pub fn write(&mut self, bytes: &[u8]) -> Result<()> {
         let new_total = self.written.saturating_add(bytes.len() as u64);
         if new_total > self.size {
+            self.keep = false;
             return Err(StoreError::ExtraBytes {
                 digest: self.digest,
                 expected: self.size,
@@ -752,6 +784,7 @@ impl Ingest {
         }
         let actual = std::mem::take(&mut self.hasher).finish();
         if actual != self.digest {
+            self.keep = false;
             return Err(StoreError::DigestMismatch {
                 expected: self.digest,
                 actual,
@@ -777,8 +810,8 @@ impl Ingest {
 
 impl Drop for Ingest {
     fn drop(&mut self) {
-        if self.file.is_some() || self.path.exists() {
-            // Best effort: a leftover partial is harmless (never trusted) and truncated next time.
+        if self.file.is_some() && !self.keep {
+            // Best effort: a leftover partial is never trusted anyway.
             let _ = fs::remove_file(&self.path);
         }
     }
@@ -827,11 +860,21 @@ mod tests {
     }
 
     #[test]
-    fn short_extra_and_wrong_bytes_leave_nothing() {
+    fn short_bytes_resume_and_extra_or_wrong_bytes_are_deleted() {
         let (_d, s) = store();
         let data = b"abcdef";
         let digest = Digest::of(data);
+        let partials = |s: &ContentStore| {
+            fs::read_dir(s.root().join("ingest"))
+                .expect("ls")
+                .filter(|e| {
+                    e.as_ref()
+                        .is_ok_and(|e| !e.file_name().to_string_lossy().ends_with(".lock"))
+                })
+                .count()
+        };
 
+        // A short body is an error, but its bytes are kept for the next try to resume from.
         let mut ing = s.ingest(&digest, 6).expect("i").expect("new");
         ing.write(b"abc").expect("w");
         assert!(matches!(
@@ -842,29 +885,38 @@ mod tests {
                 ..
             })
         ));
-
+        assert_eq!(s.blob_size(&digest).expect("stat"), None);
         let mut ing = s.ingest(&digest, 6).expect("i").expect("new");
-        ing.write(b"abcdef").expect("w");
+        assert_eq!(ing.written(), 3, "resumed after re-hashing the partial bytes");
+        ing.restart().expect("restart");
+        assert_eq!(ing.written(), 0);
+        ing.write(b"abc").expect("w");
+        drop(ing);
+
+        // Extra bytes and wrong bytes are deleted at once.
+        let mut ing = s.ingest(&digest, 6).expect("i").expect("new");
         assert!(matches!(
-            ing.write(b"g"),
+            ing.write(b"defg"),
             Err(StoreError::ExtraBytes { expected: 6, .. })
         ));
         drop(ing);
-
+        assert_eq!(partials(&s), 0);
         let mut ing = s.ingest(&digest, 6).expect("i").expect("new");
+        assert_eq!(ing.written(), 0);
         ing.write(b"abcxyz").expect("w");
         assert!(matches!(ing.commit(), Err(StoreError::DigestMismatch { .. })));
-
+        assert_eq!(partials(&s), 0);
         assert_eq!(s.blob_size(&digest).expect("stat"), None);
-        assert_eq!(
-            fs::read_dir(s.root().join("ingest"))
-                .expect("ls")
-                .filter(|e| e
-                    .as_ref()
-                    .is_ok_and(|e| !e.file_name().to_string_lossy().ends_with(".lock")))
-                .count(),
-            0
-        );
+
+        // Resuming after an interruption still verifies the whole blob.
+        let mut ing = s.ingest(&digest, 6).expect("i").expect("new");
+        ing.write(b"abcd").expect("w");
+        drop(ing);
+        let mut ing = s.ingest(&digest, 6).expect("i").expect("new");
+        ing.write(&data[4..]).expect("w");
+        ing.commit().expect("commit");
+        assert_eq!(s.read_blob(&digest, 6).expect("read"), data);
+        assert_eq!(partials(&s), 0);
     }
 
     fn layer(s: &ContentStore, parent: Option<Digest>, content: &[u8]) -> Digest {

@@ -88,7 +88,7 @@ pub enum LayerStatus {
         current: u64,
         total: u64,
     },
-    /// The connection broke; the layer is downloaded again from the start.
+    /// The connection broke; the download goes on from the last byte received (HTTP Range).
     Retrying {
         attempt: u32,
     },
@@ -383,7 +383,8 @@ pub fn pull(
     })
 }
 
-/// Downloads one layer blob into the content store, retrying a broken connection.
+/// Downloads one layer blob into the content store; a broken connection is retried, resuming
+/// from the bytes already received.
 fn download(
     store: &Store,
     client: &Client,

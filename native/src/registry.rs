@@ -685,17 +685,23 @@ impl Client {
         })
     }
 
-    fn blob_response(&self, t: &Target, digest: &Digest) -> Result<(String, http::Response<ureq::Body>)> {
+    fn blob_response(
+        &self,
+        t: &Target,
+        digest: &Digest,
+        headers: &[(&str, String)],
+    ) -> Result<(String, http::Response<ureq::Body>)> {
         let url = self.url(t, &format!("blobs/{digest}"));
         let resp = self.execute(
             t,
             &format!("repository:{}:pull", t.repository),
             "GET",
             &url,
-            &[],
+            headers,
             Body::Empty,
         )?;
-        if resp.status().as_u16() != 200 {
+        let status = resp.status().as_u16();
+        if status != 200 && !(status == 206 && !headers.is_empty()) {
             return Err(self.fail(t, &url, resp, "blob"));
         }
         Ok((url, resp))
@@ -703,6 +709,11 @@ impl Client {
 
     /// Streams the blob `desc` into `ingest`, calling `progress` with the bytes received so far.
     /// The caller commits the ingest, which checks size and digest.
+    ///
+    /// When the ingest already holds bytes from an interrupted try, only the rest is asked for
+    /// (`Range: bytes=<n>-`). The answer is appended only if it is a 206 whose `Content-Range`
+    /// starts exactly there; a 200 is the whole blob again, so the ingest starts over, since
+    /// appending it would corrupt the blob.
     pub fn fetch_blob(
         &self,
         image: &ImageRef,
@@ -711,7 +722,34 @@ impl Client {
         progress: &mut dyn FnMut(u64),
     ) -> Result<()> {
         let t = self.target(image)?;
-        let (_, resp) = self.blob_response(&t, &desc.digest)?;
+        let offset = ingest.written();
+        let range = if offset > 0 && offset < desc.size {
+            vec![("Range", format!("bytes={offset}-"))]
+        } else {
+            vec![]
+        };
+        let (_, resp) = self.blob_response(&t, &desc.digest, &range)?;
+        if resp.status().as_u16() == 206 {
+            let expected = format!("bytes {offset}-{}/", desc.size.saturating_sub(1));
+            let content_range = header(&resp, "content-range").unwrap_or("");
+            let total_ok = content_range
+                .strip_prefix(&expected)
+                .is_some_and(|total| total == "*" || total == desc.size.to_string());
+            if !total_ok {
+                ingest.restart()?;
+                return Err(RegistryError::BlobRead {
+                    digest: desc.digest,
+                    received: 0,
+                    expected: desc.size,
+                    source: io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("resumed download answered with Content-Range {content_range:?}"),
+                    ),
+                });
+            }
+        } else if ingest.written() > 0 {
+            ingest.restart()?;
+        }
         let mut reader = resp.into_body().into_with_config().limit(u64::MAX).reader();
         let mut buf = vec![0u8; 128 * 1024];
         let mut last_report = Instant::now();
@@ -736,6 +774,14 @@ impl Client {
             }
         }
         progress(ingest.written());
+        if ingest.written() < desc.size {
+            return Err(RegistryError::BlobRead {
+                digest: desc.digest,
+                received: ingest.written(),
+                expected: desc.size,
+                source: io::ErrorKind::UnexpectedEof.into(),
+            });
+        }
         Ok(())
     }
 
@@ -750,7 +796,7 @@ impl Client {
             }
             .into());
         }
-        let (url, mut resp) = self.blob_response(&t, &desc.digest)?;
+        let (url, mut resp) = self.blob_response(&t, &desc.digest, &[])?;
         let bytes = match resp
             .body_mut()
             .with_config()

@@ -142,8 +142,20 @@ pub struct FakeServer {
     pub seen: Arc<std::sync::Mutex<Vec<Seen>>>,
 }
 
+/// What the fake server passes to a full route.
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub auth: Option<String>,
+    pub range: Option<String>,
+}
+
 impl FakeServer {
     pub fn start(route: impl Fn(&str, &str, Option<&str>) -> Reply + Send + 'static) -> FakeServer {
+        Self::start_full(move |q: &Request| route(&q.method, &q.path, q.auth.as_deref()))
+    }
+
+    pub fn start_full(route: impl Fn(&Request) -> Reply + Send + 'static) -> FakeServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.set_nonblocking(true).expect("nonblocking");
         let host = listener.local_addr().expect("addr").to_string();
@@ -169,6 +181,7 @@ impl FakeServer {
                     parts.next().unwrap_or("").to_owned(),
                 );
                 let mut auth = None;
+                let mut range = None;
                 let mut len = 0usize;
                 loop {
                     let mut h = String::new();
@@ -179,6 +192,9 @@ impl FakeServer {
                         if k.eq_ignore_ascii_case("authorization") {
                             auth = Some(v.trim().to_owned());
                         }
+                        if k.eq_ignore_ascii_case("range") {
+                            range = Some(v.trim().to_owned());
+                        }
                         if k.eq_ignore_ascii_case("content-length") {
                             len = v.trim().parse().unwrap_or(0);
                         }
@@ -186,11 +202,17 @@ impl FakeServer {
                 }
                 let mut body = vec![0u8; len];
                 let _ = reader.read_exact(&mut body);
-                let reply = route(&method, &path, auth.as_deref());
-                seen2
-                    .lock()
-                    .expect("lock")
-                    .push((method.clone(), path.clone(), auth));
+                let request = Request {
+                    method,
+                    path,
+                    auth,
+                    range,
+                };
+                let reply = route(&request);
+                let Request {
+                    method, path, auth, ..
+                } = request;
+                seen2.lock().expect("lock").push((method.clone(), path, auth));
                 let mut stream = reader.into_inner();
                 let mut head = format!("HTTP/1.1 {} X\r\nConnection: close\r\n", reply.status);
                 for (k, v) in &reply.headers {
