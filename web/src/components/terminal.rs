@@ -58,6 +58,10 @@ pub fn Terminal(props: &TerminalProps) -> Html {
     let onkeydown = {
         let dispatch = props.dispatch.clone();
         Callback::from(move |e: KeyboardEvent| {
+            // Keys that pick a character in an input method (Enter included) belong to it.
+            if e.is_composing() {
+                return;
+            }
             // The element's own value: the props may not have caught up with the last keystroke.
             let typed = e.target_unchecked_into::<HtmlInputElement>().value();
             if let Some(action) = action_for_key(&e.key(), &typed) {
