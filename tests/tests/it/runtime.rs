@@ -777,3 +777,21 @@ fn an_attached_container_dies_with_its_caller() {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+#[test]
+fn host_network_shares_the_hosts_interfaces() {
+    require_root!();
+    let f = Fixture::new("hostnet");
+    let mut spec = f.spec(&["ls", "/sys/class/net"]);
+    spec.network = NetworkMode::Host;
+    let (code, out, _) = f.run_spec(&spec);
+    assert_eq!(code, 0);
+    let mut host: Vec<String> = fs::read_dir("/sys/class/net")
+        .expect("host interfaces")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    host.sort();
+    let mut inside: Vec<String> = out.lines().map(str::to_owned).collect();
+    inside.sort();
+    assert_eq!(inside, host);
+}
