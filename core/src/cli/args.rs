@@ -456,6 +456,31 @@ pub struct LoginArgs {
     pub server: Vec<String>,
 }
 
+/// What a `prune` removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PruneTarget {
+    /// `system prune`: stopped containers, unused networks, dangling images and build cache, and
+    /// with `--volumes` unused volumes.
+    System,
+    Containers,
+    Images,
+    Volumes,
+}
+
+/// `system prune`, `container prune`, `image prune`, `volume prune`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+pub struct PruneArgs {
+    /// Remove all unused images, not only dangling ones
+    #[arg(short, long)]
+    pub all: bool,
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub force: bool,
+    /// Also remove volumes no container uses (system prune)
+    #[arg(long)]
+    pub volumes: bool,
+}
+
 /// A parsed docker command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -514,6 +539,10 @@ pub enum Command {
         format: Option<String>,
     },
     SystemDf(SystemDfArgs),
+    Prune {
+        target: PruneTarget,
+        args: PruneArgs,
+    },
     Login {
         server: Option<String>,
         args: LoginArgs,
@@ -635,6 +664,8 @@ enum ImageSub {
     Tag(TagArgs),
     /// Build an image from a Dockerfile
     Build(BuildArgs),
+    /// Remove dangling images (with -a, every image no container uses)
+    Prune(PruneArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -649,6 +680,8 @@ enum VolumeSub {
     Rm(VolumeRmArgs),
     /// Show volumes' details as JSON
     Inspect(InspectArgs),
+    /// Remove volumes no container uses
+    Prune(PruneArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -677,12 +710,16 @@ enum ContainerSub {
     Logs(LogsArgs),
     /// Make an image from a container's changes
     Commit(CommitArgs),
+    /// Remove stopped containers
+    Prune(PruneArgs),
 }
 
 #[derive(Debug, Subcommand)]
 enum SystemSub {
     /// Show how much disk images, containers, volumes and build cache use
     Df(SystemDfArgs),
+    /// Remove stopped containers, dangling images and unused build cache
+    Prune(PruneArgs),
 }
 
 /// Usage line and one-line summary of each command, for arity errors (`Usage:  docker run …`).
@@ -1140,6 +1177,10 @@ fn lower(sub: Sub) -> Result<Command, UsageError> {
             }
             ImageSub::Tag(a) => tag("image tag", a)?,
             ImageSub::Build(a) => build("image build", a)?,
+            ImageSub::Prune(a) => Command::Prune {
+                target: PruneTarget::Images,
+                args: a,
+            },
         },
         Sub::Volume { command: None } => help_for(&["volume".to_string()]),
         Sub::Volume { command: Some(v) } => match v {
@@ -1162,6 +1203,10 @@ fn lower(sub: Sub) -> Result<Command, UsageError> {
                     format: a.format,
                 }
             }
+            VolumeSub::Prune(a) => Command::Prune {
+                target: PruneTarget::Volumes,
+                args: a,
+            },
         },
         Sub::Container { command: None } => help_for(&["container".to_string()]),
         Sub::Container { command: Some(c) } => match c {
@@ -1181,11 +1226,21 @@ fn lower(sub: Sub) -> Result<Command, UsageError> {
             },
             ContainerSub::Logs(a) => logs("container logs", a)?,
             ContainerSub::Commit(a) => commit("container commit", a)?,
+            ContainerSub::Prune(a) => Command::Prune {
+                target: PruneTarget::Containers,
+                args: a,
+            },
         },
         Sub::System { command: None } => help_for(&["system".to_string()]),
         Sub::System {
             command: Some(SystemSub::Df(a)),
         } => Command::SystemDf(a),
+        Sub::System {
+            command: Some(SystemSub::Prune(a)),
+        } => Command::Prune {
+            target: PruneTarget::System,
+            args: a,
+        },
         Sub::Help { topic } => help_for(&topic),
     })
 }

@@ -12,6 +12,8 @@
 //! - pull: [`PullStatus`], [`layer_line`], [`progress_bar`], and one function per message line
 //!   ([`unable_to_find_locally`], [`using_default_tag`], [`pulling_from`], [`pull_digest`],
 //!   [`downloaded_newer`], [`up_to_date`], [`pulled_reference`]).
+//! - prune: [`PruneReport`], [`prune`]`(&PruneReport) -> String`, and the confirmation text
+//!   [`prune_warning`]`(PruneTarget, all, volumes) -> String`.
 //! - `volume ls`: [`volume_ls`]; `rmi`: [`RmiLine`], [`rmi`]; `rm`: [`removed_names`];
 //!   `inspect`: [`inspect_json`].
 //!
@@ -20,6 +22,7 @@
 
 use serde::Serialize;
 
+use super::args::PruneTarget;
 use super::format::{ago, ellipsis, go_quote, go_time, human_duration, human_size, human_size_precision};
 use super::format::{rfc3339, truncate_id};
 use super::template::{TemplateError, go_json_escape, render_list};
@@ -725,6 +728,91 @@ pub fn rmi(lines: &[RmiLine]) -> String {
             RmiLine::Deleted(digest) => format!("Deleted: {digest}\n"),
         })
         .collect()
+}
+
+/// What a `prune` removed, section by section, and the bytes it freed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PruneReport {
+    /// Full IDs of removed containers.
+    pub containers: Vec<String>,
+    /// Names of removed volumes.
+    pub volumes: Vec<String>,
+    /// Untagged names and deleted image and layer IDs, in the order they went.
+    pub images: Vec<RmiLine>,
+    /// IDs of removed build cache records.
+    pub build_cache: Vec<String>,
+    pub reclaimed: u64,
+}
+
+/// `docker system prune -f` and the other prunes: one section per kind of object that lost
+/// something (in the order `system prune` works), then the total at 4 significant digits.
+/// Unlike `rmi`, prune writes `untagged:` and `deleted:` in lower case.
+pub fn prune(report: &PruneReport) -> String {
+    let mut out = String::new();
+    let mut section = |title: &str, lines: Vec<String>| {
+        if !lines.is_empty() {
+            out.push_str(title);
+            out.push('\n');
+            for line in lines {
+                out.push_str(&line);
+                out.push('\n');
+            }
+            out.push('\n');
+        }
+    };
+    section("Deleted Containers:", report.containers.clone());
+    section("Deleted Volumes:", report.volumes.clone());
+    section(
+        "Deleted Images:",
+        report
+            .images
+            .iter()
+            .map(|line| match line {
+                RmiLine::Untagged(name) => format!("untagged: {name}"),
+                RmiLine::Deleted(digest) => format!("deleted: {digest}"),
+            })
+            .collect(),
+    );
+    section("Deleted build cache objects:", report.build_cache.clone());
+    out.push_str(&format!(
+        "Total reclaimed space: {}\n",
+        human_size_precision(report.reclaimed, 4)
+    ));
+    out
+}
+
+/// The question a prune asks before it starts (Docker 20.10's wording), ending in the prompt.
+pub fn prune_warning(target: PruneTarget, all: bool, volumes: bool) -> String {
+    let body = match target {
+        PruneTarget::Containers => "WARNING! This will remove all stopped containers.".to_string(),
+        PruneTarget::Images if all => {
+            "WARNING! This will remove all images without at least one container associated to them."
+                .to_string()
+        }
+        PruneTarget::Images => "WARNING! This will remove all dangling images.".to_string(),
+        PruneTarget::Volumes => {
+            "WARNING! This will remove all local volumes not used by at least one container.".to_string()
+        }
+        PruneTarget::System => {
+            let mut lines = vec![
+                "WARNING! This will remove:",
+                "  - all stopped containers",
+                "  - all networks not used by at least one container",
+            ];
+            if volumes {
+                lines.push("  - all volumes not used by at least one container");
+            }
+            if all {
+                lines.push("  - all images without at least one container associated to them");
+                lines.push("  - all build cache");
+            } else {
+                lines.push("  - all dangling images");
+                lines.push("  - all dangling build cache");
+            }
+            format!("{}\n", lines.join("\n"))
+        }
+    };
+    format!("{body}\nAre you sure you want to continue? [y/N] ")
 }
 
 /// `docker rm`, `stop`, `start`, `volume rm`: each name echoed as the user wrote it.

@@ -393,3 +393,39 @@ fn container_group_spells_the_same_commands() {
         "unknown flag: --bogus\nSee 'docker container ls --help'."
     );
 }
+
+#[test]
+fn prunes() {
+    assert_eq!(
+        ok("docker system prune -af --volumes"),
+        Command::Prune {
+            target: PruneTarget::System,
+            args: PruneArgs {
+                all: true,
+                force: true,
+                volumes: true
+            }
+        }
+    );
+    assert!(matches!(
+        ok("docker container prune -f"),
+        Command::Prune {
+            target: PruneTarget::Containers,
+            ..
+        }
+    ));
+    assert!(matches!(
+        ok("docker image prune -a"),
+        Command::Prune {
+            target: PruneTarget::Images,
+            ..
+        }
+    ));
+    assert!(matches!(
+        ok("docker volume prune"),
+        Command::Prune {
+            target: PruneTarget::Volumes,
+            ..
+        }
+    ));
+}

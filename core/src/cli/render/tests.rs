@@ -588,3 +588,36 @@ fn json_format_prints_all_fields() {
          \"Status\":\"Up Less than a second\"}\n"
     );
 }
+
+#[test]
+fn prune_output_matches_docker() {
+    assert_eq!(prune(&PruneReport::default()), "Total reclaimed space: 0B\n");
+    let report = PruneReport {
+        containers: vec![demo_container(NOW).id],
+        images: vec![
+            RmiLine::Untagged("localhost:5000/demo/app:1.0".into()),
+            RmiLine::Deleted(app_id()),
+        ],
+        reclaimed: 1_048_654 + 5_243_443,
+        ..Default::default()
+    };
+    assert_eq!(
+        prune(&report),
+        format!(
+            "Deleted Containers:\n{}\n\nDeleted Images:\nuntagged: localhost:5000/demo/app:1.0\ndeleted: {}\n\n\
+             Total reclaimed space: 6.292MB\n",
+            demo_container(NOW).id,
+            app_id()
+        )
+    );
+    assert_eq!(
+        prune_warning(PruneTarget::System, false, true),
+        "WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one \
+         container\n  - all volumes not used by at least one container\n  - all dangling images\n  - all dangling \
+         build cache\n\nAre you sure you want to continue? [y/N] "
+    );
+    assert_eq!(
+        prune_warning(PruneTarget::Containers, false, false),
+        "WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] "
+    );
+}
