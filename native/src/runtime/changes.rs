@@ -120,6 +120,12 @@ fn lower_children(lowers: &[PathBuf], rel: &Path) -> Result<BTreeSet<std::ffi::O
     let mut names = BTreeSet::new();
     for layer in lowers {
         let dir = layer.join(rel);
+        // Only a real directory of this layer: never a listing reached through a layer's symlink.
+        match lookup_lower(std::slice::from_ref(layer), rel) {
+            Some((_, m)) if m.is_dir() => {}
+            _ if rel.as_os_str().is_empty() => {}
+            _ => continue,
+        }
         let Ok(read) = fs::read_dir(&dir) else {
             continue;
         };
@@ -350,6 +356,21 @@ mod tests {
             want.push("D /etc/os-release");
         }
         assert_eq!(got, want);
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn symlinks_in_the_layers_are_never_followed_to_the_host() {
+        let d = tmp("symlinks");
+        let (lower, upper) = (d.join("lower"), d.join("upper"));
+        fs::create_dir_all(&lower).expect("mk");
+        std::os::unix::fs::symlink("/etc", lower.join("d")).expect("ln");
+        fs::create_dir_all(upper.join("d")).expect("mk");
+        fs::write(upper.join("d/passwd"), "x").expect("w");
+        let got = lines(&changes(&upper, &[lower.clone()]).expect("diff"));
+        // The host's /etc/passwd exists, but through the layer's link it is not "there before".
+        assert_eq!(got, ["C /d", "A /d/passwd"]);
+        assert!(lookup_lower(&[lower], Path::new("d/passwd")).is_none());
         let _ = fs::remove_dir_all(&d);
     }
 

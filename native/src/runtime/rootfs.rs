@@ -234,14 +234,16 @@ pub fn is_opaque(dir: &Path) -> bool {
 /// Find `rel` in a stack of layer directories (nearest first) as the merged view would show it:
 /// `None` if no layer has it, a whiteout hides it, or an opaque directory above cuts it off.
 pub fn lookup_lower(lowers: &[PathBuf], rel: &Path) -> Option<(PathBuf, fs::Metadata)> {
-    'layers: for layer in lowers {
-        // A whiteout or an opaque directory on the way down hides this path in all layers below.
+    for layer in lowers {
+        // Component by component with lstat: a symlink on the way is an end, never followed,
+        // so a layer's link cannot make this look at the host's files.
         let mut prefix = layer.clone();
         let mut comps = rel.components().peekable();
+        let mut opaque_above = false;
         while let Some(c) = comps.next() {
             prefix.push(c);
             let Ok(meta) = fs::symlink_metadata(&prefix) else {
-                continue 'layers;
+                break;
             };
             if is_whiteout(&meta) {
                 return None;
@@ -250,17 +252,14 @@ pub fn lookup_lower(lowers: &[PathBuf], rel: &Path) -> Option<(PathBuf, fs::Meta
                 return Some((prefix, meta));
             }
             if !meta.is_dir() {
-                // A file where a directory should be: nothing beneath it here or below.
+                // A file or symlink where a directory should be: nothing beneath it here or below.
                 return None;
             }
-            if is_opaque(&prefix) {
-                // Anything below is hidden, but this layer's own contents count.
-                let full = layer.join(rel);
-                return fs::symlink_metadata(&full)
-                    .ok()
-                    .filter(|m| !is_whiteout(m))
-                    .map(|m| (full, m));
-            }
+            // An opaque directory hides the layers below; this layer's own contents still count.
+            opaque_above |= is_opaque(&prefix);
+        }
+        if opaque_above {
+            return None;
         }
     }
     None
