@@ -367,7 +367,7 @@ mod tests {
         std::os::unix::fs::symlink("/etc", lower.join("d")).expect("ln");
         fs::create_dir_all(upper.join("d")).expect("mk");
         fs::write(upper.join("d/passwd"), "x").expect("w");
-        let got = lines(&changes(&upper, &[lower.clone()]).expect("diff"));
+        let got = lines(&changes(&upper, std::slice::from_ref(&lower)).expect("diff"));
         // The host's /etc/passwd exists, but through the layer's link it is not "there before".
         assert_eq!(got, ["C /d", "A /d/passwd"]);
         assert!(lookup_lower(&[lower], Path::new("d/passwd")).is_none());
