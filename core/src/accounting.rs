@@ -46,7 +46,7 @@ impl ContainerSize {
 pub fn formula(containers: &[ContainerSize]) -> Option<u64> {
     let first = containers.first()?;
     let sum: u64 = containers.iter().map(|c| c.size_rw).sum();
-    Some(sum + (first.size_root_fs - first.size_rw))
+    Some(sum + first.size_root_fs.saturating_sub(first.size_rw))
 }
 
 /// Bytes the store actually holds for image layers (each chain ID once) plus the given writable
@@ -90,7 +90,7 @@ pub fn image_usage(store: &Store) -> Vec<ImageUsage> {
                 id: image.id,
                 size,
                 shared_size,
-                unique_size: size - shared_size,
+                unique_size: size.saturating_sub(shared_size),
                 containers: store.containers_of(&image.id).len(),
             }
         })

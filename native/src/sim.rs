@@ -14,6 +14,9 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use std::collections::BTreeMap;
+
+use layerlab_core::cli::args::{self, Command};
 use layerlab_core::engine::{Output, Simulator};
 
 /// Why the simulator could not run.
@@ -34,6 +37,67 @@ pub enum SimError {
     Encode { source: serde_json::Error },
     #[error("no state file given and neither XDG_STATE_HOME nor HOME is set; pass --state PATH")]
     NoDefaultState,
+    #[error("cannot read the build context {path}: {source}")]
+    Context { path: PathBuf, source: io::Error },
+    #[error("the build context {path} holds more than {limit} bytes; the simulator keeps contexts in memory")]
+    ContextTooLarge { path: PathBuf, limit: u64 },
+}
+
+/// The most a build context may hold: the simulator keeps it in its state file.
+const CONTEXT_LIMIT: u64 = 16 * 1024 * 1024;
+
+/// The regular files under `dir`, by path relative to it. Symlinks and special files are left
+/// out, as `docker build` leaves out what it cannot send.
+fn read_context(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, SimError> {
+    let err = |source| SimError::Context {
+        path: dir.into(),
+        source,
+    };
+    let mut files = BTreeMap::new();
+    let mut total = 0u64;
+    let mut pending = vec![(dir.to_path_buf(), String::new())];
+    while let Some((path, rel)) = pending.pop() {
+        for entry in fs::read_dir(&path).map_err(err)? {
+            let entry = entry.map_err(err)?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let child = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            let kind = entry.file_type().map_err(err)?;
+            if kind.is_dir() {
+                pending.push((entry.path(), child));
+            } else if kind.is_file() {
+                let bytes = fs::read(entry.path()).map_err(err)?;
+                total += bytes.len() as u64;
+                if total > CONTEXT_LIMIT {
+                    return Err(SimError::ContextTooLarge {
+                        path: dir.into(),
+                        limit: CONTEXT_LIMIT,
+                    });
+                }
+                files.insert(child, bytes);
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// For `build DIR` with a real directory, hands its files to the simulator as the build context.
+/// Without one the simulator builds the lesson's own context.
+fn attach_build_context(sim: &mut Simulator, line: &str) -> Result<(), SimError> {
+    let Ok(words) = args::split_line(line) else {
+        return Ok(());
+    };
+    let Ok(Command::Build { context, .. }) = args::parse(&words) else {
+        return Ok(());
+    };
+    let dir = Path::new(&context);
+    if dir.is_dir() {
+        sim.set_build_context(&context, read_context(dir)?);
+    }
+    Ok(())
 }
 
 /// The per-user default: `$XDG_STATE_HOME/layerlab/sim.json`, else `~/.local/state/layerlab/sim.json`
@@ -151,7 +215,9 @@ pub fn run(
     stderr: &mut dyn Write,
 ) -> Result<i32, SimError> {
     let mut sim = load(state)?;
-    let output = sim.run_line(&command_line(args));
+    let line = command_line(args);
+    attach_build_context(&mut sim, &line)?;
+    let output = sim.run_line(&line);
     save(state, &sim)?;
     // A closed pipe (`| head`) is not the simulator's failure: the state is saved already.
     let _ = stdout.write_all(output.stdout.as_bytes());
@@ -198,6 +264,41 @@ mod tests {
         assert_eq!(load(&path).expect("loads back"), sim);
         fs::write(&path, b"{not json").expect("write");
         assert!(matches!(load(&path), Err(SimError::Corrupt { .. })));
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_real_directory_becomes_the_build_context() {
+        let dir = std::env::temp_dir().join(format!("layerlab-sim-context-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("ctx").join("sub")).expect("mkdir");
+        fs::write(
+            dir.join("ctx").join("Dockerfile"),
+            "FROM busybox\nCOPY sub/hello.txt /hello.txt\n",
+        )
+        .expect("write");
+        fs::write(
+            dir.join("ctx").join("sub").join("hello.txt"),
+            "hi from the context\n",
+        )
+        .expect("write");
+        let state = dir.join("sim.json");
+        let context = dir.join("ctx").to_string_lossy().into_owned();
+        let go = |words: &[&str]| {
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            let code = run(&state, &strings(words), false, &mut out, &mut err).expect("runs");
+            (
+                code,
+                String::from_utf8_lossy(&out).into_owned(),
+                String::from_utf8_lossy(&err).into_owned(),
+            )
+        };
+        let (code, out, err) = go(&["build", "-q", "-t", "mine", &context]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert_eq!(
+            go(&["run", "--rm", "mine", "cat", "/hello.txt"]),
+            (0, "hi from the context\n".to_string(), String::new())
+        );
         let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -950,7 +950,9 @@ fn formula_text(sim: &Simulator, image: &str) -> Printed {
         ));
     };
     let sum: u64 = sizes.iter().map(|s| s.size_rw).sum();
-    let one = sizes.first().map_or(0, |s| s.size_root_fs - s.size_rw);
+    let one = sizes
+        .first()
+        .map_or(0, |s| s.size_root_fs.saturating_sub(s.size_rw));
     Printed::ok(format!(
         "{} containers of {image}: SUM(size) {} + one (virtual - size) {} = {}\n",
         sizes.len(),

@@ -410,20 +410,46 @@ fn copy_changeset(
     dest: &str,
     now: i64,
 ) -> Result<Changeset, BuildError> {
-    let dest = dest.trim_matches('/');
+    // `..` cannot climb out of the image's root: a destination is normalised like any path in a
+    // layer, and one that names the root itself copies into the root.
+    let normalized = crate::layer::normalize_path(dest.trim_start_matches('/')).unwrap_or_default();
+    // Docker's rule: one file copied to a destination without a trailing `/` takes that name;
+    // otherwise the destination is a directory that receives the sources.
+    let single_file = srcs.len() == 1
+        && !dest.ends_with('/')
+        && !normalized.is_empty()
+        && srcs
+            .first()
+            .is_some_and(|s| ctx.contains_key(s.trim_start_matches("./").trim_matches('/')));
+    let dir = if single_file {
+        normalized
+            .rsplit_once('/')
+            .map_or(String::new(), |(d, _)| d.to_string())
+    } else {
+        normalized.clone()
+    };
     let mut entries = Vec::new();
-    if !dest.is_empty() {
-        let mut acc = String::new();
-        for part in dest.split('/') {
-            if !acc.is_empty() {
-                acc.push('/');
-            }
-            acc.push_str(part);
-            entries.push(Entry::dir(acc.clone()).with_mtime(now));
+    let mut acc = String::new();
+    for part in dir.split('/').filter(|p| !p.is_empty()) {
+        if !acc.is_empty() {
+            acc.push('/');
         }
+        acc.push_str(part);
+        entries.push(Entry::dir(acc.clone()).with_mtime(now));
     }
+    let file = |path: String, bytes: &Vec<u8>| {
+        Entry::file(path, Content::Bytes(bytes.clone().into()))
+            .with_mode(0o644)
+            .with_mtime(now)
+    };
     for src in srcs {
         let src = src.trim_start_matches("./").trim_matches('/');
+        if single_file {
+            if let Some(bytes) = ctx.get(src) {
+                entries.push(file(normalized.clone(), bytes));
+            }
+            continue;
+        }
         let mut found = false;
         for (p, bytes) in ctx {
             let rel = if src.is_empty() || src == "." {
@@ -435,12 +461,12 @@ fn copy_changeset(
             };
             if let Some(rel) = rel {
                 found = true;
-                let path = if dest.is_empty() {
+                let path = if dir.is_empty() {
                     rel.to_string()
                 } else {
-                    format!("{dest}/{rel}")
+                    format!("{dir}/{rel}")
                 };
-                entries.push(Entry::file(path, Content::Bytes(bytes.clone().into())).with_mode(0o644));
+                entries.push(file(path, bytes));
             }
         }
         if !found {

@@ -339,7 +339,16 @@ fn unknown_images_get_dockers_pull_access_denied() {
 #[test]
 fn the_lessons_dockerfile_builds() {
     let lab = Lab::new("build");
-    let out = lab.ok("build -t app .");
+    // The lesson's directory: its Dockerfile, a Python app and the Makefile `RUN make` uses,
+    // written to disk so the binary's reading of a real build context is exercised too.
+    let context = lab.dir.join("app");
+    for (name, bytes) in layerlab_core::engine::lesson_context() {
+        let path = context.join(&name);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("context directory");
+        std::fs::write(path, bytes).expect("context file");
+    }
+    let build = format!("build -t app {}", context.display());
+    let out = lab.ok(&build);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
         lines.first(),
@@ -357,7 +366,7 @@ fn the_lessons_dockerfile_builds() {
     assert_eq!(history.lines().count(), 7);
     assert_eq!(history.lines().filter(|l| *l == "<missing>").count(), 3);
     // A rebuild is served from the cache.
-    let again = lab.ok("build -t app .");
+    let again = lab.ok(&build);
     assert_eq!(again.matches(" ---> Using cache\n").count(), 3, "{again}");
 }
 
