@@ -1058,8 +1058,15 @@ impl Container {
         let lower_src = self.lower(&src).is_some();
         let dst_lower = self.lower(&dst).is_some();
         // Whatever the writable layer had at the destination is replaced.
-        let mut scratch = Outcome::default();
-        self.delete(&dst, &mut scratch);
+        let mut replaced = Outcome::default();
+        self.delete(&dst, &mut replaced);
+        // The moved entry takes the place of the whiteout `delete` left for a lower destination.
+        out.events.extend(
+            replaced
+                .events
+                .into_iter()
+                .filter(|e| !matches!(e, Event::Whiteout { .. })),
+        );
         self.copy_up_parents(&dst, &mut out);
         for (rel, mut e) in moved {
             let new_path = format!("{dst}{rel}");
@@ -1356,6 +1363,14 @@ mod tests {
             c.rename("/srv", "/srv/z/in").err().map(|e| e.errno_name()),
             Some("EINVAL")
         );
+        // Over a lower file: the destination's directory is copied up and no whiteout is left there.
+        let o = c.rename("/srv/z/b/f", "/etc/demo.d/old.conf").unwrap_or_default();
+        assert!(o.events.contains(&Event::CopyUpDir {
+            path: "/etc/demo.d".into(),
+            from_layer: 0
+        }));
+        assert!(!o.events.iter().any(|e| matches!(e, Event::Whiteout { .. })));
+        assert_eq!(c.read_file("/etc/demo.d/old.conf").map(|x| x.len()), Ok(1));
     }
 
     #[test]
