@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod accounting;
+pub mod archive;
 pub mod catalog;
 pub mod cli;
 pub mod container;
