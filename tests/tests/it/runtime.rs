@@ -56,9 +56,20 @@ impl Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        // A mount left behind by a failed test would make removal fail; detach first.
-        let merged = self.0.join("c/merged");
-        let _ = nix::mount::umount2(&merged, nix::mount::MntFlags::MNT_DETACH);
+        // A test that failed half way may leave a mount inside (its marker mount, say), which
+        // would make the removal fail: detach every mount under the directory first, deepest
+        // first.
+        let prefix = self.0.to_string_lossy().into_owned();
+        let mut points: Vec<String> = fs::read_to_string("/proc/self/mounts")
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split(' ').nth(1).map(str::to_owned))
+            .filter(|p| p.starts_with(&prefix))
+            .collect();
+        points.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        for p in points {
+            let _ = nix::mount::umount2(p.as_str(), nix::mount::MntFlags::MNT_DETACH);
+        }
         let _ = fs::remove_dir_all(&self.0);
     }
 }
