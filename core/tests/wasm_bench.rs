@@ -12,7 +12,7 @@ use wasm_bindgen_test::{console_log, wasm_bindgen_test};
 
 #[path = "../benches/common/mod.rs"]
 mod common;
-use common::{FILES, LAYERS, paths, stack};
+use common::{FILES, LAYERS, paths, stack_sized};
 
 fn now_ms() -> f64 {
     js_sys::Date::now()
@@ -20,7 +20,7 @@ fn now_ms() -> f64 {
 
 #[wasm_bindgen_test]
 fn merged_view_build_lookup_and_copy_up() {
-    let layers = stack();
+    let layers = stack_sized(LAYERS, FILES);
     let entries: usize = layers.iter().map(|l| l.len()).sum();
     let mut best = f64::MAX;
     let mut view = MergedView::new(layers.clone());
