@@ -1448,6 +1448,15 @@ fn copy_tree(fs: &mut dyn ShellFs, from: &str, to: &str, recursive: bool) -> Res
     }
 }
 
+fn is_dir(fs: &dyn ShellFs, path: &str) -> bool {
+    fs.stat(path).is_ok_and(|st| st.kind == FileKind::Dir)
+}
+
+/// Whether `path` is `dir` or below it: copying or moving a directory there would never end.
+fn is_inside(path: &str, dir: &str) -> bool {
+    path == dir || dir == "/" || path.strip_prefix(dir).is_some_and(|rest| rest.starts_with('/'))
+}
+
 /// Where a copy or move lands: into `dest` when it is a directory.
 fn destination(fs: &dyn ShellFs, source: &str, dest: &str) -> String {
     match fs.stat(dest) {
@@ -1473,6 +1482,13 @@ fn mv(fs: &mut dyn ShellFs, env: &ShellEnv, args: &[String], out: &mut Outcome) 
             continue;
         }
         let to = destination(fs, &from, &dest_path);
+        if is_dir(fs, &from) && is_inside(&to, &from) {
+            out.eprint(&format!(
+                "mv: cannot move '{arg}' to a subdirectory of itself, '{to}'\n"
+            ));
+            status = 1;
+            continue;
+        }
         let result = match fs.rename(&from, &to) {
             // What GNU mv does when rename(2) says EXDEV: copy, then delete the original.
             Err(Errno::CrossDevice) => copy_tree(fs, &from, &to, true).and_then(|()| fs.remove_tree(&from)),
@@ -1512,6 +1528,13 @@ fn cp(fs: &mut dyn ShellFs, env: &ShellEnv, args: &[String], out: &mut Outcome) 
             Ok(_) => {}
         }
         let to = destination(fs, &from, &dest_path);
+        if is_dir(fs, &from) && is_inside(&to, &from) {
+            out.eprint(&format!(
+                "cp: cannot copy a directory, '{arg}', into itself, '{to}'\n"
+            ));
+            status = 1;
+            continue;
+        }
         if let Err(e) = copy_tree(fs, &from, &to, recursive) {
             out.eprint(&format!("cp: cannot create regular file '{to}': {e}\n"));
             status = 1;

@@ -425,6 +425,20 @@ fn mv_falls_back_to_copy_on_exdev() {
 }
 
 #[test]
+fn copies_and_moves_into_themselves_are_refused() {
+    let mut fs = MemFs::new().with_file("/a/f", "x");
+    assert_eq!(
+        sh(&mut fs, "cp -r /a /a/b").1,
+        "cp: cannot copy a directory, '/a', into itself, '/a/b'\n"
+    );
+    assert_eq!(
+        sh(&mut fs, "mv /a /a").1,
+        "mv: cannot move '/a' to a subdirectory of itself, '/a/a'\n"
+    );
+    assert_eq!(sh(&mut fs, "cp /a/f /a/g && cat /a/g").0, "x");
+}
+
+#[test]
 fn variables_and_printf() {
     let mut fs = MemFs::new();
     let mut env = ShellEnv::new("box", NOW);
