@@ -895,3 +895,726 @@ fn annotated_tags(file: &str, desc: &crate::oci::Descriptor) -> Result<Vec<Strin
         _ => Ok(Vec::new()),
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::layer::{Content, Entry, EntryKind};
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    /// The members of an archive, in order, before they are packed into a tar.
+    #[derive(Clone)]
+    enum M {
+        File(String, Vec<u8>),
+        Symlink(String, String),
+    }
+
+    fn file(path: impl Into<String>, bytes: impl Into<Vec<u8>>) -> M {
+        M::File(path.into(), bytes.into())
+    }
+
+    fn pack(members: &[M]) -> Vec<u8> {
+        let mut b = ::tar::Builder::new(Vec::new());
+        for m in members {
+            let mut h = ::tar::Header::new_gnu();
+            h.set_mode(0o644);
+            match m {
+                M::File(path, bytes) => {
+                    h.set_entry_type(::tar::EntryType::Regular);
+                    h.set_size(bytes.len() as u64);
+                    b.append_data(&mut h, path, bytes.as_slice()).unwrap();
+                }
+                M::Symlink(path, target) => {
+                    h.set_entry_type(::tar::EntryType::Symlink);
+                    h.set_size(0);
+                    b.append_link(&mut h, path, target).unwrap();
+                }
+            }
+        }
+        b.into_inner().unwrap()
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(bytes).unwrap();
+        gz.finish().unwrap()
+    }
+
+    /// A two-layer image: a base with a few files, then a layer that deletes one and adds another.
+    struct Fixture {
+        changesets: Vec<Changeset>,
+        /// Uncompressed layer tars.
+        tars: Vec<Vec<u8>>,
+        diff_ids: Vec<Digest>,
+    }
+
+    fn fixture() -> Fixture {
+        let base = Changeset::new(vec![
+            Entry::dir("bin"),
+            Entry::file("bin/sh", Content::bytes(b"#!shell".to_vec())).with_mode(0o755),
+            Entry::dir("etc"),
+            Entry::file("etc/hostname", Content::bytes(b"lab\n".to_vec())),
+            Entry::symlink("bin/ash", "sh"),
+        ]);
+        let top = Changeset::new(vec![
+            Entry::dir("etc"),
+            Entry::whiteout("etc/hostname"),
+            Entry::file("etc/motd", Content::bytes(b"welcome\n".to_vec())),
+        ]);
+        let changesets = vec![base, top];
+        let tars: Vec<Vec<u8>> = changesets
+            .iter()
+            .map(|cs| layer_tar::write(cs, Vec::new()).unwrap())
+            .collect();
+        let diff_ids = tars.iter().map(|t| Digest::of(t)).collect();
+        Fixture {
+            changesets,
+            tars,
+            diff_ids,
+        }
+    }
+
+    fn config_json(diff_ids: &[Digest]) -> Vec<u8> {
+        let ids: Vec<String> = diff_ids.iter().map(Digest::to_string).collect();
+        serde_json::to_vec(&json!({
+            "architecture": "amd64",
+            "os": "linux",
+            "config": { "Cmd": ["sh"] },
+            "rootfs": { "type": "layers", "diff_ids": ids },
+            "history": [{ "created_by": "ADD base" }, { "created_by": "RUN edit" }],
+        }))
+        .unwrap()
+    }
+
+    fn v1_id(i: usize) -> String {
+        Digest::of(format!("v1 layer {i}").as_bytes()).hex()
+    }
+
+    /// `docker save` before v25, with a second image whose base layer is a symlink to the first's.
+    fn docker_legacy(fx: &Fixture) -> Vec<M> {
+        let config = config_json(&fx.diff_ids);
+        let config_name = format!("{}.json", Digest::of(&config).hex());
+        let base_only = config_json(&fx.diff_ids[..1]);
+        let base_name = format!("{}.json", Digest::of(&base_only).hex());
+        let mut members = Vec::new();
+        for (i, tar) in fx.tars.iter().enumerate() {
+            members.push(file(format!("{}/VERSION", v1_id(i)), "1.0"));
+            members.push(file(format!("{}/json", v1_id(i)), "{}"));
+            members.push(file(format!("{}/layer.tar", v1_id(i)), tar.clone()));
+        }
+        members.push(file(format!("{}/VERSION", v1_id(9)), "1.0"));
+        members.push(M::Symlink(
+            format!("{}/layer.tar", v1_id(9)),
+            format!("../{}/layer.tar", v1_id(0)),
+        ));
+        members.push(file(config_name.clone(), config));
+        members.push(file(base_name.clone(), base_only));
+        let manifest = json!([
+            {
+                "Config": config_name,
+                "RepoTags": ["demo/app:1.0", "docker.io/demo/app:latest"],
+                "Layers": [format!("{}/layer.tar", v1_id(0)), format!("{}/layer.tar", v1_id(1))],
+            },
+            {
+                "Config": base_name,
+                "RepoTags": null,
+                "Layers": [format!("{}/layer.tar", v1_id(9))],
+            },
+        ]);
+        members.push(file("manifest.json", serde_json::to_vec(&manifest).unwrap()));
+        members.push(file("repositories", r#"{"demo/app":{"1.0":"x"}}"#));
+        members
+    }
+
+    /// `docker save` v25+: an OCI layout plus the legacy manifest.json pointing at its blobs.
+    fn docker_v25(fx: &Fixture) -> Vec<M> {
+        let config = config_json(&fx.diff_ids);
+        let config_digest = Digest::of(&config);
+        let manifest = serde_json::to_vec(&json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": config_digest.to_string(),
+                "size": config.len(),
+            },
+            "layers": fx.tars.iter().map(|t| json!({
+                "mediaType": "application/vnd.oci.image.layer.v1.tar",
+                "digest": Digest::of(t).to_string(),
+                "size": t.len(),
+            })).collect::<Vec<_>>(),
+        }))
+        .unwrap();
+        let manifest_digest = Digest::of(&manifest);
+        let index = json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [{
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": manifest_digest.to_string(),
+                "size": manifest.len(),
+                "annotations": {
+                    "io.containerd.image.name": "docker.io/library/nginx:1.27",
+                    "org.opencontainers.image.ref.name": "1.27",
+                },
+            }],
+        });
+        let legacy = json!([{
+            "Config": blob_path(&config_digest),
+            "RepoTags": ["nginx:1.27"],
+            "Layers": fx.diff_ids.iter().map(blob_path).collect::<Vec<_>>(),
+        }]);
+        let mut members = vec![
+            file("blobs/sha256/".to_owned() + &config_digest.hex(), config),
+            file(blob_path(&manifest_digest), manifest),
+        ];
+        for t in &fx.tars {
+            members.push(file(blob_path(&Digest::of(t)), t.clone()));
+        }
+        members.push(file("index.json", serde_json::to_vec(&index).unwrap()));
+        members.push(file("manifest.json", serde_json::to_vec(&legacy).unwrap()));
+        members.push(file("oci-layout", r#"{"imageLayoutVersion":"1.0.0"}"#));
+        members
+    }
+
+    /// `podman save` (docker-archive): `<diffID>.tar`, `<config digest>.json`, legacy symlinks.
+    fn podman(fx: &Fixture) -> Vec<M> {
+        let config = config_json(&fx.diff_ids);
+        let config_name = format!("{}.json", Digest::of(&config).hex());
+        let mut members = Vec::new();
+        for (i, (tar, id)) in fx.tars.iter().zip(&fx.diff_ids).enumerate() {
+            members.push(file(format!("{}.tar", id.hex()), tar.clone()));
+            members.push(M::Symlink(
+                format!("{}/layer.tar", v1_id(i)),
+                format!("../{}.tar", id.hex()),
+            ));
+        }
+        members.push(file(config_name.clone(), config));
+        let manifest = json!([{
+            "Config": config_name,
+            "RepoTags": ["localhost/demo:latest"],
+            "Layers": fx.diff_ids.iter().map(|d| format!("{}.tar", d.hex())).collect::<Vec<_>>(),
+        }]);
+        members.push(file("manifest.json", serde_json::to_vec(&manifest).unwrap()));
+        members
+    }
+
+    /// An OCI layout with gzip layers behind a multi-platform index: the arm64 manifest's blob is
+    /// not saved, and an attestation sits beside the image.
+    fn oci_layout(fx: &Fixture) -> (Vec<M>, Vec<Vec<u8>>) {
+        let gz: Vec<Vec<u8>> = fx
+            .changesets
+            .iter()
+            .map(|cs| layer_tar::write_gz(cs, Vec::new()).unwrap())
+            .collect();
+        let config = config_json(&fx.diff_ids);
+        let config_digest = Digest::of(&config);
+        let manifest = serde_json::to_vec(&json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": config_digest.to_string(),
+                "size": config.len(),
+            },
+            "layers": gz.iter().map(|t| json!({
+                "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                "digest": Digest::of(t).to_string(),
+                "size": t.len(),
+            })).collect::<Vec<_>>(),
+        }))
+        .unwrap();
+        let manifest_digest = Digest::of(&manifest);
+        let attestation = br#"{"schemaVersion":2,"config":{"mediaType":"x","digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000","size":1},"layers":[]}"#.to_vec();
+        let attestation_digest = Digest::of(&attestation);
+        let nested = serde_json::to_vec(&json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [
+                {
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": manifest_digest.to_string(),
+                    "size": manifest.len(),
+                    "platform": { "architecture": "amd64", "os": "linux" },
+                },
+                {
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": Digest::of(b"arm64 manifest, not saved").to_string(),
+                    "size": 10,
+                    "platform": { "architecture": "arm64", "os": "linux" },
+                },
+                {
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": attestation_digest.to_string(),
+                    "size": attestation.len(),
+                    "annotations": { "vnd.docker.reference.type": "attestation-manifest" },
+                    "platform": { "architecture": "unknown", "os": "unknown" },
+                },
+            ],
+        }))
+        .unwrap();
+        let nested_digest = Digest::of(&nested);
+        let index = json!({
+            "schemaVersion": 2,
+            "manifests": [{
+                "mediaType": "application/vnd.oci.image.index.v1+json",
+                "digest": nested_digest.to_string(),
+                "size": nested.len(),
+                "annotations": { "org.opencontainers.image.ref.name": "quay.io/demo/tool:2" },
+            }],
+        });
+        let mut members = vec![
+            file("./oci-layout", r#"{"imageLayoutVersion":"1.0.0"}"#),
+            file("./index.json", serde_json::to_vec(&index).unwrap()),
+            file(format!("./{}", blob_path(&config_digest)), config),
+            file(blob_path(&manifest_digest), manifest),
+            file(blob_path(&nested_digest), nested),
+            file(blob_path(&attestation_digest), attestation),
+        ];
+        for t in &gz {
+            members.push(file(blob_path(&Digest::of(t)), t.clone()));
+        }
+        (members, gz)
+    }
+
+    fn open_default(members: &[M]) -> Result<Archive, ArchiveError> {
+        open(&pack(members), &Limits::default())
+    }
+
+    /// The image holds the fixture's layers, byte for byte as the codec reads them.
+    fn assert_layers(img: &ArchiveImage, fx: &Fixture) {
+        assert_eq!(img.diff_ids(), fx.diff_ids);
+        assert_eq!(img.chain_ids(), Digest::chain_ids(&fx.diff_ids));
+        assert_eq!(img.image_id, Digest::of(&img.config_bytes));
+        for (layer, tar) in img.layers.iter().zip(&fx.tars) {
+            assert_eq!(layer.changeset, layer_tar::read(tar).unwrap());
+        }
+        let top = &img.layers[1].changeset;
+        assert_eq!(
+            top.get("etc/hostname").map(|e| &e.kind),
+            Some(&EntryKind::Whiteout)
+        );
+        assert_eq!(
+            top.get("etc/motd").map(|e| &e.kind),
+            Some(&EntryKind::File(Content::bytes(b"welcome\n".to_vec())))
+        );
+        assert_eq!(img.layers[0].changeset.get("bin/sh").map(|e| e.mode), Some(0o755));
+        assert_eq!(img.size(), 7 + 4 + 2 + 8);
+    }
+
+    #[test]
+    fn opens_legacy_docker_save_with_a_shared_layer_symlink() {
+        let fx = fixture();
+        let archive = open_default(&docker_legacy(&fx)).unwrap();
+        assert_eq!(archive.images.len(), 2);
+        let app = &archive.images[0];
+        assert_eq!(app.repo_tags, ["demo/app:1.0", "demo/app:latest"]);
+        assert_layers(app, &fx);
+        for (layer, tar) in app.layers.iter().zip(&fx.tars) {
+            assert_eq!(layer.digest, Digest::of(tar));
+            assert_eq!(layer.size, tar.len() as u64);
+        }
+        let base = &archive.images[1];
+        assert!(base.repo_tags.is_empty());
+        assert_eq!(base.layers, app.layers[..1]);
+        assert_eq!(base.config.rootfs().diff_ids().len(), 1);
+    }
+
+    #[test]
+    fn opens_docker_v25_save_through_manifest_json() {
+        let fx = fixture();
+        let archive = open_default(&docker_v25(&fx)).unwrap();
+        assert_eq!(archive.images.len(), 1);
+        assert_eq!(archive.images[0].repo_tags, ["nginx:1.27"]);
+        assert_layers(&archive.images[0], &fx);
+    }
+
+    #[test]
+    fn opens_docker_v25_save_through_index_json_alone() {
+        let fx = fixture();
+        let members: Vec<M> = docker_v25(&fx)
+            .into_iter()
+            .filter(|m| !matches!(m, M::File(p, _) if p == "manifest.json"))
+            .collect();
+        let archive = open_default(&members).unwrap();
+        // The containerd name wins over the bare OCI tag.
+        assert_eq!(archive.images[0].repo_tags, ["nginx:1.27"]);
+        assert_layers(&archive.images[0], &fx);
+    }
+
+    #[test]
+    fn opens_podman_save() {
+        let fx = fixture();
+        let archive = open_default(&podman(&fx)).unwrap();
+        assert_eq!(archive.images[0].repo_tags, ["localhost/demo:latest"]);
+        assert_layers(&archive.images[0], &fx);
+    }
+
+    #[test]
+    fn opens_gzipped_oci_layout_with_gzip_layers_and_a_platform_index() {
+        let fx = fixture();
+        let (members, gz) = oci_layout(&fx);
+        let archive = open(&gzip(&pack(&members)), &Limits::default()).unwrap();
+        assert_eq!(
+            archive.images.len(),
+            1,
+            "arm64 is not saved and the attestation is no image"
+        );
+        let img = &archive.images[0];
+        assert_eq!(img.repo_tags, ["quay.io/demo/tool:2"]);
+        assert_layers(img, &fx);
+        for (layer, blob) in img.layers.iter().zip(&gz) {
+            assert_eq!(layer.digest, Digest::of(blob));
+            assert_eq!(layer.size, blob.len() as u64);
+            assert_ne!(layer.digest, layer.diff_id);
+        }
+    }
+
+    fn replace(members: &mut [M], path: &str, bytes: Vec<u8>) {
+        for m in members.iter_mut() {
+            if let M::File(p, b) = m
+                && p == path
+            {
+                *b = bytes.clone();
+            }
+        }
+    }
+
+    fn set_manifest(members: &mut [M], manifest: serde_json::Value) {
+        replace(members, "manifest.json", serde_json::to_vec(&manifest).unwrap());
+    }
+
+    #[test]
+    fn refuses_a_blob_that_does_not_match_its_digest() {
+        let fx = fixture();
+        let mut members = docker_v25(&fx);
+        let path = blob_path(&fx.diff_ids[1]);
+        replace(&mut members, &path, fx.tars[0].clone());
+        let err = open_default(&members).unwrap_err();
+        assert!(
+            matches!(&err, ArchiveError::BlobDigestMismatch { path: p, expected, actual }
+                if *p == path && *expected == fx.diff_ids[1] && *actual == fx.diff_ids[0]),
+            "{err}"
+        );
+
+        let mut members = podman(&fx);
+        let path = format!("{}.tar", fx.diff_ids[0].hex());
+        replace(&mut members, &path, fx.tars[1].clone());
+        let err = open_default(&members).unwrap_err();
+        assert!(matches!(err, ArchiveError::BlobDigestMismatch { .. }), "{err}");
+        assert!(err.to_string().contains("tampered"), "{err}");
+    }
+
+    #[test]
+    fn refuses_a_layer_whose_diff_id_is_not_the_configs() {
+        let fx = fixture();
+        let mut members = docker_legacy(&fx);
+        // A consistent config (its name is its digest) that vouches for other layers.
+        let config = config_json(&[fx.diff_ids[0], fx.diff_ids[0]]);
+        let config_name = format!("{}.json", Digest::of(&config).hex());
+        members.push(file(config_name.clone(), config));
+        set_manifest(
+            &mut members,
+            json!([{
+                "Config": config_name,
+                "RepoTags": ["demo/app:1.0"],
+                "Layers": [format!("{}/layer.tar", v1_id(0)), format!("{}/layer.tar", v1_id(1))],
+            }]),
+        );
+        let err = open_default(&members).unwrap_err();
+        assert!(
+            matches!(&err, ArchiveError::DiffIdMismatch { image, index: 1, expected, actual, .. }
+                if image == "demo/app:1.0" && *expected == fx.diff_ids[0] && *actual == fx.diff_ids[1]),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn refuses_references_that_leave_the_archive_or_are_not_hex() {
+        let fx = fixture();
+        let config = format!("{}.json", Digest::of(&config_json(&fx.diff_ids)).hex());
+        let layer = format!("{}/layer.tar", v1_id(0));
+        let cases: Vec<(serde_json::Value, fn(&ArchiveError) -> bool)> = vec![
+            (
+                json!([{ "Config": config, "Layers": ["../../etc/passwd"] }]),
+                |e| matches!(e, ArchiveError::EscapingReference { reference, .. } if reference == "../../etc/passwd"),
+            ),
+            (
+                json!([{ "Config": config, "Layers": [format!("{}/../../../etc/passwd", v1_id(0))] }]),
+                |e| matches!(e, ArchiveError::EscapingReference { .. }),
+            ),
+            (
+                json!([{ "Config": "/etc/passwd", "Layers": [layer] }]),
+                |e| matches!(e, ArchiveError::AbsoluteReference { reference, .. } if reference == "/etc/passwd"),
+            ),
+            (
+                json!([{ "Config": "not-a-digest.json", "Layers": [layer] }]),
+                |e| matches!(e, ArchiveError::BadReference { .. }),
+            ),
+            (json!([{ "Config": config, "Layers": ["XYZ/layer.tar"] }]), |e| {
+                matches!(e, ArchiveError::BadReference { .. })
+            }),
+            (json!([{ "Config": config, "Layers": ["etc/passwd"] }]), |e| {
+                matches!(e, ArchiveError::BadReference { .. })
+            }),
+            (
+                json!([{ "Config": config, "Layers": [format!("blobs/sha256/{}", "A".repeat(64))] }]),
+                |e| matches!(e, ArchiveError::BadReference { .. }),
+            ),
+            (
+                json!([{ "Config": config, "Layers": [layer, format!("{}/layer.tar", v1_id(7))] }]),
+                |e| matches!(e, ArchiveError::Missing { .. }),
+            ),
+            (
+                json!([{ "Config": config, "RepoTags": ["Bad:Tag"], "Layers": [layer] }]),
+                |e| matches!(e, ArchiveError::BadTag { .. }),
+            ),
+            (json!([{ "Config": config, "Layers": [layer] }]), |e| {
+                matches!(
+                    e,
+                    ArchiveError::LayerCountMismatch {
+                        layers: 1,
+                        diff_ids: 2,
+                        ..
+                    }
+                )
+            }),
+        ];
+        for (manifest, expected) in cases {
+            let mut members = docker_legacy(&fx);
+            set_manifest(&mut members, manifest.clone());
+            let err = open_default(&members).unwrap_err();
+            assert!(expected(&err), "{manifest}: {err}");
+        }
+    }
+
+    #[test]
+    fn refuses_non_hex_digests_in_index_json() {
+        let fx = fixture();
+        let mut members: Vec<M> = docker_v25(&fx)
+            .into_iter()
+            .filter(|m| !matches!(m, M::File(p, _) if p == "manifest.json"))
+            .collect();
+        let index = json!({
+            "schemaVersion": 2,
+            "manifests": [{
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": "sha256:../../../../etc/passwd",
+                "size": 10,
+            }],
+        });
+        replace(&mut members, "index.json", serde_json::to_vec(&index).unwrap());
+        let err = open_default(&members).unwrap_err();
+        assert!(
+            matches!(err, ArchiveError::Json { ref path, .. } | ArchiveError::BadDigest { file: ref path, .. } if path == "index.json"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn follows_links_only_inside_the_archive() {
+        let fx = fixture();
+        for (target, escape) in [
+            ("../../../etc/passwd", true),
+            ("/etc/passwd", true),
+            ("layer.tar", false),
+        ] {
+            let mut members = docker_legacy(&fx);
+            members.retain(|m| !matches!(m, M::Symlink(..)));
+            members.push(M::Symlink(format!("{}/layer.tar", v1_id(9)), target.to_owned()));
+            let err = open_default(&members).unwrap_err();
+            if escape {
+                assert!(matches!(err, ArchiveError::LinkEscapes { .. }), "{target}: {err}");
+            } else {
+                assert!(matches!(err, ArchiveError::LinkLoop { .. }), "{target}: {err}");
+            }
+        }
+    }
+
+    #[test]
+    fn refuses_a_manifest_json_beyond_the_cap() {
+        let fx = fixture();
+        let mut members = docker_legacy(&fx);
+        let mut huge = b"[".to_vec();
+        huge.resize(5 << 20, b' ');
+        huge.push(b']');
+        replace(&mut members, "manifest.json", huge);
+        let err = open_default(&members).unwrap_err();
+        assert!(
+            matches!(err, ArchiveError::JsonTooLarge { ref path, limit, .. } if path == "manifest.json" && limit == 4 << 20),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn stops_a_gzip_bomb_at_the_decompression_budget() {
+        let limits = Limits {
+            max_unpacked_bytes: 8 << 20,
+            ..Limits::default()
+        };
+        let bomb = gzip(&vec![0u8; 32 << 20]);
+        assert!(bomb.len() < 1 << 20, "a bomb: small archive, large content");
+        let err = open(&bomb, &limits).unwrap_err();
+        assert!(
+            matches!(err, ArchiveError::UnpackedTooLarge { limit } if limit == 8 << 20),
+            "{err}"
+        );
+
+        // The same bomb as a layer of an OCI layout: the archive is small, the layer is not.
+        let fx = fixture();
+        let (mut members, gz) = oci_layout(&fx);
+        let layer_bomb = gzip(&vec![0u8; 32 << 20]);
+        let old = blob_path(&Digest::of(&gz[0]));
+        let new = blob_path(&Digest::of(&layer_bomb));
+        for m in &mut members {
+            if let M::File(p, b) = m {
+                if *p == old {
+                    *p = new.clone();
+                    *b = layer_bomb.clone();
+                } else if p.starts_with("blobs/") {
+                    // Rewrite the manifest to point at the bomb (its digest changes, so does the index's).
+                    let text = String::from_utf8_lossy(b).into_owned();
+                    if text.contains(&Digest::of(&gz[0]).to_string()) {
+                        let size = format!("\"size\":{}", gz[0].len());
+                        *b = text
+                            .replace(
+                                &Digest::of(&gz[0]).to_string(),
+                                &Digest::of(&layer_bomb).to_string(),
+                            )
+                            .replace(&size, &format!("\"size\":{}", layer_bomb.len()))
+                            .into_bytes();
+                    }
+                }
+            }
+        }
+        // Load the rewritten manifest directly from index.json.
+        let manifest = members
+            .iter()
+            .find_map(|m| match m {
+                M::File(_, b)
+                    if String::from_utf8_lossy(b).contains(&Digest::of(&layer_bomb).to_string()) =>
+                {
+                    Some(b.clone())
+                }
+                _ => None,
+            })
+            .unwrap();
+        members.push(file(blob_path(&Digest::of(&manifest)), manifest.clone()));
+        let index = json!({
+            "schemaVersion": 2,
+            "manifests": [{
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": Digest::of(&manifest).to_string(),
+                "size": manifest.len(),
+            }],
+        });
+        replace(&mut members, "./index.json", serde_json::to_vec(&index).unwrap());
+        let err = open(&pack(&members), &limits).unwrap_err();
+        assert!(matches!(err, ArchiveError::UnpackedTooLarge { .. }), "{err}");
+    }
+
+    #[test]
+    fn reports_a_truncated_archive() {
+        let fx = fixture();
+        let whole = pack(&docker_legacy(&fx));
+        assert!(open(&whole, &Limits::default()).is_ok());
+        for cut in (512..whole.len()).step_by(512) {
+            let err = open(&whole[..cut], &Limits::default()).unwrap_err();
+            assert!(
+                matches!(err, ArchiveError::Truncated { .. }),
+                "cut at {cut}: {err}"
+            );
+        }
+        for cut in [1, 100, 700, whole.len() / 2 + 3, whole.len() - 1] {
+            let err = open(&whole[..cut], &Limits::default()).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    ArchiveError::Truncated { .. } | ArchiveError::Malformed { .. }
+                ),
+                "cut at {cut}: {err}"
+            );
+        }
+        let gz = gzip(&whole);
+        let err = open(&gz[..gz.len() / 2], &Limits::default()).unwrap_err();
+        assert!(matches!(err, ArchiveError::Gzip { .. }), "{err}");
+    }
+
+    #[test]
+    fn refuses_what_is_not_an_image_archive() {
+        let err = open_default(&[file("hello.txt", "hi")]).unwrap_err();
+        assert!(matches!(err, ArchiveError::NotAnImageArchive), "{err}");
+        let err = open_default(&[file("manifest.json", "[]")]).unwrap_err();
+        assert!(matches!(err, ArchiveError::NoImages), "{err}");
+        let err = open_default(&[file("manifest.json", "{}")]).unwrap_err();
+        assert!(matches!(err, ArchiveError::Json { .. }), "{err}");
+        let err = open_default(&[file("a", "1"), file("./a", "2")]).unwrap_err();
+        assert!(
+            matches!(err, ArchiveError::DuplicateMember { ref path } if path == "a"),
+            "{err}"
+        );
+        let err = open(&[0x28, 0xb5, 0x2f, 0xfd, 0], &Limits::default()).unwrap_err();
+        assert!(
+            matches!(err, ArchiveError::UnsupportedCompression { format: "zstd" }),
+            "{err}"
+        );
+        let err = open(b"", &Limits::default()).unwrap_err();
+        assert!(matches!(err, ArchiveError::Truncated { .. }), "{err}");
+    }
+
+    #[test]
+    fn enforces_size_and_count_limits() {
+        let fx = fixture();
+        let bytes = pack(&docker_legacy(&fx));
+        let tight = |f: fn(&mut Limits)| {
+            let mut l = Limits::default();
+            f(&mut l);
+            open(&bytes, &l).unwrap_err()
+        };
+        assert!(matches!(
+            tight(|l| l.max_archive_bytes = 1000),
+            ArchiveError::TooLarge { limit: 1000, .. }
+        ));
+        assert!(matches!(
+            tight(|l| l.max_entries = 3),
+            ArchiveError::TooManyEntries { limit: 3 }
+        ));
+        assert!(matches!(
+            tight(|l| l.max_layer_entries = 4),
+            ArchiveError::TooManyLayerEntries { limit: 4 }
+        ));
+        assert!(matches!(
+            tight(|l| l.max_json_bytes = 100),
+            ArchiveError::JsonTooLarge { .. }
+        ));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_bytes_open_or_fail_without_panicking(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
+            let _ = open(&bytes, &Limits::default());
+            let _ = open(&gzip(&bytes), &Limits::default());
+        }
+
+        #[test]
+        fn damaged_archives_open_or_fail_without_panicking(
+            flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let fx = fixture();
+            let mut bytes = pack(&podman(&fx));
+            for (at, value) in flips {
+                let i = at.index(bytes.len());
+                bytes[i] = value;
+            }
+            let _ = open(&bytes, &Limits::default());
+            let end = cut.index(bytes.len());
+            let _ = open(&bytes[..end], &Limits::default());
+        }
+    }
+}
