@@ -5,3 +5,4 @@ mod sim_cli;
 mod registry;
 mod support;
 mod unpack;
+mod native_cli;
