@@ -72,8 +72,9 @@ pub struct Stat {
     pub len: u64,
 }
 
-/// The files a shell works on. Paths are absolute and normalised (`/`, `/etc/motd`); symlinks in
-/// them are the implementer's to follow.
+/// The files a shell works on. Paths are absolute and normalised (`/`, `/etc/motd`). `stat` and
+/// `list` do not follow a final symlink (like `lstat`), so walking a tree cannot loop; symlinks
+/// earlier in a path are the implementer's to follow.
 pub trait ShellFs {
     fn stat(&self, path: &str) -> Result<Stat, Errno>;
     /// A regular file's content.
