@@ -50,7 +50,8 @@ fn main() -> ExitCode {
             }
         }
         Engine::Native => {
-            let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+            // Not locked: an attached container's output is copied to stdout by another thread.
+            let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
             let code = layerlab::engine::run(cli.root.as_deref(), &cli.command, &mut out, &mut err);
             ExitCode::from(u8::try_from(code).unwrap_or(1))
         }

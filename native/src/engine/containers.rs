@@ -171,7 +171,15 @@ impl Engine {
         };
         let record: ContainerRecord =
             serde_json::from_slice(&bytes).map_err(|source| EngineError::BadRecord { path, source })?;
-        let state = ContainerState::load(dir).ok();
+        let mut state = ContainerState::load(dir).ok();
+        // The monitor reaps the process first and records the exit just after: a reader that
+        // falls between the two waits for the record rather than report an exit it cannot know.
+        if let Some(s) = &state
+            && s.running
+            && kill(Pid::from_raw(s.pid), None).is_err()
+        {
+            state = ContainerState::wait(dir, Duration::from_secs(5)).ok().or(state);
+        }
         Ok(Some(Container {
             record,
             dir: dir.to_owned(),

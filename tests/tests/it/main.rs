@@ -6,3 +6,4 @@ mod registry;
 mod support;
 mod unpack;
 mod native_cli;
+mod fidelity;

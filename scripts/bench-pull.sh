@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Cold pulls of a ~200 MB, 6-layer image from a loopback registry: layerlab's native engine
+# against `docker pull` (a private dockerd, overlay2) and `skopeo copy` to an OCI directory
+# (download and verify only, no unpacking), timed side by side by hyperfine. Prints medians and
+# ratios.
+#
+# A benchmark, not a test: run it by hand, as root, on a quiet machine.
+#   scripts/bench-pull.sh              # RUNS=10 WARMUP=1 by default
+#   LAYERLAB_BIN=target/release/layerlab scripts/bench-pull.sh   # skip the release build
+#
+# The image is made here, offline: busybox as the base layer, then five layers of 40 MiB from
+# /dev/urandom each (incompressible, so gzip costs what it costs on real binaries, and nothing is
+# faster merely because it compresses well).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RUNS=${RUNS:-10}
+WARMUP=${WARMUP:-1}
+
+if [ "$(id -u)" != 0 ]; then
+  echo "bench-pull.sh needs root (dockerd, and layerlab's snapshots keep file owners)" >&2
+  exit 1
+fi
+for tool in hyperfine skopeo docker-registry python3 busybox; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "missing $tool: apt-get install -y hyperfine skopeo docker-registry python3 busybox-static" >&2
+    exit 1
+  fi
+done
+DOCKERD=$(command -v dockerd || true)
+DOCKER=/usr/bin/docker
+if [ -z "$DOCKERD" ] || [ ! -x "$DOCKER" ]; then
+  echo "missing dockerd or /usr/bin/docker: apt-get install -y docker.io" >&2
+  exit 1
+fi
+
+WORK=$(mktemp -d /tmp/layerlab-bench-pull.XXXXXX)
+REG_PID='' DOCKERD_PID=''
+cleanup() {
+  [ -n "$DOCKERD_PID" ] && kill "$DOCKERD_PID" 2>/dev/null && wait "$DOCKERD_PID" 2>/dev/null || true
+  [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null || true
+  grep -o " $WORK[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+bin=${LAYERLAB_BIN:-}
+if [ -z "$bin" ]; then
+  echo "building layerlab (release)..." >&2
+  (cd "$ROOT" && cargo build --release -p layerlab --bin layerlab >&2)
+  bin=$ROOT/target/release/layerlab
+fi
+
+# --- the image, as an OCI layout -------------------------------------------------------------
+echo "making the 6-layer image..." >&2
+python3 - "$WORK/image" "$(command -v busybox)" <<'PY'
+import gzip, hashlib, io, json, os, sys, tarfile
+out, busybox = sys.argv[1], sys.argv[2]
+blobs = os.path.join(out, "blobs", "sha256")
+os.makedirs(blobs)
+def put(data):
+    d = hashlib.sha256(data).hexdigest()
+    with open(os.path.join(blobs, d), "wb") as f:
+        f.write(data)
+    return "sha256:" + d
+def layer(entries):
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as t:
+        for name, data, mode in entries:
+            info = tarfile.TarInfo(name)
+            info.mtime, info.mode = 1704067200, mode
+            if data is None:
+                info.type = tarfile.DIRTYPE
+                t.addfile(info)
+            else:
+                info.size = len(data)
+                t.addfile(info, io.BytesIO(data))
+    tar = raw.getvalue()
+    gz = gzip.compress(tar, compresslevel=1, mtime=0)
+    return "sha256:" + hashlib.sha256(tar).hexdigest(), gz
+layers = [layer([("bin", None, 0o755), ("bin/busybox", open(busybox, "rb").read(), 0o755),
+                 ("etc", None, 0o755), ("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n", 0o644)])]
+for i in range(1, 6):
+    layers.append(layer([("data", None, 0o755), (f"data/blob{i}.bin", os.urandom(40 << 20), 0o644)]))
+history = [{"created": "2024-01-01T00:00:00Z", "created_by": "ADD busybox / # bench base"}]
+history += [{"created": "2024-01-01T00:00:00Z", "created_by": f"COPY blob{i}.bin /data/ # 40 MiB random"} for i in range(1, 6)]
+config = json.dumps({"created": "2024-01-01T00:00:00Z", "architecture": "amd64", "os": "linux",
+                     "config": {"Cmd": ["busybox", "du", "-sh", "/data"], "Env": ["PATH=/bin"]},
+                     "rootfs": {"type": "layers", "diff_ids": [d for d, _ in layers]},
+                     "history": history}).encode()
+manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": put(config), "size": len(config)},
+    "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": put(gz), "size": len(gz)} for _, gz in layers]}).encode()
+index = {"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "digest": put(manifest), "size": len(manifest), "annotations": {"org.opencontainers.image.ref.name": "1.0"}}]}
+json.dump(index, open(os.path.join(out, "index.json"), "w"))
+json.dump({"imageLayoutVersion": "1.0.0"}, open(os.path.join(out, "oci-layout"), "w"))
+print("compressed bytes:", sum(len(gz) for _, gz in layers), file=sys.stderr)
+PY
+
+# --- the registry ----------------------------------------------------------------------------
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$WORK/registry.yml" <<EOF
+version: 0.1
+log: {level: error}
+storage:
+  filesystem: {rootdirectory: $WORK/registry}
+  delete: {enabled: true}
+http: {addr: 127.0.0.1:$PORT}
+EOF
+docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
+REG_PID=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/v2/" >/dev/null && break; sleep 0.1; done
+REF=127.0.0.1:$PORT/bench/big:1.0
+skopeo copy --quiet --dest-tls-verify=false "oci:$WORK/image:1.0" "docker://$REF"
+
+# --- a private dockerd -----------------------------------------------------------------------
+mkdir -p "$WORK/docker"
+cat >"$WORK/docker/daemon.json" <<EOF
+{"data-root": "$WORK/docker/root", "exec-root": "$WORK/docker/exec", "pidfile": "$WORK/docker/dockerd.pid",
+ "hosts": ["unix://$WORK/docker/docker.sock"], "storage-driver": "overlay2",
+ "iptables": false, "ip-forward": false, "ip-masq": false, "bridge": "none",
+ "exec-opts": ["native.cgroupdriver=cgroupfs"], "log-level": "warn"}
+EOF
+"$DOCKERD" --config-file "$WORK/docker/daemon.json" >"$WORK/docker/dockerd.log" 2>&1 &
+DOCKERD_PID=$!
+D="$DOCKER -H unix://$WORK/docker/docker.sock"
+for _ in $(seq 300); do $D info >/dev/null 2>&1 && break; sleep 0.2; done
+$D info >/dev/null || { echo "dockerd did not start:" >&2; tail -20 "$WORK/docker/dockerd.log" >&2; exit 1; }
+
+# --- timings ---------------------------------------------------------------------------------
+LL_ROOT=$WORK/layerlab-root
+hyperfine --runs "$RUNS" --warmup "$WARMUP" --export-json "$WORK/pull.json" \
+  -n layerlab --prepare "rm -rf $LL_ROOT; sync" "$bin --engine native --root $LL_ROOT pull -q $REF" \
+  -n "docker pull" --prepare "$D rmi -f $REF >/dev/null 2>&1 || true; sync" "$D pull -q $REF" \
+  -n "skopeo copy (no unpack)" --prepare "rm -rf $WORK/oci; sync" \
+  "skopeo copy --quiet --src-tls-verify=false docker://$REF oci:$WORK/oci:big"
+
+python3 - "$WORK/pull.json" <<'PY'
+import json, statistics, sys
+results = json.load(open(sys.argv[1]))["results"]
+med = {r["command"]: statistics.median(r["times"]) for r in results}
+ll = med["layerlab"]
+print(f"\n{'command':<26}{'median':>10}{'min':>10}{'max':>10}{'vs layerlab':>14}")
+for r in results:
+    m = med[r["command"]]
+    print(f"{r['command']:<26}{m*1000:>8.0f}ms{min(r['times'])*1000:>8.0f}ms{max(r['times'])*1000:>8.0f}ms{m/ll:>13.2f}x")
+PY
