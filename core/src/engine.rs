@@ -10,13 +10,15 @@
 //! Each operation also records [`Event`]s saying what happened underneath, for pictures and for
 //! `--explain`.
 //!
-//! Submodules: `images` (pull, tag, remove, history), `containers` (create, start, stop, exec,
-//! logs, diff, commit), `volumes`, `names` (Docker-style container names), `event`.
+//! Submodules: `images` (pull, tag, remove, history), `load` (`docker load` of an image
+//! archive), `containers` (create, start, stop, exec, logs, diff, commit), `volumes`, `names`
+//! (Docker-style container names), `event`.
 
 mod build;
 mod containers;
 mod event;
 mod images;
+mod load;
 mod names;
 mod process;
 mod rootfs;
@@ -34,6 +36,7 @@ pub use build::{BuildContext, BuildError, BuildReport, lesson_context};
 pub use containers::{ContainerRecord, ContainerState, CreateOptions, LogLine, Mount, RunOutcome};
 pub use event::Event;
 pub use images::{PullLayer, PullReport, PullStatus};
+pub use load::{LoadError, LoadReport, LoadedImage};
 pub use volumes::Volume;
 
 /// The simulated clock starts here: 2026-01-05T09:00:00Z. Any fixed instant would do.
@@ -147,8 +150,14 @@ impl Simulator {
     /// Runs one `docker ...` or `layerlab ...` line: what it prints, its exit code, and what
     /// happened underneath.
     pub fn run_line(&mut self, line: &str) -> Output {
+        self.run_line_with_input(line, None)
+    }
+
+    /// [`Simulator::run_line`] with the bytes of the file the line names as its input
+    /// (`docker load -i FILE`): core has no file system, so the caller reads the file.
+    pub fn run_line_with_input(&mut self, line: &str, input: Option<&[u8]>) -> Output {
         self.events.clear();
-        let mut out = crate::cli::dispatch::run_line(self, line);
+        let mut out = crate::cli::dispatch::run_line_with_input(self, line, input);
         out.events = std::mem::take(&mut self.events);
         out
     }

@@ -295,6 +295,16 @@ pub struct PullArgs {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+pub struct LoadArgs {
+    /// Read from tar archive file, instead of STDIN
+    #[arg(short, long)]
+    pub input: Option<String>,
+    /// Suppress the load output (only progress, which the simulator never prints)
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
 pub struct PushArgs {
     /// Print only the final digest
     #[arg(short, long)]
@@ -501,6 +511,10 @@ pub enum Command {
         image: String,
         quiet: bool,
     },
+    /// `load` / `image load`: `input` is the file named by `-i`/`--input`, `None` for stdin.
+    Load {
+        input: Option<String>,
+    },
     Rmi(RmiArgs),
     Tag {
         source: String,
@@ -602,6 +616,8 @@ enum Sub {
     Pull(PullArgs),
     /// Upload an image to a registry
     Push(PushArgs),
+    /// Load an image from a tar archive or STDIN
+    Load(LoadArgs),
     /// Remove images
     Rmi(RmiArgs),
     /// Give an image another name
@@ -650,6 +666,8 @@ enum ImageSub {
     Pull(PullArgs),
     /// Upload an image to a registry
     Push(PushArgs),
+    /// Load an image from a tar archive or STDIN
+    Load(LoadArgs),
     /// List images
     #[command(alias = "list")]
     Ls(ImagesArgs),
@@ -745,6 +763,7 @@ fn usage_of(command: &str) -> (&'static str, &'static str) {
             "Download an image from a registry",
         ),
         "push" | "image push" => ("[OPTIONS] NAME[:TAG]", "Upload an image to a registry"),
+        "load" | "image load" => ("[OPTIONS]", "Load an image from a tar archive or STDIN"),
         "rmi" | "image rm" => ("[OPTIONS] IMAGE [IMAGE...]", "Remove images"),
         "tag" | "image tag" => (
             "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
@@ -1149,6 +1168,7 @@ fn lower(sub: Sub) -> Result<Command, UsageError> {
         Sub::Images(a) => Command::Images(a),
         Sub::Pull(a) => pull("pull", a)?,
         Sub::Push(a) => push("push", a)?,
+        Sub::Load(a) => Command::Load { input: a.input },
         Sub::Rmi(a) => rmi("rmi", a)?,
         Sub::Tag(a) => tag("tag", a)?,
         Sub::History(a) => history("history", a)?,
@@ -1168,6 +1188,7 @@ fn lower(sub: Sub) -> Result<Command, UsageError> {
         Sub::Image { command: Some(i) } => match i {
             ImageSub::Pull(a) => pull("image pull", a)?,
             ImageSub::Push(a) => push("image push", a)?,
+            ImageSub::Load(a) => Command::Load { input: a.input },
             ImageSub::Ls(a) => Command::Images(a),
             ImageSub::Rm(a) => rmi("image rm", a)?,
             ImageSub::History(a) => history("image history", a)?,

@@ -14,7 +14,8 @@ use crate::accounting;
 use crate::container::ChangeKind;
 use crate::digest::Digest;
 use crate::engine::{
-    ContainerRecord, ContainerState, CreateOptions, EngineError, Output, PullReport, PullStatus, Simulator,
+    ContainerRecord, ContainerState, CreateOptions, EngineError, LoadError, LoadReport, Output, PullReport,
+    PullStatus, Simulator,
 };
 use crate::reference::Reference;
 
@@ -48,6 +49,11 @@ impl Printed {
 
 /// Parses and runs one line against the simulator.
 pub fn run_line(sim: &mut Simulator, line: &str) -> Output {
+    run_line_with_input(sim, line, None)
+}
+
+/// [`run_line`] with the bytes of the line's input file (`docker load -i FILE`), read by the caller.
+pub fn run_line_with_input(sim: &mut Simulator, line: &str, input: Option<&[u8]>) -> Output {
     let printed = match args::split_line(line) {
         Err(e) => Printed::err(format!("{e}\n"), e.exit_code()),
         Ok(words) => match words.split_first() {
@@ -58,7 +64,7 @@ pub fn run_line(sim: &mut Simulator, line: &str) -> Output {
                 lab(sim, rest)
             }
             Some(_) => match args::parse(&words) {
-                Ok(command) => docker(sim, command),
+                Ok(command) => docker(sim, command, input),
                 Err(e) => Printed::err(format!("{e}\n"), e.exit_code()),
             },
         },
@@ -74,7 +80,7 @@ pub fn run_line(sim: &mut Simulator, line: &str) -> Output {
 /// The lab's own commands, after `layerlab`.
 const LAB_COMMANDS: [&str; 4] = ["clock", "ledger", "formula", "checkpoint"];
 
-fn docker(sim: &mut Simulator, command: Command) -> Printed {
+fn docker(sim: &mut Simulator, command: Command, input: Option<&[u8]>) -> Printed {
     match command {
         Command::Run(a) => run(sim, &a, true),
         Command::Create(a) => run(sim, &a, false),
@@ -91,6 +97,7 @@ fn docker(sim: &mut Simulator, command: Command) -> Printed {
             format!("Error response from daemon: the simulator has no registry to push {image} to\n"),
             1,
         ),
+        Command::Load { input: file } => load(sim, file.as_deref(), input),
         Command::Rmi(a) => rmi(sim, &a.images),
         Command::Tag { source, target } => tag(sim, &source, &target),
         Command::History { image, args } => history(sim, &image, &args),
@@ -166,6 +173,50 @@ fn pull(sim: &mut Simulator, name: &str, quiet: bool) -> Printed {
             stderr: format!("Error response from daemon: {e}\n"),
             code: 1,
         },
+    }
+}
+
+// ------------------------------------------------------------------ load
+
+/// What `docker load` prints once the archive is in: one line per name, or the ID of an image
+/// saved without one; a name that moved away from another image says so first, as Docker does.
+pub fn load_text(report: &LoadReport) -> String {
+    let mut out = String::new();
+    for image in &report.images {
+        for (name, old) in &image.renamed {
+            out.push_str(&format!(
+                "The image {name} already exists, renaming the old one with ID {old} to empty string\n"
+            ));
+        }
+        if image.tags.is_empty() {
+            out.push_str(&format!("Loaded image ID: {}\n", image.id));
+        }
+        for name in &image.tags {
+            out.push_str(&format!("Loaded image: {name}\n"));
+        }
+    }
+    out
+}
+
+/// Why a load changed nothing, as the CLI prints a daemon's refusal.
+pub fn load_error_text(e: &LoadError) -> String {
+    format!("Error response from daemon: {e}\n")
+}
+
+fn load(sim: &mut Simulator, file: Option<&str>, input: Option<&[u8]>) -> Printed {
+    match (input, file) {
+        (Some(bytes), _) => match sim.load(bytes) {
+            Ok(report) => Printed::ok(load_text(&report)),
+            Err(e) => Printed::err(load_error_text(&e), 1),
+        },
+        (None, Some(file)) => Printed::err(
+            format!(
+                "Error: could not read {file}: the simulator has no file system of its own; drop the archive onto the page, or run `layerlab --engine sim load -i {file}` where the file is\n"
+            ),
+            1,
+        ),
+        // Docker's words when stdin is a terminal rather than a piped archive.
+        (None, None) => Printed::err("requested load from stdin, but stdin is empty\n".to_string(), 1),
     }
 }
 
