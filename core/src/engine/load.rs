@@ -151,3 +151,287 @@ impl Simulator {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::cli::format::human_size;
+    use crate::layer::tar as layer_tar;
+    use crate::layer::{Changeset, Content, Entry};
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    /// One image of a `docker save` archive: its names and its layers, bottom first.
+    struct Saved {
+        tags: Vec<&'static str>,
+        layers: Vec<Changeset>,
+    }
+
+    fn base() -> Changeset {
+        Changeset::new(vec![
+            Entry::dir("bin"),
+            Entry::file("bin/sh", Content::bytes(b"#!shell".to_vec())).with_mode(0o755),
+            Entry::dir("etc"),
+            Entry::file("etc/hostname", Content::bytes(b"lab\n".to_vec())),
+        ])
+    }
+
+    fn app() -> Changeset {
+        Changeset::new(vec![
+            Entry::dir("etc"),
+            Entry::whiteout("etc/hostname"),
+            Entry::file("etc/motd", Content::bytes(b"welcome to the demo\n".to_vec())),
+        ])
+    }
+
+    fn config(diff_ids: &[Digest]) -> Vec<u8> {
+        let ids: Vec<String> = diff_ids.iter().map(Digest::to_string).collect();
+        let history: Vec<_> = (0..diff_ids.len())
+            .map(|i| json!({ "created": "2026-01-02T03:04:05Z", "created_by": format!("RUN step {i}") }))
+            .collect();
+        serde_json::to_vec(&json!({
+            "architecture": "amd64",
+            "os": "linux",
+            "created": "2026-01-02T03:04:05Z",
+            "config": { "Cmd": ["sh"] },
+            "rootfs": { "type": "layers", "diff_ids": ids },
+            "history": history,
+        }))
+        .unwrap()
+    }
+
+    /// Writes the legacy `docker save` layout (`manifest.json`, `<config digest>.json`,
+    /// `<v1 id>/layer.tar`) the way the archive reader's own tests do, as a tar in memory.
+    fn docker_save(images: &[Saved]) -> Vec<u8> {
+        let mut b = ::tar::Builder::new(Vec::new());
+        let mut add = |path: &str, bytes: &[u8]| {
+            let mut h = ::tar::Header::new_gnu();
+            h.set_mode(0o644);
+            h.set_size(bytes.len() as u64);
+            h.set_entry_type(::tar::EntryType::Regular);
+            b.append_data(&mut h, path, bytes).unwrap();
+        };
+        let mut manifest = Vec::new();
+        for (n, image) in images.iter().enumerate() {
+            let tars: Vec<Vec<u8>> = image
+                .layers
+                .iter()
+                .map(|cs| layer_tar::write(cs, Vec::new()).unwrap())
+                .collect();
+            let diff_ids: Vec<Digest> = tars.iter().map(|t| Digest::of(t)).collect();
+            let mut paths = Vec::new();
+            for (i, tar) in tars.iter().enumerate() {
+                let path = format!("{}/layer.tar", Digest::of(format!("v1 {n} {i}").as_bytes()).hex());
+                add(&path, tar);
+                paths.push(path);
+            }
+            let config = config(&diff_ids);
+            let config_name = format!("{}.json", Digest::of(&config).hex());
+            add(&config_name, &config);
+            manifest.push(json!({ "Config": config_name, "RepoTags": image.tags, "Layers": paths }));
+        }
+        add("manifest.json", &serde_json::to_vec(&manifest).unwrap());
+        b.into_inner().unwrap()
+    }
+
+    fn demo() -> Vec<u8> {
+        docker_save(&[Saved {
+            tags: vec!["demo/app:1.0"],
+            layers: vec![base(), app()],
+        }])
+    }
+
+    fn ok(sim: &mut Simulator, line: &str) -> String {
+        let out = sim.run_line(line);
+        assert_eq!(out.exit_code, 0, "`{line}` failed: {}", out.stderr);
+        out.stdout
+    }
+
+    #[test]
+    fn a_saved_image_loads_lists_shows_its_history_and_runs() {
+        let mut sim = Simulator::new();
+        let out = sim.load_archive(&demo());
+        assert_eq!(out.exit_code, 0, "{}", out.stderr);
+        assert_eq!(out.stdout, "Loaded image: demo/app:1.0\n");
+        assert_eq!(out.stderr, "");
+        let made = out
+            .events
+            .iter()
+            .filter(|e| matches!(e, Event::LayerCreated { .. }))
+            .count();
+        assert_eq!(made, 2, "{:?}", out.events);
+        assert!(
+            out.events
+                .iter()
+                .any(|e| matches!(e, Event::ImageTagged { name, .. } if name == "demo/app:1.0"))
+        );
+
+        let id = sim.resolve_image("demo/app:1.0").expect("tagged");
+        let images = ok(
+            &mut sim,
+            "docker images --format '{{.Repository}} {{.Tag}} {{.ID}}'",
+        );
+        assert_eq!(images, format!("demo/app 1.0 {}\n", id.short()));
+
+        // History rows, newest first, each sized as the layer's apparent size.
+        let rows = sim.history(&id);
+        let sizes: Vec<u64> = rows.iter().map(|r| r.size).collect();
+        assert_eq!(sizes, vec![app().size(), base().size()]);
+        assert!(sizes.iter().all(|s| *s > 0));
+        let table = ok(&mut sim, "docker history demo/app:1.0");
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 3, "{table}");
+        assert!(
+            lines[1].contains("RUN step 1") && lines[1].contains(&human_size(app().size())),
+            "{table}"
+        );
+        assert!(
+            lines[2].contains("RUN step 0") && lines[2].contains(&human_size(base().size())),
+            "{table}"
+        );
+
+        // The container sees the top layer's file and not the one it whited out.
+        assert_eq!(
+            ok(&mut sim, "docker run --rm demo/app:1.0 cat /etc/motd"),
+            "welcome to the demo\n"
+        );
+        let out = sim.run_line("docker run --rm demo/app:1.0 cat /etc/hostname");
+        assert_ne!(out.exit_code, 0, "{}", out.stdout);
+    }
+
+    #[test]
+    fn shared_layers_are_reused_and_an_untagged_image_loads_by_id() {
+        let mut sim = Simulator::new();
+        ok(&mut sim, "docker pull busybox");
+        sim.load_archive(&demo());
+        let layers_before = sim.store().layers().count();
+        let archive = docker_save(&[Saved {
+            tags: vec![],
+            layers: vec![base()],
+        }]);
+        let out = sim.load_archive(&archive);
+        assert_eq!(out.exit_code, 0, "{}", out.stderr);
+        let id = sim
+            .store()
+            .images()
+            .find(|i| i.layers.len() == 1 && sim.store().tags_of(&i.id).is_empty())
+            .map(|i| i.id)
+            .expect("the untagged image is in the store");
+        assert_eq!(out.stdout, format!("Loaded image ID: {id}\n"));
+        assert_eq!(
+            sim.store().layers().count(),
+            layers_before,
+            "the base layer was reused"
+        );
+        assert!(out.events.iter().any(|e| matches!(
+            e,
+            Event::LayerAlreadyExists { used_by, .. } if used_by == &vec!["demo/app:1.0".to_string()]
+        )));
+        let images = ok(&mut sim, "docker images --format '{{.Repository}}:{{.Tag}}'");
+        assert!(images.lines().any(|l| l == "<none>:<none>"), "{images}");
+    }
+
+    #[test]
+    fn a_name_that_moves_to_a_loaded_image_says_so() {
+        let mut sim = Simulator::new();
+        sim.load_archive(&demo());
+        let old = sim.resolve_image("demo/app:1.0").unwrap();
+        let other = docker_save(&[Saved {
+            tags: vec!["demo/app:1.0"],
+            layers: vec![base()],
+        }]);
+        let out = sim.load_archive(&other);
+        assert_eq!(
+            out.stdout,
+            format!(
+                "The image demo/app:1.0 already exists, renaming the old one with ID {old} to empty string\nLoaded image: demo/app:1.0\n"
+            )
+        );
+        assert_ne!(sim.resolve_image("demo/app:1.0"), Some(old));
+        assert!(sim.store().image(&old).is_some(), "the old image stays, untagged");
+    }
+
+    #[test]
+    fn a_corrupted_archive_changes_nothing_and_says_what_was_wrong() {
+        let mut sim = Simulator::new();
+        ok(&mut sim, "docker pull busybox");
+        let before_images = ok(&mut sim, "docker images");
+        let before = sim.store().clone();
+
+        let mut bytes = demo();
+        // Change one byte of the top layer's file content: the layer no longer hashes to the
+        // config's diffID.
+        let at = bytes
+            .windows(7)
+            .position(|w| w == b"welcome")
+            .expect("the layer bytes are in the archive");
+        bytes[at] = b'W';
+        let out = sim.load_archive(&bytes);
+        assert_eq!(out.exit_code, 1);
+        assert_eq!(out.stdout, "");
+        let err = archive::open(&bytes, &Limits::default()).unwrap_err();
+        assert_eq!(out.stderr, format!("Error response from daemon: {err}\n"));
+        assert!(out.stderr.contains("diffID"), "{}", out.stderr);
+        assert!(out.events.is_empty());
+        assert_eq!(sim.store(), &before);
+        assert_eq!(ok(&mut sim, "docker images"), before_images);
+
+        let whole = demo();
+        let out = sim.load_archive(&whole[..whole.len() / 2]);
+        assert_eq!(out.exit_code, 1);
+        assert!(out.stderr.contains("truncated"), "{}", out.stderr);
+        assert_eq!(sim.store(), &before);
+    }
+
+    #[test]
+    fn the_load_command_takes_its_bytes_from_the_caller() {
+        let mut sim = Simulator::new();
+        let bytes = demo();
+        for line in [
+            "docker load -i demo.tar",
+            "docker image load --input demo.tar",
+            "docker load --input=demo.tar -q",
+            "docker load",
+        ] {
+            let out = sim.run_line_with_input(line, Some(&bytes));
+            assert_eq!(
+                (out.exit_code, out.stdout.as_str()),
+                (0, "Loaded image: demo/app:1.0\n"),
+                "{line}: {}",
+                out.stderr
+            );
+        }
+
+        let out = sim.run_line("docker load -i demo.tar");
+        assert_eq!(out.exit_code, 1);
+        assert!(
+            out.stderr.starts_with("Error: could not read demo.tar: "),
+            "{}",
+            out.stderr
+        );
+        let out = sim.run_line("docker load");
+        assert_eq!(
+            (out.exit_code, out.stderr.as_str()),
+            (1, "requested load from stdin, but stdin is empty\n")
+        );
+        let out = sim.run_line("docker load demo.tar");
+        assert_eq!(out.exit_code, 125);
+        assert!(
+            out.stderr.contains("\"docker load\" accepts no arguments."),
+            "{}",
+            out.stderr
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_load_or_leave_the_store_alone(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let mut sim = Simulator::new();
+            let out = sim.load_archive(&bytes);
+            prop_assert_eq!(out.exit_code, 1);
+            prop_assert!(out.stderr.starts_with("Error response from daemon: "));
+            prop_assert_eq!(sim.store(), &crate::store::Store::new());
+        }
+    }
+}
