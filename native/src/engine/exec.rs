@@ -76,6 +76,18 @@ impl Engine {
     }
 }
 
+/// Docker 20.10's `exec` reports a command it could not start on the exec's stdout and exits
+/// 126 whatever the cause (not found included), unlike `run`'s 127; Docker is the reference.
+const EXIT_EXEC_FAILED: i32 = 126;
+
+fn exec_failed(message: &str) -> i32 {
+    let text = format!(
+        "OCI runtime exec failed: exec failed: unable to start container process: {message}: unknown\r\n"
+    );
+    let _ = nix::unistd::write(std::io::stdout(), text.as_bytes());
+    EXIT_EXEC_FAILED
+}
+
 fn fail(message: &str, code: i32) -> i32 {
     // Straight to the descriptor: the caller's stderr handle may be locked in the parent.
     let text = format!(
@@ -135,7 +147,7 @@ fn exec_inside(command: &[String], env: &[String], user: &str, workdir: &str, ho
         std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
     }) {
         Ok(p) => p,
-        Err(e) => return fail(&e.to_string(), e.exit_code()),
+        Err(e) => return exec_failed(&e.to_string()),
     };
     if let Err(e) = crate::runtime::caps::drop_to_default() {
         return fail(&format!("dropping capabilities: {e}"), EXIT_RUNTIME);
@@ -163,6 +175,5 @@ fn exec_inside(command: &[String], env: &[String], user: &str, workdir: &str, ho
         return fail("an argument or variable holds a NUL byte", EXIT_RUNTIME);
     };
     let Err(errno) = nix::unistd::execve(&cpath, &argv, &envp);
-    let e = ExecError::from_errno(&path, errno);
-    fail(&e.to_string(), e.exit_code())
+    exec_failed(&ExecError::from_errno(&path, errno).to_string())
 }

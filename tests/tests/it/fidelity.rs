@@ -215,6 +215,10 @@ fn scenario(run: &Engine<'_>, app: &str, base: &str) -> Vec<(String, String)> {
             format!("{name}: docker {}", args.join(" ")),
             format!("exit {:?}\n{shown}", out.status.code()),
         ));
+        if !out.status.success() {
+            // Not compared (each engine words its errors), but shown when a step differs.
+            eprintln!("{name}: stderr: {}", text(&out.stderr));
+        }
         stdout
     };
     step("pull app", &["pull", app], &ids, &mut steps);
@@ -290,7 +294,7 @@ fn native_engine_prints_what_docker_prints() {
         "the fidelity suite needs root: it starts dockerd and runs containers"
     );
     let reg = Registry::start(None);
-    push_demo(&reg);
+    push_demo(&reg, true);
     let app = format!("{}/demo/app:1.0", reg.host);
     let base = format!("{}/demo/base:1.0", reg.host);
 

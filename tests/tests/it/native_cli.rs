@@ -16,7 +16,7 @@ use layerlab_core::cli::table::table;
 use layerlab_core::digest::Digest;
 
 use crate::support::Registry;
-use crate::support::fixture::{Image, Layer, OCI_MANIFEST, demo_layers, host_arch};
+use crate::support::fixture::{Image, LAYER_GZIP, Layer, OCI_MANIFEST, demo_layers, gzip, host_arch};
 
 /// 2024-01-01T00:00:00Z, the fixture images' creation time.
 const CREATED: i64 = 1_704_067_200;
@@ -90,10 +90,17 @@ pub(crate) fn image_with_history(layers: Vec<Layer>, cmd: &[&str], created_by: &
     }
 }
 
-/// `demo/app:1.0` (the four demo layers) and `demo/base:1.0` (its first layer alone).
-pub(crate) fn push_demo(reg: &Registry) -> (Image, Image) {
+/// `demo/app:1.0` (the four demo layers) and `demo/base:1.0` (its first layer alone). With
+/// `gzip_only` every layer is gzip, as Docker 20.10 needs (it refuses zstd layers).
+pub(crate) fn push_demo(reg: &Registry, gzip_only: bool) -> (Image, Image) {
     let client = Client::new(ClientOptions::default());
-    let layers = demo_layers();
+    let mut layers = demo_layers();
+    if gzip_only {
+        for l in &mut layers {
+            l.blob = gzip(&l.tar);
+            l.media_type = LAYER_GZIP;
+        }
+    }
     let app = image_with_history(
         layers.clone(),
         &["/app/app.sh"],
@@ -147,7 +154,7 @@ fn is_root() -> bool {
 #[test]
 fn pull_images_history_tag_and_rmi_print_what_docker_prints() {
     let reg = Registry::start(None);
-    let (app, base) = push_demo(&reg);
+    let (app, base) = push_demo(&reg, false);
     let root = tempfile::tempdir().expect("root");
     let root = root.path();
     let app_ref = format!("{}/demo/app:1.0", reg.host);
@@ -327,7 +334,7 @@ fn containers_run_exec_ps_diff_logs_stop_rm_and_system_df() {
         return;
     }
     let reg = Registry::start(None);
-    let (app, base) = push_demo(&reg);
+    let (app, base) = push_demo(&reg, false);
     let root = tempfile::tempdir().expect("root");
     let root = root.path();
     let app_ref = format!("{}/demo/app:1.0", reg.host);
@@ -428,7 +435,8 @@ fn containers_run_exec_ps_diff_logs_stop_rm_and_system_df() {
         "{}",
         text(&out.stderr)
     );
-    assert_eq!(native(root, &["exec", "demo", "nosuch"]).status.code(), Some(127));
+    // Docker 20.10's exec exits 126 even for a missing command (run exits 127).
+    assert_eq!(native(root, &["exec", "demo", "nosuch"]).status.code(), Some(126));
     assert_eq!(
         ok(root, &["exec", "demo", "busybox", "hostname"]),
         format!("{}\n", &id[..12])
