@@ -11,7 +11,7 @@
 //! bytes.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use std::collections::BTreeMap;
@@ -41,6 +41,12 @@ pub enum SimError {
     Context { path: PathBuf, source: io::Error },
     #[error("the build context {path} holds more than {limit} bytes; the simulator keeps contexts in memory")]
     ContextTooLarge { path: PathBuf, limit: u64 },
+    #[error("open {path}: {source}: check the file name given to -i")]
+    Input { path: PathBuf, source: io::Error },
+    #[error(
+        "the image archive {path} is larger than {limit} bytes, the most the simulator loads (it keeps every loaded file in its state file); save a smaller image"
+    )]
+    InputTooLarge { path: PathBuf, limit: u64 },
 }
 
 /// The most a build context may hold: the simulator keeps it in its state file.
@@ -98,6 +104,40 @@ fn attach_build_context(sim: &mut Simulator, line: &str) -> Result<(), SimError>
         sim.set_build_context(&context, read_context(dir)?);
     }
     Ok(())
+}
+
+/// The most `load -i FILE` reads: every file of a loaded image ends up in the state file, which
+/// is read and written whole on each command.
+const INPUT_LIMIT: u64 = 256 * 1024 * 1024;
+
+/// For `load -i FILE`, the bytes of FILE, which the simulator cannot read itself. `None` for any
+/// other line, and for `load` without `-i` (the simulator then says stdin is empty).
+fn read_input(line: &str) -> Result<Option<Vec<u8>>, SimError> {
+    let Ok(words) = args::split_line(line) else {
+        return Ok(None);
+    };
+    let Ok(Command::Load { input: Some(file) }) = args::parse(&words) else {
+        return Ok(None);
+    };
+    let path = PathBuf::from(file);
+    let err = |source| SimError::Input {
+        path: path.clone(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    // `take` caps the read even when the file grows or is not a regular file (a pipe).
+    fs::File::open(&path)
+        .map_err(err)?
+        .take(INPUT_LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(err)?;
+    if bytes.len() as u64 > INPUT_LIMIT {
+        return Err(SimError::InputTooLarge {
+            path,
+            limit: INPUT_LIMIT,
+        });
+    }
+    Ok(Some(bytes))
 }
 
 /// The per-user default: `$XDG_STATE_HOME/layerlab/sim.json`, else `~/.local/state/layerlab/sim.json`
@@ -217,7 +257,8 @@ pub fn run(
     let mut sim = load(state)?;
     let line = command_line(args);
     attach_build_context(&mut sim, &line)?;
-    let output = sim.run_line(&line);
+    let input = read_input(&line)?;
+    let output = sim.run_line_with_input(&line, input.as_deref());
     save(state, &sim)?;
     // A closed pipe (`| head`) is not the simulator's failure: the state is saved already.
     let _ = stdout.write_all(output.stdout.as_bytes());
@@ -264,6 +305,50 @@ mod tests {
         assert_eq!(load(&path).expect("loads back"), sim);
         fs::write(&path, b"{not json").expect("write");
         assert!(matches!(load(&path), Err(SimError::Corrupt { .. })));
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn load_reads_the_file_named_by_dash_i_and_a_missing_one_is_a_clear_error() {
+        let dir = std::env::temp_dir().join(format!("layerlab-sim-load-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("mkdir");
+        let file = dir.join("not-an-archive.tar");
+        fs::write(&file, b"hello").expect("write");
+        let file_arg = file.to_string_lossy().into_owned();
+        let line = command_line(&strings(&["load", "-i", &file_arg]));
+        assert_eq!(read_input(&line).expect("read"), Some(b"hello".to_vec()));
+        assert_eq!(read_input("docker load").expect("no -i"), None);
+        assert_eq!(read_input("docker images").expect("not load"), None);
+
+        let state = dir.join("sim.json");
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = run(
+            &state,
+            &strings(&["load", "-i", &file_arg]),
+            false,
+            &mut out,
+            &mut err,
+        )
+        .expect("runs");
+        assert_eq!(code, 1);
+        assert!(
+            String::from_utf8_lossy(&err).starts_with("Error response from daemon: not a valid tar archive"),
+            "{}",
+            String::from_utf8_lossy(&err)
+        );
+
+        let missing = dir.join("missing.tar").to_string_lossy().into_owned();
+        let e = run(
+            &state,
+            &strings(&["load", "-i", &missing]),
+            false,
+            &mut out,
+            &mut err,
+        )
+        .unwrap_err();
+        assert!(matches!(e, SimError::Input { .. }), "{e}");
+        assert!(e.to_string().starts_with(&format!("open {missing}: ")), "{e}");
         let _ = fs::remove_dir_all(&dir);
     }
 
