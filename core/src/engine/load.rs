@@ -18,8 +18,9 @@ use crate::store::{ImageRecord, LayerRecord, StoreError};
 /// Why a load changed nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
+    /// Boxed: the archive's errors are large, and a `Result` carries its error inline.
     #[error(transparent)]
-    Archive(#[from] ArchiveError),
+    Archive(Box<ArchiveError>),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -45,7 +46,8 @@ impl Simulator {
     /// Loads every image of an image archive. Either all of it is loaded or, on any error, the
     /// store and the events are left as they were.
     pub fn load(&mut self, bytes: &[u8]) -> Result<LoadReport, LoadError> {
-        let archive = archive::open(bytes, &Limits::default())?;
+        let archive =
+            archive::open(bytes, &Limits::default()).map_err(|e| LoadError::Archive(Box::new(e)))?;
         // The archive is verified as a whole before this point, so the store can only refuse an
         // image it was handed inconsistently; working on a copy still guarantees that a refusal
         // leaves nothing half loaded, which matters more than the cost of the copy.
