@@ -346,7 +346,7 @@ mod tests {
             &mut out,
             &mut err,
         )
-        .unwrap_err();
+        .expect_err("a missing file is refused");
         assert!(matches!(e, SimError::Input { .. }), "{e}");
         assert!(e.to_string().starts_with(&format!("open {missing}: ")), "{e}");
         let _ = fs::remove_dir_all(&dir);
