@@ -254,10 +254,17 @@ pub fn run(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<i32, SimError> {
-    let mut sim = load(state)?;
     let line = command_line(args);
+    let input = match read_input(&line) {
+        Ok(input) => input,
+        // Docker's CLI fails here, before the daemon sees anything, with exit status 1.
+        Err(e) => {
+            let _ = writeln!(stderr, "{e}");
+            return Ok(1);
+        }
+    };
+    let mut sim = load(state)?;
     attach_build_context(&mut sim, &line)?;
-    let input = read_input(&line)?;
     let output = sim.run_line_with_input(&line, input.as_deref());
     save(state, &sim)?;
     // A closed pipe (`| head`) is not the simulator's failure: the state is saved already.
@@ -339,16 +346,23 @@ mod tests {
         );
 
         let missing = dir.join("missing.tar").to_string_lossy().into_owned();
-        let e = run(
+        let e = read_input(&command_line(&strings(&["load", "-i", &missing])))
+            .expect_err("a missing file is refused");
+        assert!(matches!(e, SimError::Input { .. }), "{e}");
+        assert!(e.to_string().starts_with(&format!("open {missing}: ")), "{e}");
+        let mut err = Vec::new();
+        let code = run(
             &state,
             &strings(&["load", "-i", &missing]),
             false,
             &mut out,
             &mut err,
         )
-        .expect_err("a missing file is refused");
-        assert!(matches!(e, SimError::Input { .. }), "{e}");
-        assert!(e.to_string().starts_with(&format!("open {missing}: ")), "{e}");
+        .expect("runs");
+        assert_eq!(
+            (code, String::from_utf8_lossy(&err).into_owned()),
+            (1, format!("{e}\n"))
+        );
         let _ = fs::remove_dir_all(&dir);
     }
 
