@@ -136,3 +136,76 @@ fn a_corrupt_state_file_is_reported_not_overwritten() {
     assert_eq!(std::fs::read(&state).ok(), Some(b"{ not json".to_vec()));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A one-layer `docker save` archive (the layout before Docker 25) tagged `demo/hello:1`.
+fn saved_archive() -> Vec<u8> {
+    use layerlab_core::digest::Digest;
+    use layerlab_core::layer::{Changeset, Content, Entry};
+    let layer = Changeset::new(vec![
+        Entry::dir("etc"),
+        Entry::file(
+            "etc/greeting",
+            Content::bytes(b"hello from a saved image\n".to_vec()),
+        ),
+    ]);
+    let layer_tar = layerlab_core::layer::tar::write(&layer, Vec::new()).expect("layer tar");
+    let config = serde_json::to_vec(&serde_json::json!({
+        "architecture": "amd64",
+        "os": "linux",
+        "config": { "Cmd": ["sh"] },
+        "rootfs": { "type": "layers", "diff_ids": [Digest::of(&layer_tar).to_string()] },
+        "history": [{ "created_by": "COPY greeting /etc/" }],
+    }))
+    .expect("config");
+    let config_name = format!("{}.json", Digest::of(&config).hex());
+    // Docker names a layer directory by its v1 ID, 64 hex digits; any such name will do.
+    let layer_path = format!("{}/layer.tar", Digest::of(b"v1 id").hex());
+    let manifest = serde_json::to_vec(&serde_json::json!([
+        { "Config": config_name, "RepoTags": ["demo/hello:1"], "Layers": [layer_path] }
+    ]))
+    .expect("manifest");
+    let mut archive = tar::Builder::new(Vec::new());
+    for (path, bytes) in [
+        (layer_path.as_str(), &layer_tar),
+        (config_name.as_str(), &config),
+        ("manifest.json", &manifest),
+    ] {
+        let mut h = tar::Header::new_gnu();
+        h.set_mode(0o644);
+        h.set_size(bytes.len() as u64);
+        archive
+            .append_data(&mut h, path, bytes.as_slice())
+            .expect("member");
+    }
+    archive.into_inner().expect("archive")
+}
+
+#[test]
+fn load_reads_the_archive_named_by_dash_i() {
+    let dir = scratch("load");
+    let state = dir.join("sim.json");
+    let file = dir.join("hello.tar");
+    std::fs::write(&file, saved_archive()).expect("write archive");
+    let file_arg = file.to_string_lossy().into_owned();
+
+    let out = sim(&state, &["load", "-i", &file_arg]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "Loaded image: demo/hello:1\n");
+    let out = sim(&state, &["run", "--rm", "demo/hello:1", "cat", "/etc/greeting"]);
+    assert_eq!(
+        text(&out.stdout),
+        "hello from a saved image\n",
+        "{}",
+        text(&out.stderr)
+    );
+
+    let missing = dir.join("missing.tar").to_string_lossy().into_owned();
+    let out = sim(&state, &["image", "load", "--input", &missing]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(&format!("open {missing}: ")),
+        "{}",
+        text(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
