@@ -9,7 +9,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 #   docker-registry             a local registry for the native engine's pull and push tests
 #   busybox-static              fixture images built by the tests
 #   apache2-utils               htpasswd, for the registry's basic-auth tests
-APT_PACKAGES=(chromium chromium-driver docker-registry busybox-static apache2-utils)
+#   docker.io                   a private dockerd: the fidelity tests compare layerlab with real Docker
+APT_PACKAGES=(chromium chromium-driver docker-registry busybox-static apache2-utils docker.io)
 
 # The bundle the page ships (wasm + js, gzip -9) should stay under this. Over it, the summary
 # says so; set LAYERLAB_STRICT_BUDGET=1 to make it fail the run.
@@ -54,6 +55,9 @@ check_bundle_budget() {
   return 0
 }
 
+# The integration tests run the `layerlab` binary itself; building it first lets them use it
+# instead of building a second copy of their own.
+step "build the layerlab binary" cargo build -p layerlab
 step "host tests" cargo test --workspace --no-fail-fast
 step "core builds for wasm32" cargo build -p layerlab-core --target wasm32-unknown-unknown
 # --tests: doctests compiled for wasm reach the runner as binaries without tests and pass silently;
