@@ -8,7 +8,6 @@ use crate::state::BUILTINS;
 /// simulator so the two cannot drift apart unnoticed.
 pub const DOCKER_COMMANDS: [(&str, &[&str]); 21] = [
     ("build", &[]),
-    ("checkpoint", &["create"]),
     ("commit", &[]),
     (
         "container",
@@ -22,10 +21,11 @@ pub const DOCKER_COMMANDS: [(&str, &[&str]); 21] = [
     ("history", &[]),
     (
         "image",
-        &["build", "history", "inspect", "ls", "pull", "rm", "tag"],
+        &["build", "history", "inspect", "load", "ls", "pull", "rm", "tag"],
     ),
     ("images", &[]),
     ("inspect", &[]),
+    ("load", &[]),
     ("logs", &[]),
     ("ps", &[]),
     ("pull", &[]),
