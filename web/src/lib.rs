@@ -4,6 +4,7 @@
 pub mod completion;
 pub mod components;
 pub mod disk;
+pub mod panel;
 pub mod stacks;
 pub mod state;
 
@@ -11,8 +12,10 @@ use yew::prelude::*;
 
 use crate::components::classroom_toggle::{self, ClassroomToggle};
 use crate::components::disk_ledger::DiskLedger;
+use crate::components::panel_tabs::PanelTabs;
 use crate::components::stack_picture::StackPicture;
 use crate::components::terminal::Terminal;
+use crate::panel::Panel;
 use crate::state::Lab;
 
 /// The whole lab page.
@@ -20,9 +23,18 @@ use crate::state::Lab;
 pub fn App() -> Html {
     let lab = use_reducer(Lab::new);
     let classroom = use_state(classroom_toggle::remembered);
+    let panel = use_state(|| Panel::Layers);
     let onchange = {
         let classroom = classroom.clone();
         Callback::from(move |on| classroom.set(on))
+    };
+    let onselect = {
+        let panel = panel.clone();
+        Callback::from(move |p| panel.set(p))
+    };
+    let shown = match *panel {
+        Panel::Layers => html! { <StackPicture stacks={lab.stacks.clone()} /> },
+        Panel::Disk => html! { <DiskLedger disk={lab.disk.clone()} /> },
     };
     html! {
         <main class={classes!("lab", (*classroom).then_some("classroom"))}>
@@ -34,8 +46,13 @@ pub fn App() -> Html {
             <div class="workbench">
                 <Terminal transcript={lab.transcript.clone()} input={AttrValue::from(lab.input.clone())}
                           dispatch={lab.dispatcher()} />
-                <StackPicture stacks={lab.stacks.clone()} />
-                <DiskLedger disk={lab.disk.clone()} />
+                <section class="pictures">
+                    <PanelTabs current={*panel} {onselect} />
+                    <div class="tabpanel" role="tabpanel" id={format!("panel-{}", panel.slug())}
+                         aria-labelledby={format!("tab-{}", panel.slug())}>
+                        { shown }
+                    </div>
+                </section>
             </div>
         </main>
     }

@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
-use layerlab_core::engine::Simulator;
+use layerlab_core::engine::{Event, Output, Simulator};
 
 use crate::completion::{Completion, complete};
 use crate::disk::DiskView;
@@ -62,6 +62,12 @@ pub enum Action {
     Newer,
     /// Complete the command name being typed (Tab).
     Complete,
+    /// Run this line as if it had been typed and entered: lessons, scripted demos and shared
+    /// scenarios drive the lab through it, so the transcript shows exactly what ran.
+    Run(String),
+    /// Load an image archive (`docker save`, `podman save` or an OCI layout tarball) that the
+    /// learner opened in the page, under the file name it had.
+    Load { name: String, bytes: Rc<Vec<u8>> },
 }
 
 /// Which action a key pressed in the command input stands for, given what is typed so far.
@@ -105,6 +111,8 @@ pub struct Lab {
     /// The pictures' view of the simulator, read again after every command that reached it.
     pub stacks: Rc<Vec<ImageStack>>,
     pub disk: Rc<DiskView>,
+    /// What happened underneath the newest command that reached the simulator.
+    pub events: Rc<Vec<Event>>,
     /// While walking the history: the index of the command shown, and the line that was being
     /// typed before the walk started (given back when walking past the newest command).
     recall: Option<(usize, String)>,
@@ -134,6 +142,7 @@ impl Lab {
         Lab {
             stacks: Rc::new(stacks(&sim)),
             disk: Rc::new(DiskView::of(&sim)),
+            events: Rc::new(Vec::new()),
             sim: Rc::new(RefCell::new(sim)),
             transcript: Rc::new(vec![Line::new(LineKind::Note, GREETING)]),
             history: Rc::new(Vec::new()),
@@ -151,6 +160,11 @@ impl Lab {
                 self.recall = None;
             }
             Action::Submit => self.submit(),
+            Action::Run(line) => {
+                self.input = line;
+                self.submit();
+            }
+            Action::Load { name, bytes } => self.load(&name, &bytes),
             Action::Older => self.older(),
             Action::Newer => self.newer(),
             Action::Complete => match complete(&self.input) {
@@ -192,21 +206,47 @@ impl Lab {
                 transcript.push(Line::new(LineKind::Note, &listing));
             }
             _ => {
-                let mut sim = self.sim.borrow_mut();
-                let output = sim.run_line(command);
-                // The engine reports the two streams apart, not interleaved. Its stderr is
-                // mostly either the whole answer (an error) or what Docker prints before
-                // anything else (`Unable to find image ... locally`), so it goes first.
-                if !output.stderr.is_empty() {
-                    transcript.push(Line::new(LineKind::Stderr, &output.stderr));
-                }
-                if !output.stdout.is_empty() {
-                    transcript.push(Line::new(LineKind::Stdout, &output.stdout));
-                }
-                self.revision += 1;
-                self.stacks = Rc::new(stacks(&sim));
-                self.disk = Rc::new(DiskView::of(&sim));
+                let output = self.sim.borrow_mut().run_line(command);
+                self.show(output);
             }
+        }
+    }
+
+    /// `docker load` of a file opened in the page: the transcript shows it as the command a
+    /// learner would type for the same file.
+    fn load(&mut self, name: &str, bytes: &[u8]) {
+        self.recall = None;
+        let echo = format!("{PROMPT}docker load -i {name}");
+        Rc::make_mut(&mut self.transcript).push(Line::new(LineKind::Command, &echo));
+        let output = self.sim.borrow_mut().load_archive(bytes);
+        self.show(output);
+    }
+
+    /// Appends a command's output to the transcript and reads the pictures' views again.
+    fn show(&mut self, output: Output) {
+        let transcript = Rc::make_mut(&mut self.transcript);
+        // The engine reports the two streams apart, not interleaved. Its stderr is mostly either
+        // the whole answer (an error) or what Docker prints before anything else (`Unable to
+        // find image ... locally`), so it goes first.
+        if !output.stderr.is_empty() {
+            transcript.push(Line::new(LineKind::Stderr, &output.stderr));
+        }
+        if !output.stdout.is_empty() {
+            transcript.push(Line::new(LineKind::Stdout, &output.stdout));
+        }
+        self.revision += 1;
+        let sim = self.sim.borrow();
+        self.stacks = Rc::new(stacks(&sim));
+        self.disk = Rc::new(DiskView::of(&sim));
+        self.events = Rc::new(output.events);
+    }
+
+    /// The simulator, for the pictures and the lessons to read. It changes only through
+    /// [`Action`]s; [`SimView`] equality follows [`Lab::revision`].
+    pub fn sim(&self) -> SimView {
+        SimView {
+            sim: Rc::clone(&self.sim),
+            revision: self.revision,
         }
     }
 
@@ -240,6 +280,41 @@ impl Lab {
             }
             None => self.input = draft,
         }
+    }
+}
+
+/// A read-only handle on the lab's simulator, passed to components as a property. Two views are
+/// equal when they show the same revision of the same simulator, so a component re-renders after
+/// each command and not otherwise.
+#[derive(Clone)]
+pub struct SimView {
+    sim: Rc<RefCell<Simulator>>,
+    revision: u64,
+}
+
+impl SimView {
+    /// Borrows the simulator to read it. Reducer actions are applied between renders, never
+    /// during one, so this borrow cannot meet a writer.
+    pub fn borrow(&self) -> std::cell::Ref<'_, Simulator> {
+        self.sim.borrow()
+    }
+
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+}
+
+impl PartialEq for SimView {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.sim, &other.sim) && self.revision == other.revision
+    }
+}
+
+impl fmt::Debug for SimView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SimView")
+            .field("revision", &self.revision)
+            .finish_non_exhaustive()
     }
 }
 
@@ -278,6 +353,34 @@ mod tests {
         assert_eq!(lab.input, "history");
         lab.apply(Action::Newer);
         assert_eq!(lab.input, "dock", "walking past the newest gives the draft back");
+    }
+
+    #[test]
+    fn run_action_runs_a_line_and_records_its_events() {
+        let mut lab = Lab::new();
+        lab.apply(Action::Run("docker pull busybox".into()));
+        assert_eq!(
+            lab.history.last().map(String::as_str),
+            Some("docker pull busybox")
+        );
+        assert!(lab.events.iter().any(|e| matches!(e, Event::LayerPulled { .. })));
+        assert_eq!(lab.sim().borrow().store().images().count(), 1);
+        let before = lab.sim();
+        lab.apply(Action::Run("docker images".into()));
+        assert!(before != lab.sim(), "a command makes a new revision");
+    }
+
+    #[test]
+    fn a_broken_archive_is_refused_in_the_transcript() {
+        let mut lab = Lab::new();
+        let bytes = Rc::new(b"not a tarball".to_vec());
+        lab.apply(Action::Load {
+            name: "broken.tar".into(),
+            bytes,
+        });
+        let last = lab.transcript.last().map(|l| l.kind);
+        assert_eq!(last, Some(LineKind::Stderr));
+        assert_eq!(lab.sim().borrow().store().images().count(), 0);
     }
 
     #[test]

@@ -186,6 +186,7 @@ async fn the_picture_stacks_layers_with_containers_on_top() {
 async fn the_ledger_works_out_the_formula() {
     let root = mount();
     let input = command_input(&root).await;
+    show_panel(&root, "disk").await;
     assert!(find(&root, ".disk .empty").is_some(), "no containers at first");
     run(&root, &input, "docker run nginx:1.15.8").await;
     wait_for(&root, "a size row", || {
@@ -201,6 +202,42 @@ async fn the_ledger_works_out_the_formula() {
     );
     assert!(formula.contains(" = "), "formula was {formula:?}");
     assert!(find(&root, ".disk table.ledger tr.total").is_some());
+}
+
+/// Clicks the tab of a panel and waits until the panel is shown.
+async fn show_panel(root: &Element, slug: &str) {
+    let tab: web_sys::HtmlElement = find(root, &format!("#tab-{slug}"))
+        .unwrap_or_else(|| panic!("a tab for the {slug} panel"))
+        .unchecked_into();
+    tab.click();
+    wait_for(root, "the panel", || {
+        find(root, &format!("#panel-{slug}")).is_some()
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn arrow_keys_move_between_panel_tabs() {
+    let root = mount();
+    command_input(&root).await;
+    let first = find(&root, "[role=tab][aria-selected=true]").expect("a selected tab");
+    let init = KeyboardEventInit::new();
+    init.set_key("ArrowRight");
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    let key = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("a key event");
+    first.dispatch_event(&key).expect("dispatch keydown");
+    wait_for(&root, "the next tab to be selected", || {
+        find(&root, "[role=tab][aria-selected=true]").is_some_and(|t| t.id() != first.id())
+    })
+    .await;
+    let panel = find(&root, "[role=tabpanel]").expect("a tab panel");
+    let selected = find(&root, "[role=tab][aria-selected=true]").expect("a selected tab");
+    assert_eq!(
+        panel.get_attribute("aria-labelledby"),
+        Some(selected.id()),
+        "the panel shown is the selected tab's"
+    );
 }
 
 #[wasm_bindgen_test]

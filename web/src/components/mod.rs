@@ -3,5 +3,6 @@
 
 pub mod classroom_toggle;
 pub mod disk_ledger;
+pub mod panel_tabs;
 pub mod stack_picture;
 pub mod terminal;

@@ -1,0 +1,50 @@
+//! The lab's panels: the pictures beside the terminal, one shown at a time. Each panel is a view
+//! of the same simulator, so switching panels never changes the lab.
+
+/// One panel beside the terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Panel {
+    /// Images as stacks of layers, containers on top, shared layers drawn shared.
+    Layers,
+    /// Where the disk space goes: `ps -s`, the lesson's formula and what it leaves out.
+    Disk,
+}
+
+impl Panel {
+    /// Every panel, in the order of the tabs.
+    pub const ALL: [Panel; 2] = [Panel::Layers, Panel::Disk];
+
+    /// The tab's label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Panel::Layers => "Layers",
+            Panel::Disk => "Disk",
+        }
+    }
+
+    /// The short name used in element ids and in scenario links.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Panel::Layers => "layers",
+            Panel::Disk => "disk",
+        }
+    }
+
+    /// The panel a slug names, if any.
+    pub fn from_slug(slug: &str) -> Option<Panel> {
+        Panel::ALL.into_iter().find(|p| p.slug() == slug)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_name_their_panel_and_are_unique() {
+        for panel in Panel::ALL {
+            assert_eq!(Panel::from_slug(panel.slug()), Some(panel));
+        }
+        assert_eq!(Panel::from_slug("nope"), None);
+    }
+}
