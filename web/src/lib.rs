@@ -4,6 +4,7 @@
 pub mod completion;
 pub mod components;
 pub mod disk;
+pub mod lessons;
 pub mod panel;
 pub mod stacks;
 pub mod state;
