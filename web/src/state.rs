@@ -10,7 +10,7 @@ use yew::Reducible;
 
 use layerlab_core::engine::{Event, Output, Simulator};
 
-use crate::completion::{Completion, complete};
+use crate::completion::{Completion, Names, complete};
 use crate::disk::DiskView;
 use crate::stacks::{ImageStack, stacks};
 
@@ -68,6 +68,8 @@ pub enum Action {
     /// Load an image archive (`docker save`, `podman save` or an OCI layout tarball) that the
     /// learner opened in the page, under the file name it had.
     Load { name: String, bytes: Rc<Vec<u8>> },
+    /// Start over with a fresh lab, as a new page would: a scenario replays from there.
+    Reset,
 }
 
 /// Which action a key pressed in the command input stands for, given what is typed so far.
@@ -104,6 +106,9 @@ pub struct Lab {
     sim: Rc<RefCell<Simulator>>,
     pub transcript: Rc<Vec<Line>>,
     pub history: Rc<Vec<String>>,
+    /// Every line run, in order, repeats included (the history drops them, as a shell does), and
+    /// every archive opened as its `docker load -i NAME` line: what a scenario replays.
+    pub record: Rc<Vec<String>>,
     /// The line being typed.
     pub input: String,
     /// Bumped after every command that reached the simulator.
@@ -146,6 +151,7 @@ impl Lab {
             sim: Rc::new(RefCell::new(sim)),
             transcript: Rc::new(vec![Line::new(LineKind::Note, GREETING)]),
             history: Rc::new(Vec::new()),
+            record: Rc::new(Vec::new()),
             input: String::new(),
             revision: 0,
             recall: None,
@@ -165,9 +171,15 @@ impl Lab {
                 self.submit();
             }
             Action::Load { name, bytes } => self.load(&name, &bytes),
+            Action::Reset => {
+                // Revisions only grow, so nothing mistakes the fresh lab for one it has seen.
+                let revision = self.revision + 1;
+                *self = Lab::new();
+                self.revision = revision;
+            }
             Action::Older => self.older(),
             Action::Newer => self.newer(),
-            Action::Complete => match complete(&self.input) {
+            Action::Complete => match complete(&self.input, &Names::of(&self.sim.borrow())) {
                 Completion::None => {}
                 Completion::Line(line) => {
                     self.input = line;
@@ -190,6 +202,7 @@ impl Lab {
         if command.is_empty() {
             return;
         }
+        Rc::make_mut(&mut self.record).push(command.to_owned());
         if self.history.last().map(String::as_str) != Some(command) {
             Rc::make_mut(&mut self.history).push(command.to_owned());
         }
@@ -216,8 +229,9 @@ impl Lab {
     /// learner would type for the same file.
     fn load(&mut self, name: &str, bytes: &[u8]) {
         self.recall = None;
-        let echo = format!("{PROMPT}docker load -i {name}");
-        Rc::make_mut(&mut self.transcript).push(Line::new(LineKind::Command, &echo));
+        let command = format!("docker load -i {name}");
+        Rc::make_mut(&mut self.record).push(command.clone());
+        Rc::make_mut(&mut self.transcript).push(Line::new(LineKind::Command, &format!("{PROMPT}{command}")));
         let output = self.sim.borrow_mut().load_archive(bytes);
         self.show(output);
     }
