@@ -186,7 +186,10 @@ pub fn complete(line: &str, names: &Names) -> Completion {
             .chain(BUILTINS)
             .map(str::to_owned)
             .collect(),
-        ["docker"] => DOCKER_COMMANDS.iter().map(|(name, _)| (*name).to_owned()).collect(),
+        ["docker"] => DOCKER_COMMANDS
+            .iter()
+            .map(|(name, _)| (*name).to_owned())
+            .collect(),
         ["docker", group] if !partial.starts_with('-') => DOCKER_COMMANDS
             .iter()
             .find(|(name, _)| name == group)
@@ -248,7 +251,10 @@ fn arguments(command: &str, args: &[&str], partial: &str, names: &Names) -> Vec<
         return Vec::new();
     };
     // Docker's "non-intrusive" IDs: only when the word typed so far could start one.
-    let ids = !partial.is_empty() && partial.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+    let ids = !partial.is_empty()
+        && partial
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
     let images = |out: &mut Vec<String>| {
         out.extend(names.images.iter().cloned());
         if ids {
@@ -330,7 +336,10 @@ mod tests {
 
     #[test]
     fn several_candidates_are_listed() {
-        assert_eq!(complete("docker s", &none()), choices(&["start", "stop", "system"]));
+        assert_eq!(
+            complete("docker s", &none()),
+            choices(&["start", "stop", "system"])
+        );
         assert_eq!(complete("docker image", &none()), choices(&["image", "images"]));
     }
 
@@ -419,7 +428,11 @@ mod tests {
             complete("docker exec -it ", &names),
             Completion::Line("docker exec -it web ".into())
         );
-        assert_eq!(complete("docker exec web ", &names), Completion::None, "the command");
+        assert_eq!(
+            complete("docker exec web ", &names),
+            Completion::None,
+            "the command"
+        );
         assert_eq!(
             complete("docker start ", &names),
             Completion::Line("docker start once ".into())
@@ -453,7 +466,10 @@ mod tests {
             Completion::Choices(list) => assert!(list.contains(&web), "{list:?}"),
             Completion::None => panic!("no completion for the ID prefix {start}"),
         }
-        assert_eq!(complete("docker exec ", &names), Completion::Line("docker exec web ".into()));
+        assert_eq!(
+            complete("docker exec ", &names),
+            Completion::Line("docker exec web ".into())
+        );
     }
 
     #[test]
@@ -468,7 +484,15 @@ mod tests {
     #[test]
     fn odd_text_never_panics() {
         let (_, names) = lab();
-        for line in ["", " ", "docker  ", "docker run é", "\u{0}", "docker rm -", "docker image \t"] {
+        for line in [
+            "",
+            " ",
+            "docker  ",
+            "docker run é",
+            "\u{0}",
+            "docker rm -",
+            "docker image \t",
+        ] {
             let _ = complete(line, &names);
         }
         assert_eq!(common_prefix(&["é1".to_owned(), "é2".to_owned()]), "é");

@@ -6,6 +6,7 @@ pub mod components;
 pub mod disk;
 pub mod lessons;
 pub mod panel;
+pub mod scenario;
 pub mod stacks;
 pub mod state;
 
