@@ -14,6 +14,7 @@ use yew::prelude::*;
 
 use crate::components::classroom_toggle::{self, ClassroomToggle};
 use crate::components::disk_ledger::DiskLedger;
+use crate::components::lesson_panel::LessonPanel;
 use crate::components::panel_tabs::PanelTabs;
 use crate::components::stack_picture::StackPicture;
 use crate::components::terminal::Terminal;
@@ -37,6 +38,10 @@ pub fn App() -> Html {
     let shown = match *panel {
         Panel::Layers => html! { <StackPicture stacks={lab.stacks.clone()} /> },
         Panel::Disk => html! { <DiskLedger disk={lab.disk.clone()} /> },
+        Panel::Lessons => html! {
+            <LessonPanel sim={lab.sim()} history={lab.history.clone()}
+                         transcript={lab.transcript.clone()} dispatch={lab.dispatcher()} />
+        },
     };
     html! {
         <main class={classes!("lab", (*classroom).then_some("classroom"))}>

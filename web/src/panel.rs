@@ -4,6 +4,9 @@
 /// One panel beside the terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Panel {
+    /// The guided lesson, its tasks checked by the lab, and the Dockerfile editor. First, so a
+    /// newcomer sees there is a path to follow.
+    Lessons,
     /// Images as stacks of layers, containers on top, shared layers drawn shared.
     Layers,
     /// Where the disk space goes: `ps -s`, the lesson's formula and what it leaves out.
@@ -12,11 +15,12 @@ pub enum Panel {
 
 impl Panel {
     /// Every panel, in the order of the tabs.
-    pub const ALL: [Panel; 2] = [Panel::Layers, Panel::Disk];
+    pub const ALL: [Panel; 3] = [Panel::Lessons, Panel::Layers, Panel::Disk];
 
     /// The tab's label.
     pub fn label(self) -> &'static str {
         match self {
+            Panel::Lessons => "Lessons",
             Panel::Layers => "Layers",
             Panel::Disk => "Disk",
         }
@@ -25,6 +29,7 @@ impl Panel {
     /// The short name used in element ids and in scenario links.
     pub fn slug(self) -> &'static str {
         match self {
+            Panel::Lessons => "lessons",
             Panel::Layers => "layers",
             Panel::Disk => "disk",
         }

@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
-use layerlab_core::engine::{Event, Output, Simulator};
+use layerlab_core::engine::{Event, Output, Simulator, lesson_context};
 
 use crate::completion::{Completion, Names, complete};
 use crate::disk::DiskView;
@@ -70,6 +70,9 @@ pub enum Action {
     Load { name: String, bytes: Rc<Vec<u8>> },
     /// Start over with a fresh lab, as a new page would: a scenario replays from there.
     Reset,
+    /// Build this Dockerfile, with the lesson's other files as its context, and tag the result:
+    /// the transcript shows the `docker build` line it stands for, exactly as if typed.
+    Build { dockerfile: String, tag: String },
 }
 
 /// Which action a key pressed in the command input stands for, given what is typed so far.
@@ -177,6 +180,7 @@ impl Lab {
                 *self = Lab::new();
                 self.revision = revision;
             }
+            Action::Build { dockerfile, tag } => self.build(dockerfile, &tag),
             Action::Older => self.older(),
             Action::Newer => self.newer(),
             Action::Complete => match complete(&self.input, &Names::of(&self.sim.borrow())) {
@@ -234,6 +238,16 @@ impl Lab {
         Rc::make_mut(&mut self.transcript).push(Line::new(LineKind::Command, &format!("{PROMPT}{command}")));
         let output = self.sim.borrow_mut().load_archive(bytes);
         self.show(output);
+    }
+
+    /// The editor's build: its Dockerfile becomes the context of [`BUILD_DIR`] beside the lesson's
+    /// app files, and the build runs as the typed line would, so the terminal shows it.
+    fn build(&mut self, dockerfile: String, tag: &str) {
+        let mut files = lesson_context();
+        files.insert("Dockerfile".to_owned(), dockerfile.into_bytes());
+        self.sim.borrow_mut().set_build_context(BUILD_DIR, files);
+        self.input = format!("docker build -t {} {BUILD_DIR}", shell_word(tag));
+        self.submit();
     }
 
     /// Appends a command's output to the transcript and reads the pictures' views again.
@@ -294,6 +308,22 @@ impl Lab {
             }
             None => self.input = draft,
         }
+    }
+}
+
+/// The directory the editor's Dockerfile is built from: the current one, so that typing
+/// `docker build -t NAME .` afterwards builds the edited Dockerfile too.
+pub const BUILD_DIR: &str = ".";
+
+/// `word` as one shell word: quoted when it holds anything a shell would split or interpret, so
+/// an odd image name reaches `docker build -t` whole and Docker's own error can name it. A few
+/// lines rather than a crate: only single quotes need care inside single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "._-:/@".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 
@@ -395,6 +425,67 @@ mod tests {
         let last = lab.transcript.last().map(|l| l.kind);
         assert_eq!(last, Some(LineKind::Stderr));
         assert_eq!(lab.sim().borrow().store().images().count(), 0);
+    }
+
+    #[test]
+    fn build_runs_the_edited_dockerfile_as_a_typed_line() {
+        let mut lab = Lab::new();
+        lab.apply(Action::Build {
+            dockerfile: "FROM ubuntu:15.04\nCOPY . /app\nENV MODE=lab\nRUN make /app\n".into(),
+            tag: "edited".into(),
+        });
+        assert_eq!(
+            lab.history.last().map(String::as_str),
+            Some("docker build -t edited .")
+        );
+        let shown: String = lab.transcript.iter().map(|l| l.text.as_str()).collect();
+        assert!(shown.contains("$ docker build -t edited .\n"), "{shown}");
+        assert!(shown.contains("Step 3/4 : ENV MODE=lab\n"), "{shown}");
+        assert!(shown.contains("Successfully tagged edited:latest\n"), "{shown}");
+        let sim = lab.sim();
+        let sim = sim.borrow();
+        let id = sim.store().resolve_tag("edited:latest");
+        let layers = id.map(|id| sim.store().image_layers(&id).len());
+        let base = sim.store().resolve_tag("ubuntu:15.04");
+        let base_layers = base.map(|id| sim.store().image_layers(&id).len());
+        assert_eq!(
+            layers,
+            base_layers.map(|n| n + 2),
+            "COPY and RUN make one layer each, ENV none"
+        );
+        assert!(lab.stacks.iter().any(|s| s.names.iter().any(|n| n == "edited:latest")));
+    }
+
+    #[test]
+    fn a_broken_dockerfile_fails_in_the_terminal_with_its_line() {
+        let mut lab = Lab::new();
+        lab.apply(Action::Build {
+            dockerfile: "FROM ubuntu:15.04\nCOPPY . /app\n".into(),
+            tag: "app".into(),
+        });
+        let last = lab.transcript.last();
+        assert_eq!(last.map(|l| l.kind), Some(LineKind::Stderr));
+        assert!(
+            last.is_some_and(|l| l.text.contains("line 2: unknown instruction: COPPY")),
+            "{last:?}"
+        );
+        assert_eq!(lab.sim().borrow().store().resolve_tag("app:latest"), None);
+    }
+
+    #[test]
+    fn odd_image_names_reach_docker_as_one_word() {
+        assert_eq!(shell_word("app:v1"), "app:v1");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(shell_word("my app"), "'my app'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        let mut lab = Lab::new();
+        lab.apply(Action::Build {
+            dockerfile: "FROM busybox\n".into(),
+            tag: "Bad Name".into(),
+        });
+        let shown: String = lab.transcript.iter().map(|l| l.text.as_str()).collect();
+        assert!(shown.contains("$ docker build -t 'Bad Name' .\n"), "{shown}");
+        assert!(lab.sim().borrow().store().resolve_tag("Bad Name").is_none());
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 pub mod classroom_toggle;
 pub mod disk_ledger;
+pub mod dockerfile_editor;
+pub mod lesson_panel;
 pub mod panel_tabs;
 pub mod stack_picture;
 pub mod terminal;
