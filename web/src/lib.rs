@@ -12,10 +12,12 @@ pub mod state;
 
 use yew::prelude::*;
 
+use crate::components::archive_drop::ArchiveDrop;
 use crate::components::classroom_toggle::{self, ClassroomToggle};
 use crate::components::disk_ledger::DiskLedger;
 use crate::components::lesson_panel::LessonPanel;
 use crate::components::panel_tabs::PanelTabs;
+use crate::components::scenario_bar::ScenarioBar;
 use crate::components::stack_picture::StackPicture;
 use crate::components::terminal::Terminal;
 use crate::panel::Panel;
@@ -35,6 +37,13 @@ pub fn App() -> Html {
         let panel = panel.clone();
         Callback::from(move |p| panel.set(p))
     };
+    let onsettings = {
+        let (classroom, panel) = (classroom.clone(), panel.clone());
+        Callback::from(move |(on, p)| {
+            classroom.set(on);
+            panel.set(p);
+        })
+    };
     let shown = match *panel {
         Panel::Layers => html! { <StackPicture stacks={lab.stacks.clone()} /> },
         Panel::Disk => html! { <DiskLedger disk={lab.disk.clone()} /> },
@@ -49,7 +58,10 @@ pub fn App() -> Html {
                 <h1>{ "layerlab" }</h1>
                 <p class="tagline">{ "See what images, layers and containers really are." }</p>
                 <ClassroomToggle on={*classroom} {onchange} />
+                <ScenarioBar record={lab.record.clone()} classroom={*classroom} panel={*panel}
+                             dispatch={lab.dispatcher()} {onsettings} />
             </header>
+            <ArchiveDrop dispatch={lab.dispatcher()} transcript={lab.transcript.clone()}>
             <div class="workbench">
                 <Terminal transcript={lab.transcript.clone()} input={AttrValue::from(lab.input.clone())}
                           dispatch={lab.dispatcher()} />
@@ -61,6 +73,7 @@ pub fn App() -> Html {
                     </div>
                 </section>
             </div>
+            </ArchiveDrop>
         </main>
     }
 }

@@ -1,10 +1,12 @@
 //! One component per file. Components render the state in [`crate::state`] and dispatch its
 //! actions; they hold no lab logic of their own.
 
+pub mod archive_drop;
 pub mod classroom_toggle;
 pub mod disk_ledger;
 pub mod dockerfile_editor;
 pub mod lesson_panel;
 pub mod panel_tabs;
+pub mod scenario_bar;
 pub mod stack_picture;
 pub mod terminal;
