@@ -13,6 +13,7 @@ pub mod digest;
 pub mod dockerfile;
 pub mod driver;
 pub mod engine;
+pub mod explorer;
 pub mod fs;
 pub mod layer;
 pub mod oci;
