@@ -1,0 +1,266 @@
+//! The Lessons panel in headless Chromium: follow a step with its own buttons until the lab ticks
+//! the task off, break the Dockerfile and see the line blamed, build and see the new image.
+
+use std::time::Duration;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+use web_sys::{Element, Event, EventInit, HtmlElement, HtmlInputElement, HtmlTextAreaElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Mounts a fresh App in its own element, with no lesson progress or draft left from another
+/// test (they share the page's local storage).
+fn mount() -> Element {
+    let window = web_sys::window().expect("a browser window");
+    if let Ok(Some(storage)) = window.local_storage() {
+        let _ = storage.remove_item("layerlab.lesson");
+        let _ = storage.remove_item("layerlab.dockerfile");
+    }
+    let doc = window.document().expect("a browser document");
+    let root = doc.create_element("div").expect("a div");
+    doc.body()
+        .expect("a body")
+        .append_child(&root)
+        .expect("attach the root");
+    yew::Renderer::<layerlab_web::App>::with_root(root.clone()).render();
+    root
+}
+
+fn find(root: &Element, selector: &str) -> Option<Element> {
+    root.query_selector(selector).ok().flatten()
+}
+
+fn text(root: &Element, selector: &str) -> String {
+    find(root, selector)
+        .and_then(|e| e.text_content())
+        .unwrap_or_default()
+}
+
+fn output(root: &Element) -> String {
+    text(root, "pre[role=log]")
+}
+
+/// Yew renders asynchronously: wait until `cond` holds, for at most five seconds (pulls of the
+/// lesson's images run in the page). The panic shows what the terminal said.
+async fn wait_for(root: &Element, what: &str, mut cond: impl FnMut() -> bool) {
+    for _ in 0..500 {
+        if cond() {
+            return;
+        }
+        yew::platform::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!(
+        "timed out waiting for {what}; the terminal shows:\n{}",
+        output(root)
+    );
+}
+
+async fn click(root: &Element, selector: &str) {
+    wait_for(root, selector, || find(root, selector).is_some()).await;
+    let element: HtmlElement = find(root, selector)
+        .unwrap_or_else(|| panic!("{selector}"))
+        .unchecked_into();
+    element.click();
+}
+
+fn fire_input(target: &web_sys::EventTarget) {
+    let init = EventInit::new();
+    init.set_bubbles(true);
+    let event = Event::new_with_event_init_dict("input", &init).expect("an input event");
+    target.dispatch_event(&event).expect("dispatch input");
+}
+
+async fn open_lessons(root: &Element) {
+    click(root, "#tab-lessons").await;
+    wait_for(root, "the first step", || {
+        find(root, "#lesson-step-pull").is_some()
+    })
+    .await;
+}
+
+async fn type_dockerfile(root: &Element, dockerfile: &str) {
+    wait_for(root, "the editor", || find(root, "#dockerfile-text").is_some()).await;
+    let area: HtmlTextAreaElement = find(root, "#dockerfile-text")
+        .expect("the Dockerfile textarea")
+        .unchecked_into();
+    area.set_value(dockerfile);
+    fire_input(&area);
+}
+
+#[wasm_bindgen_test]
+async fn lessons_is_the_first_tab_but_the_page_opens_on_layers() {
+    let root = mount();
+    wait_for(&root, "the tabs", || find(&root, "[role=tab]").is_some()).await;
+    let first = find(&root, "[role=tab]").expect("a tab");
+    assert_eq!(first.id(), "tab-lessons");
+    assert_eq!(
+        find(&root, "[role=tab][aria-selected=true]").map(|t| t.id()),
+        Some("tab-layers".to_owned())
+    );
+}
+
+#[wasm_bindgen_test]
+async fn running_a_steps_commands_with_its_buttons_ticks_the_task_off() {
+    let root = mount();
+    open_lessons(&root).await;
+    let task = "#lesson-step-pull #lesson-task";
+    assert_eq!(
+        find(&root, task).and_then(|t| t.get_attribute("data-done")),
+        Some("false".to_owned())
+    );
+    let buttons = root
+        .query_selector_all("#lesson-step-pull .lesson-run")
+        .expect("run buttons");
+    assert_eq!(buttons.length(), 3);
+    for i in 0..buttons.length() {
+        let button: HtmlElement = buttons.item(i).expect("a run button").unchecked_into();
+        let line = button.get_attribute("data-command").unwrap_or_default();
+        assert_eq!(
+            button.get_attribute("aria-label"),
+            Some(format!("Run {line}")),
+            "each button names its command"
+        );
+        button.click();
+        wait_for(&root, &line, || output(&root).contains(&format!("$ {line}"))).await;
+    }
+    wait_for(&root, "the task to be done", || {
+        find(&root, task).and_then(|t| t.get_attribute("data-done")) == Some("true".to_owned())
+    })
+    .await;
+    assert!(
+        text(&root, task).contains("Done"),
+        "said in words, not colour alone"
+    );
+    wait_for(&root, "the announcement", || {
+        text(&root, "#lesson-announce").starts_with("Task done")
+    })
+    .await;
+    assert_eq!(
+        find(&root, "#lesson-announce").and_then(|a| a.get_attribute("aria-live")),
+        Some("polite".to_owned())
+    );
+    assert!(
+        find(&root, "#lesson-link-pull.done").is_some(),
+        "the step list marks it done"
+    );
+    assert!(output(&root).contains("IMAGE          CREATED"), "history ran");
+}
+
+#[wasm_bindgen_test]
+async fn next_back_and_the_hint_work_and_the_place_survives_a_tab_change() {
+    let root = mount();
+    open_lessons(&root).await;
+    let back = find(&root, "#lesson-back").expect("a back button");
+    assert!(back.has_attribute("disabled"), "nothing before the first step");
+    click(&root, "#lesson-next").await;
+    wait_for(&root, "the Dockerfile step", || {
+        find(&root, "#lesson-step-dockerfile").is_some()
+    })
+    .await;
+    let hint = "#lesson-hint";
+    assert!(find(&root, hint).is_some_and(|h| h.has_attribute("hidden")));
+    click(&root, "#lesson-hint-toggle").await;
+    wait_for(&root, "the hint", || {
+        find(&root, hint).is_some_and(|h| !h.has_attribute("hidden"))
+    })
+    .await;
+    assert_eq!(
+        find(&root, "#lesson-hint-toggle").and_then(|b| b.get_attribute("aria-expanded")),
+        Some("true".to_owned())
+    );
+    click(&root, "#tab-layers").await;
+    wait_for(&root, "the layers panel", || {
+        find(&root, "#panel-layers").is_some()
+    })
+    .await;
+    click(&root, "#tab-lessons").await;
+    wait_for(&root, "the same step again", || {
+        find(&root, "#lesson-step-dockerfile").is_some()
+    })
+    .await;
+    click(&root, "#lesson-back").await;
+    wait_for(&root, "the first step again", || {
+        find(&root, "#lesson-step-pull").is_some()
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn a_broken_dockerfile_is_blamed_on_its_line_next_to_the_editor_and_in_the_terminal() {
+    let root = mount();
+    open_lessons(&root).await;
+    click(&root, "#lesson-link-dockerfile").await;
+    type_dockerfile(&root, "FROM ubuntu:15.04\nCOPPY . /app\nRUN make /app\n").await;
+    wait_for(&root, "the problem on line 2", || {
+        find(&root, "#dockerfile-problem").and_then(|p| p.get_attribute("data-line")) == Some("2".to_owned())
+    })
+    .await;
+    let problem = text(&root, "#dockerfile-problem");
+    assert!(problem.contains("Line 2"), "{problem}");
+    assert!(problem.contains("unknown instruction: COPPY"), "{problem}");
+    assert_eq!(text(&root, ".df-gutter li.bad"), "▶ 2");
+    assert_eq!(
+        find(&root, "#dockerfile-text").and_then(|t| t.get_attribute("aria-invalid")),
+        Some("true".to_owned())
+    );
+    click(&root, "#dockerfile-build").await;
+    wait_for(&root, "the failed build", || {
+        find(&root, ".df-outcome[data-outcome=failed]").is_some()
+    })
+    .await;
+    let shown = output(&root);
+    assert!(shown.contains("$ docker build -t app ."), "{shown}");
+    assert!(
+        shown.contains("dockerfile parse error on line 2: unknown instruction: COPPY"),
+        "{shown}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn building_from_the_editor_adds_an_image_to_the_layers_panel() {
+    let root = mount();
+    open_lessons(&root).await;
+    click(&root, "#lesson-link-editor").await;
+    type_dockerfile(
+        &root,
+        "FROM ubuntu:15.04\nCOPY . /app\nRUN make /app\nCMD python /app/app.py\n",
+    )
+    .await;
+    let name: HtmlInputElement = find(&root, "#dockerfile-tag")
+        .expect("the image name field")
+        .unchecked_into();
+    name.set_value("Not Valid");
+    fire_input(&name);
+    wait_for(&root, "the name refused", || {
+        find(&root, "#dockerfile-build").is_some_and(|b| b.has_attribute("disabled"))
+    })
+    .await;
+    assert!(text(&root, "#dockerfile-tag-problem").contains("invalid argument"));
+    name.set_value("myapp");
+    fire_input(&name);
+    wait_for(&root, "the name accepted", || {
+        find(&root, "#dockerfile-build").is_some_and(|b| !b.has_attribute("disabled"))
+    })
+    .await;
+    click(&root, "#dockerfile-build").await;
+    wait_for(&root, "the build", || {
+        find(&root, ".df-outcome[data-outcome=built]").is_some()
+    })
+    .await;
+    assert!(text(&root, ".df-outcome").contains("Successfully tagged myapp:latest"));
+    assert!(output(&root).contains("Step 4/4 : CMD python /app/app.py"));
+    click(&root, "#tab-layers").await;
+    wait_for(&root, "the new image's stack", || {
+        root.query_selector_all(".stacks figcaption .image-name")
+            .ok()
+            .is_some_and(|list| {
+                (0..list.length()).any(|i| {
+                    list.item(i)
+                        .and_then(|n| n.text_content())
+                        .is_some_and(|t| t == "myapp:latest")
+                })
+            })
+    })
+    .await;
+}
