@@ -585,6 +585,79 @@ pub fn event_steps(sim: &Simulator, name: &str, events: &[Event]) -> Result<Vec<
     Ok(steps)
 }
 
+/// Files the suggestions prefer to change, then to delete, and directories to remove and make
+/// again: the lesson's nginx first, then files most base images have.
+const FILES_TO_CHANGE: [&str; 3] = ["etc/nginx/nginx.conf", "etc/os-release", "etc/passwd"];
+const FILES_TO_DELETE: [&str; 4] = ["etc/nginx/mime.types", "etc/shells", "etc/group", "etc/shadow"];
+const DIRS_TO_REMAKE: [&str; 4] = ["etc/nginx/conf.d", "etc/apt", "etc/ssl", "etc/ld.so.conf.d"];
+
+/// Commands to try on the container `name` that make each kind of step: a change that copies a
+/// file up, a delete that leaves a whiteout, a directory removed and made again. Only paths the
+/// container shows now are suggested. `exec` needs a running container: a stopped one is started
+/// first, and one whose command ends at once (busybox's `sh`) is replaced by a fresh container of
+/// the same image that sleeps.
+pub fn suggestions(sim: &Simulator, name: &str) -> Vec<String> {
+    let Ok(c) = find(sim, name) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut target = name.to_owned();
+    let mut upper = c.upper.clone();
+    if !c.state.is_running() {
+        let start = format!("docker start {name}");
+        // Trying it on a copy is the only way to know whether the command stays up.
+        let mut probe = sim.clone();
+        probe.run_line(&start);
+        if probe
+            .containers()
+            .iter()
+            .any(|x| x.name == name && x.state.is_running())
+        {
+            out.push(start);
+        } else {
+            target = (1..)
+                .map(|i| {
+                    if i == 1 {
+                        "cow-demo".to_owned()
+                    } else {
+                        format!("cow-demo{i}")
+                    }
+                })
+                .find(|n| find(sim, n).is_err())
+                .unwrap_or_default();
+            out.push(format!(
+                "docker run -d --name {target} {} sleep 3600",
+                c.image_name
+            ));
+            upper = Changeset::default();
+        }
+    }
+    let mut layers = image_layers(sim, c);
+    let image_top = layers.len();
+    layers.push(Arc::new(upper));
+    let view = MergedView::new(layers);
+    // Only what still comes from the image shows a copy-up or a whiteout.
+    let from_image = |p: &&str, dir: bool| {
+        view.lookup(p).is_some_and(|f| {
+            f.layer < image_top && f.is_dir() == dir && !matches!(f.kind(), EntryKind::Symlink { .. })
+        })
+    };
+    let change = FILES_TO_CHANGE.iter().find(|p| from_image(p, false));
+    if let Some(p) = change {
+        out.push(format!("docker exec {target} sh -c \"echo hi >> /{p}\""));
+    }
+    if let Some(p) = FILES_TO_DELETE
+        .iter()
+        .find(|p| from_image(p, false) && Some(*p) != change)
+    {
+        out.push(format!("docker exec {target} rm /{p}"));
+    }
+    if let Some(p) = DIRS_TO_REMAKE.iter().find(|p| from_image(p, true)) {
+        out.push(format!("docker exec {target} sh -c \"rm -r /{p} && mkdir /{p}\""));
+    }
+    out
+}
+
 /// Puts a marker in the writable layer: a directory made again turns its whiteout into an opaque
 /// directory, as overlayfs does.
 fn place(markers: &mut Vec<Marker>, kind: MarkerKind, path: &str) {
@@ -777,5 +850,29 @@ mod tests {
         let last = steps.last().expect("steps");
         assert_eq!(last.kind, StepKind::More);
         assert!(last.sentence.contains("21 more"), "{}", last.sentence);
+    }
+
+    #[test]
+    fn every_suggestion_runs_and_makes_a_step() {
+        for image in ["nginx:1.15.8", "busybox", "ubuntu:15.04", "alpine"] {
+            // Started in the foreground, as the greeting suggests: stopped at once.
+            let (mut sim, _) = lab(&[&format!("docker run --name demo {image}")]);
+            let lines = suggestions(&sim, "demo");
+            assert!(lines.len() >= 3, "{image}: {lines:?}");
+            for line in &lines {
+                let out = sim.run_line(line);
+                assert_eq!(out.exit_code, 0, "{image}: {line}: {}", out.stderr);
+                if !line.starts_with("docker exec") {
+                    continue;
+                }
+                let target = line.split(' ').nth(2).unwrap_or_default();
+                let steps = event_steps(&sim, target, &out.events).unwrap_or_default();
+                assert!(!steps.is_empty(), "{image}: {line} made no step");
+            }
+            // What was deleted or changed is not suggested again.
+            let again = suggestions(&sim, "demo");
+            assert!(again.iter().all(|l| !lines.contains(l)), "{image}: {again:?}");
+        }
+        assert!(suggestions(&Simulator::new(), "demo").is_empty());
     }
 }
