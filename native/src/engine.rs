@@ -16,12 +16,20 @@
 //! (`containers/<id>/`: `config.json` written here, `state.json` written by the runtime's monitor
 //! or by an attached run, `<id>-json.log`, and the runtime's upper/work/init directories).
 //!
-//! Submodules: [`images`] (pull, images, history, inspect, tag, rmi), [`containers`] (run, ps,
-//! stop, rm, logs, diff, system df), [`exec`] (entering a running container's namespaces).
+//! Submodules: [`images`] (pull, images, history, inspect, tag, rmi), [`containers`] (ps,
+//! stop, rm, logs, diff, system df), [`create`], [`start`] (start and run), [`inspect`]
+//! (containers and images, `--format`), [`volumes`] (`volume ...`, `-v`), [`exec`] (entering a
+//! running container's namespaces).
 
 pub mod containers;
+pub mod create;
 pub mod exec;
 pub mod images;
+pub mod inspect;
+pub mod start;
+pub mod volumes;
+pub mod login;
+pub mod push;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -54,6 +62,10 @@ pub enum EngineError {
     Changes(#[from] ChangesError),
     #[error(transparent)]
     State(#[from] StateError),
+    #[error(transparent)]
+    Volume(#[from] volumes::VolumeError),
+    #[error(transparent)]
+    Format(#[from] inspect::FormatError),
     #[error("invalid reference format: {text:?}: {reason}")]
     Reference { text: String, reason: String },
     #[error("No such image: {name}")]
@@ -166,7 +178,7 @@ impl Engine {
             } => self.cmd_pull(image, platform.as_deref(), *quiet, out),
             Command::Images(a) => self.cmd_images(a, out),
             Command::History { image, args } => self.cmd_history(image, args, out),
-            Command::Inspect(a) => self.cmd_inspect(a, out),
+            Command::Inspect(a) => self.cmd_inspect_any(a, out, err),
             Command::Tag { source, target } => self.cmd_tag(source, target),
             Command::Rmi(a) => self.cmd_rmi(a, out, err),
             Command::Run(a) => self.cmd_run(a, out, err),
@@ -181,20 +193,30 @@ impl Engine {
                 let _ = out.write_all(text.as_bytes());
                 Ok(0)
             }
-            Command::Create(_) => Err(EngineError::Unsupported { what: "create" }),
-            Command::Start(_) => Err(EngineError::Unsupported { what: "start" }),
-            Command::Push { .. } => Err(EngineError::Unsupported { what: "push" }),
+            Command::Create(a) => self.cmd_create(a, out, err),
+            Command::Start(a) => self.cmd_start(a, out, err),
+            Command::Push { image, quiet } => self.cmd_push(image, *quiet, out, err),
             Command::Commit { .. } => Err(EngineError::Unsupported { what: "commit" }),
             Command::Build { .. } => Err(EngineError::Unsupported { what: "build" }),
-            Command::VolumeCreate { .. }
-            | Command::VolumeLs(_)
-            | Command::VolumeRm(_)
-            | Command::VolumeInspect { .. } => Err(EngineError::Unsupported {
-                what: "named volumes",
-            }),
-            Command::Login { .. } => Err(EngineError::Unsupported {
-                what: "login (credentials are read from ~/.docker/config.json)",
-            }),
+            Command::VolumeCreate { name, driver } => {
+                self.cmd_volume_create(name.as_deref(), driver.as_deref(), out)
+            }
+            Command::VolumeLs(a) => self.cmd_volume_ls(a, out),
+            Command::VolumeRm(a) => self.cmd_volume_rm(a, out, err),
+            Command::VolumeInspect { names, format } => {
+                self.cmd_volume_inspect(names, format.as_deref(), out, err)
+            }
+            Command::Prune {
+                target: args::PruneTarget::Volumes,
+                args,
+            } => self.cmd_volume_prune(args, out),
+            Command::Login { server, args } => Ok(login::run_login(
+                server.as_deref(),
+                args,
+                &mut io::stdin().lock(),
+                out,
+                err,
+            )),
             // The grammar grows faster than the engine; anything newer is refused by name.
             #[allow(unreachable_patterns)]
             _ => Err(EngineError::Unsupported { what: "this command" }),
@@ -210,6 +232,10 @@ pub(crate) fn now() -> i64 {
 /// Runs `layerlab <args>` on the native engine. `args` are the words after the program name and
 /// its own flags.
 pub fn run(root: Option<&Path>, args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    // `logout` is not in core's grammar; like `login` it needs no data root.
+    if let Some(("logout", rest)) = args.split_first().map(|(c, r)| (c.as_str(), r)) {
+        return login::run_logout(rest, out, err);
+    }
     let mut line = Vec::with_capacity(args.len() + 1);
     line.push("docker".to_owned());
     line.extend(args.iter().cloned());
@@ -220,6 +246,9 @@ pub fn run(root: Option<&Path>, args: &[String], out: &mut dyn Write, err: &mut 
             return e.exit_code();
         }
     };
+    if let Command::Login { server, args } = &command {
+        return login::run_login(server.as_deref(), args, &mut io::stdin().lock(), out, err);
+    }
     let root = data_root(root);
     let result = Engine::open(&root).and_then(|engine| engine.execute(&command, out, err));
     let _ = out.flush();

@@ -59,6 +59,16 @@ pub enum RegistryError {
     AccessDenied { name: String },
     #[error("unauthorized: authentication required for {host}{hint}")]
     Unauthorized { host: String, hint: &'static str },
+    /// The token server refused the credentials; Docker names the registry request it was
+    /// authenticating and quotes the token server's reason.
+    #[error("Get {url:?}: unauthorized: {message}")]
+    TokenRefused { url: String, message: String },
+    /// A push the registry refused, as Docker prints a registry error code: `denied: …`,
+    /// `unauthorized: authentication required`.
+    #[error("{code}: {message}")]
+    PushRefused { code: String, message: String },
+    #[error("login attempt to {url} failed with status: {status}")]
+    LoginFailed { url: String, status: String },
     #[error(
         "toomanyrequests: {url} kept answering 429 Too Many Requests; gave up after {tries} tries (rate limited, not corrupt): wait and try again"
     )]
@@ -239,6 +249,33 @@ fn error_body(bytes: &[u8]) -> (String, String) {
     }
 }
 
+/// Why a token server refused, as Docker reads it: Docker Hub's `{"details": …}`, else a
+/// registry-style error body, else the generic `authentication required`.
+fn token_refusal(bytes: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct Details {
+        #[serde(default)]
+        details: String,
+    }
+    if let Some(d) = serde_json::from_slice::<Details>(bytes)
+        .ok()
+        .filter(|d| !d.details.is_empty())
+    {
+        return d.details;
+    }
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(v) if v.get("errors").is_some() => {
+            let (_, message) = error_body(bytes);
+            if message.is_empty() {
+                "authentication required".to_owned()
+            } else {
+                message
+            }
+        }
+        _ => "authentication required".to_owned(),
+    }
+}
+
 fn header<'a>(resp: &'a http::Response<ureq::Body>, name: &str) -> Option<&'a str> {
     resp.headers().get(name).and_then(|v| v.to_str().ok())
 }
@@ -329,7 +366,12 @@ impl Client {
     }
 
     /// Answers a 401 challenge. Returns false when there is nothing more to try.
-    fn authenticate(&self, t: &Target, challenge: Option<&str>, scope: &str) -> Result<bool> {
+    ///
+    /// `scope` may hold several scopes separated by spaces (a cross-repository mount needs pull
+    /// on the source as well); each goes as its own `scope=` parameter, and an empty scope (a
+    /// login's `GET /v2/`) sends none. `url` is the registry request being answered, which
+    /// Docker names when the token server refuses.
+    fn authenticate(&self, t: &Target, challenge: Option<&str>, scope: &str, url: &str) -> Result<bool> {
         match challenge.and_then(Challenge::parse) {
             Some(Challenge::Basic) => {
                 if t.credentials.is_none() {
@@ -361,14 +403,24 @@ impl Client {
                         host: realm_host.to_owned(),
                     });
                 }
-                let mut url = format!(
-                    "{realm}{}scope={}",
-                    if realm.contains('?') { '&' } else { '?' },
-                    percent_encode(scope)
-                );
+                let request_url = url;
+                let mut params: Vec<String> = scope
+                    .split(' ')
+                    .filter(|s| !s.is_empty())
+                    .map(|s| format!("scope={}", percent_encode(s)))
+                    .collect();
                 if let Some(s) = service {
-                    url.push_str(&format!("&service={}", percent_encode(&s)));
+                    params.push(format!("service={}", percent_encode(&s)));
                 }
+                let url = if params.is_empty() {
+                    realm.clone()
+                } else {
+                    format!(
+                        "{realm}{}{}",
+                        if realm.contains('?') { '&' } else { '?' },
+                        params.join("&")
+                    )
+                };
                 let mut req = http::Request::get(&url).header("Accept-Encoding", "identity");
                 if let Some(c) = &t.credentials {
                     if may_send_credentials(&t.host, realm_host) {
@@ -397,9 +449,9 @@ impl Client {
                         source: Box::new(e),
                     })?;
                 if status == 401 || status == 403 {
-                    return Err(RegistryError::Unauthorized {
-                        host: t.host.clone(),
-                        hint: ": the token server refused the credentials",
+                    return Err(RegistryError::TokenRefused {
+                        url: request_url.to_owned(),
+                        message: token_refusal(&bytes),
                     });
                 }
                 if status != 200 {
@@ -502,7 +554,7 @@ impl Client {
             match status {
                 401 if same_host && !authed => {
                     authed = true;
-                    if self.authenticate(t, header(&resp, "www-authenticate"), scope)? {
+                    if self.authenticate(t, header(&resp, "www-authenticate"), scope, &url)? {
                         continue;
                     }
                     return Ok(resp);
@@ -551,7 +603,27 @@ impl Client {
             .read_to_vec()
             .unwrap_or_default();
         let (code, message) = error_body(&bytes);
+        let pushing = matches!(what, "upload" | "blob upload" | "manifest upload" | "mount");
         match (status, code.as_str()) {
+            // A push is refused in the registry's own words (`denied: …`, `unauthorized: …`):
+            // "pull access denied" would name the wrong operation.
+            (401 | 403, _) if pushing => RegistryError::PushRefused {
+                code: if code.is_empty() {
+                    if status == 401 { "unauthorized" } else { "denied" }.to_owned()
+                } else {
+                    code.to_ascii_lowercase()
+                },
+                message: if message.is_empty() {
+                    if status == 401 {
+                        "authentication required"
+                    } else {
+                        "requested access to the resource is denied"
+                    }
+                    .to_owned()
+                } else {
+                    message
+                },
+            },
             (404, "MANIFEST_UNKNOWN") | (404, "") if what == "manifest" => {
                 RegistryError::ManifestUnknown { name: t.name.clone() }
             }
@@ -861,8 +933,58 @@ impl Client {
         match resp.status().as_u16() {
             200 => Ok(true),
             404 => Ok(false),
-            _ => Err(self.fail(t, &url, resp, "blob")),
+            _ => Err(self.fail(t, &url, resp, "blob upload")),
         }
+    }
+
+    /// Asks the registry to link blob `digest` from repository `from` (on the same registry)
+    /// into `image`'s repository without sending the bytes. True when it did (201); false when
+    /// it would not (it then opens an ordinary upload instead, which is cancelled here so the
+    /// caller can upload as usual).
+    pub fn mount_blob(&self, image: &ImageRef, digest: &Digest, from: &str) -> Result<bool> {
+        let t = self.target(image)?;
+        // The registry checks pull access to the source repository too.
+        let scope = format!("{} repository:{from}:pull", Self::push_scope(&t));
+        let url = format!(
+            "{}?mount={}&from={}",
+            self.url(&t, "blobs/uploads/"),
+            percent_encode(&digest.to_string()),
+            percent_encode(from)
+        );
+        let resp = self.execute(&t, &scope, "POST", &url, &[], Body::Empty)?;
+        match resp.status().as_u16() {
+            201 => Ok(true),
+            202 => {
+                if let Ok(location) = self.location(&t, &resp, digest) {
+                    // Best effort: an abandoned upload session is garbage-collected anyway.
+                    let _ = self.execute(&t, &scope, "DELETE", &location, &[], Body::Empty);
+                }
+                Ok(false)
+            }
+            _ => Err(self.fail(&t, &url, resp, "mount")),
+        }
+    }
+
+    /// Checks credentials the way `docker login` does: `GET /v2/` on the registry of `on` (any
+    /// name there), answering a basic or bearer challenge with the client's credentials.
+    pub fn check_login(&self, on: &ImageRef) -> Result<()> {
+        let t = self.target(on)?;
+        let url = format!("{}://{}/v2/", t.scheme, t.host);
+        let resp = self.execute(&t, "", "GET", &url, &[], Body::Empty)?;
+        let status = resp.status();
+        if status.as_u16() == 200 {
+            return Ok(());
+        }
+        Err(RegistryError::LoginFailed {
+            url,
+            status: format!(
+                "{} {}",
+                status.as_u16(),
+                status.canonical_reason().unwrap_or("")
+            )
+            .trim_end()
+            .to_owned(),
+        })
     }
 
     fn location(&self, t: &Target, resp: &http::Response<ureq::Body>, digest: &Digest) -> Result<String> {
