@@ -123,6 +123,13 @@ async fn running_a_steps_commands_with_its_buttons_ticks_the_task_off() {
         );
         button.click();
         wait_for(&root, &line, || output(&root).contains(&format!("$ {line}"))).await;
+        if i + 1 < buttons.length() {
+            assert_eq!(
+                find(&root, task).and_then(|t| t.get_attribute("data-done")),
+                Some("false".to_owned()),
+                "not done before the last command ran"
+            );
+        }
     }
     wait_for(&root, "the task to be done", || {
         find(&root, task).and_then(|t| t.get_attribute("data-done")) == Some("true".to_owned())
@@ -156,6 +163,14 @@ async fn next_back_and_the_hint_work_and_the_place_survives_a_tab_change() {
     click(&root, "#lesson-next").await;
     wait_for(&root, "the Dockerfile step", || {
         find(&root, "#lesson-step-dockerfile").is_some()
+    })
+    .await;
+    let doc = web_sys::window()
+        .and_then(|w| w.document())
+        .expect("a browser document");
+    wait_for(&root, "focus on the new step's title", || {
+        doc.active_element()
+            .is_some_and(|a| a.id() == "lesson-step-title" && root.contains(Some(&a)))
     })
     .await;
     let hint = "#lesson-hint";

@@ -144,12 +144,28 @@ pub fn LessonPanel(props: &LessonPanelProps) -> Html {
     // merely because the panel was opened on a step that was done already.
     let last_seen = use_mut_ref(|| None::<(Place, bool)>);
     let announcement = use_mut_ref(String::new);
+    // After Next, Back or a step link, focus goes to the new step's title, so a screen reader
+    // reads where the learner now is and a disabled Next does not drop focus to the page. Not
+    // on the first render: opening the tab leaves focus on the tab.
+    let heading = use_node_ref();
+    let moved = use_mut_ref(|| false);
+    {
+        let (heading, moved) = (heading.clone(), moved.clone());
+        use_effect_with(*place, move |_| {
+            if std::mem::take(&mut *moved.borrow_mut())
+                && let Some(h) = heading.cast::<web_sys::HtmlElement>()
+            {
+                let _ = h.focus();
+            }
+        });
+    }
 
     let go = {
-        let (place, hint_open) = (place.clone(), hint_open.clone());
+        let (place, hint_open, moved) = (place.clone(), hint_open.clone(), moved.clone());
         Callback::from(move |to: Place| {
             remember_place(to);
             hint_open.set(false);
+            *moved.borrow_mut() = true;
             place.set(to);
         })
     };
@@ -265,7 +281,7 @@ pub fn LessonPanel(props: &LessonPanelProps) -> Html {
                 <article class="lesson-step" id={format!("lesson-step-{}", step.slug)}
                          data-step={step.slug} aria-labelledby="lesson-step-title">
                     <p class="lesson-progress">{ format!("{} · step {number} of {total}", lesson.title) }</p>
-                    <h3 id="lesson-step-title">{ step.title }</h3>
+                    <h3 id="lesson-step-title" tabindex="-1" ref={heading.clone()}>{ step.title }</h3>
                     <p class="lesson-explanation">{ prose(step.explanation) }</p>
                     <h4>{ "Try these" }</h4>
                     <ul class="lesson-commands">{ for commands }</ul>
