@@ -354,6 +354,7 @@ impl ContentStore {
             hasher,
             written,
             keep: true,
+            tap: None,
             _lock: lock,
         }))
     }
@@ -705,6 +706,22 @@ impl ContentStore {
     }
 }
 
+/// Where an ingest also hands every accepted chunk, so a layer can be unpacked while it
+/// downloads instead of being read back from disk afterwards.
+pub struct Tap(Box<dyn FnMut(&[u8]) + Send>);
+
+impl Tap {
+    pub fn new(f: impl FnMut(&[u8]) + Send + 'static) -> Self {
+        Tap(Box::new(f))
+    }
+}
+
+impl std::fmt::Debug for Tap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tap")
+    }
+}
+
 /// A blob being written: bytes are hashed and counted as they arrive; nothing reaches `blobs/`
 /// unless [`Ingest::commit`] verifies it. Dropping an uncommitted ingest deletes the partial file.
 #[derive(Debug)]
@@ -719,10 +736,42 @@ pub struct Ingest {
     /// Whether a dropped, uncommitted ingest leaves its bytes for the next try to resume from.
     /// Bytes proven wrong (extra, or a wrong digest) are never kept.
     keep: bool,
+    tap: Option<Tap>,
     _lock: LockGuard,
 }
 
 impl Ingest {
+    /// Hands every chunk written from now on to `tap` as well (after it is written and hashed).
+    pub fn set_tap(&mut self, tap: Tap) {
+        self.tap = Some(tap);
+    }
+
+    /// Stops handing chunks on, dropping the tap (and whatever it owns, such as a channel's
+    /// sending end).
+    pub fn clear_tap(&mut self) {
+        self.tap = None;
+    }
+
+    /// Checks size and digest of everything written so far without committing, so that a layer
+    /// unpacked from the tapped stream is accepted only once its blob is proven right.
+    pub fn verify(&self) -> Result<()> {
+        if self.written != self.size {
+            return Err(StoreError::ShortBlob {
+                digest: self.digest,
+                expected: self.size,
+                actual: self.written,
+            });
+        }
+        let actual = self.hasher.clone().finish();
+        if actual != self.digest {
+            return Err(StoreError::DigestMismatch {
+                expected: self.digest,
+                actual,
+            });
+        }
+        Ok(())
+    }
+
     /// The digest this ingest must produce.
     pub fn digest(&self) -> &Digest {
         &self.digest
@@ -770,6 +819,9 @@ impl Ingest {
         file.write_all(bytes).map_err(io_err("write", &self.path))?;
         self.hasher.update(bytes);
         self.written = new_total;
+        if let Some(Tap(tap)) = self.tap.as_mut() {
+            tap(bytes);
+        }
         Ok(())
     }
 

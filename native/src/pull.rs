@@ -9,13 +9,17 @@
 //!   (`<12 hex>: Pull complete`, `Digest: …`, `Status: Downloaded newer image for …`).
 //! - [`remove_image`]: `rmi`, freeing snapshots of layers nothing else uses.
 //!
-//! Order of work: every layer is downloaded into the content store (verified by digest) before
-//! it is unpacked, and layers are unpacked bottom-up, since a layer's snapshot name (its chain
-//! ID) depends on everything below it. A layer whose snapshot already exists is `Already
-//! exists`; one whose blob is stored but not unpacked (a pull killed during extraction) is only
-//! unpacked again.
+//! Order of work: the config names every layer's diff ID, so every snapshot's name (its chain ID)
+//! is known before any layer arrives, and layers can be unpacked independently. Each download
+//! worker therefore unpacks its layer while the bytes stream in (into `<chain>.partial`), and the
+//! snapshot is renamed into place only after the blob's size and digest and the diff ID are all
+//! verified: nothing unverified is ever used. If the connection breaks, the streamed unpack is
+//! thrown away, the download resumes from the bytes stored (HTTP Range), and the layer is unpacked
+//! from the stored blob instead. Layers are recorded and reported `Pull complete` bottom-up, as
+//! Docker prints them. A layer whose snapshot already exists is `Already exists`; one whose blob
+//! is stored but not unpacked (a pull killed during extraction) is only unpacked again.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -25,11 +29,11 @@ use std::time::{Duration, Instant};
 
 use layerlab_core::digest::Digest;
 
-use crate::content_store::{ContentStore, DEFAULT_ROOT, ImageRecord, LayerRecord, Removal, StoreError};
+use crate::content_store::{ContentStore, DEFAULT_ROOT, ImageRecord, LayerRecord, Removal, StoreError, Tap};
 use crate::registry::manifest::{Descriptor, ImageConfigRootFs, ManifestError, Platform};
 use crate::registry::reference::ImageRef;
 use crate::registry::{Client, RegistryError};
-use crate::snapshot::{Compression, SnapshotError, Snapshotter, UnpackOptions, WhiteoutMode};
+use crate::snapshot::{Compression, SnapshotError, Snapshotter, UnpackOptions, UnpackStats, WhiteoutMode};
 
 /// Image configs above this size are refused (they are read into memory).
 const MAX_CONFIG_BYTES: u64 = 32 << 20;
@@ -290,8 +294,9 @@ pub fn pull(
     let downloaded_any = !to_download.is_empty();
     let queue = Mutex::new(to_download.iter().copied().collect::<VecDeque<usize>>());
     let abort = AtomicBool::new(false);
-    let (tx, rx) = mpsc::channel::<(usize, Result<(), PullError>)>();
+    let (tx, rx) = mpsc::channel::<(usize, Result<Fetched, PullError>)>();
     let layers = &resolved.layers;
+    let (chain_ids_ref, diff_ids) = (&chain_ids, &rootfs.diff_ids);
 
     let result = std::thread::scope(|scope| -> Result<(), PullError> {
         for _ in 0..workers.min(to_download.len()) {
@@ -304,8 +309,12 @@ pub fn pull(
                     }
                     let next = queue.lock().ok().and_then(|mut q| q.pop_front());
                     let Some(i) = next else { return };
-                    let Some(layer) = layers.get(i) else { return };
-                    let r = download(store, client, image, layer, on_event);
+                    let (Some(layer), Some(chain), Some(diff_id)) =
+                        (layers.get(i), chain_ids_ref.get(i), diff_ids.get(i))
+                    else {
+                        return;
+                    };
+                    let r = fetch(store, client, image, layer, chain, diff_id, opts, on_event);
                     if tx.send((i, r)).is_err() {
                         return;
                     }
@@ -314,14 +323,14 @@ pub fn pull(
         }
         drop(tx);
 
-        // Unpack bottom-up as the downloads arrive.
-        let mut done: BTreeSet<usize> = BTreeSet::new();
+        // Record and report bottom-up as the layers arrive.
+        let mut arrived: BTreeMap<usize, Fetched> = BTreeMap::new();
         let pending_downloads: BTreeSet<usize> = to_download.iter().copied().collect();
         for &i in &need_unpack {
-            while pending_downloads.contains(&i) && !done.contains(&i) {
+            while pending_downloads.contains(&i) && !arrived.contains_key(&i) {
                 match rx.recv() {
-                    Ok((j, Ok(()))) => {
-                        done.insert(j);
+                    Ok((j, Ok(fetched))) => {
+                        arrived.insert(j, fetched);
                     }
                     Ok((_, Err(e))) => {
                         abort.store(true, Ordering::Relaxed);
@@ -336,7 +345,20 @@ pub fn pull(
                 return Err(PullError::Worker);
             };
             let parent = i.checked_sub(1).and_then(|p| chain_ids.get(p)).copied();
-            if let Err(e) = extract(store, layer, chain, parent, diff_id, opts, on_event) {
+            let done = match arrived.remove(&i) {
+                Some(Fetched::Unpacked(stats)) => {
+                    on_event(PullEvent::Layer {
+                        id: layer.digest.short(),
+                        status: LayerStatus::Extracting {
+                            current: layer.size,
+                            total: layer.size,
+                        },
+                    });
+                    record_layer(store, layer, chain, parent, diff_id, stats, on_event)
+                }
+                Some(Fetched::Stored) | None => extract(store, layer, chain, parent, diff_id, opts, on_event),
+            };
+            if let Err(e) = done {
                 abort.store(true, Ordering::Relaxed);
                 return Err(e);
             }
@@ -381,6 +403,153 @@ pub fn pull(
         layers: chain_ids,
         outcome,
     })
+}
+
+/// What a download worker leaves for the layer.
+enum Fetched {
+    /// Verified and unpacked while it streamed in (`None`: another pull made the snapshot).
+    Unpacked(Option<UnpackStats>),
+    /// Only the blob is stored; it is unpacked from there.
+    Stored,
+}
+
+/// One chunk of a layer on its way from the download to the unpacker.
+enum Chunk {
+    Data(Vec<u8>),
+    /// The whole blob arrived and matches its descriptor.
+    Verified,
+}
+
+/// The unpacker's end of the stream. It ends cleanly only after [`Chunk::Verified`]: a download
+/// that stops early, or a blob with the wrong digest, ends it with an error, so the unpacker
+/// throws its partial snapshot away instead of committing it.
+struct Streamed {
+    rx: mpsc::Receiver<Chunk>,
+    chunk: Vec<u8>,
+    at: usize,
+}
+
+impl Read for Streamed {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at >= self.chunk.len() {
+            match self.rx.recv() {
+                Ok(Chunk::Data(bytes)) => {
+                    self.chunk = bytes;
+                    self.at = 0;
+                }
+                Ok(Chunk::Verified) => return Ok(0),
+                Err(_) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the layer download stopped before the blob was verified",
+                    ));
+                }
+            }
+        }
+        let rest = self.chunk.get(self.at..).unwrap_or_default();
+        let n = rest.len().min(buf.len());
+        buf.get_mut(..n)
+            .unwrap_or_default()
+            .copy_from_slice(rest.get(..n).unwrap_or_default());
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// Downloads one layer and, when it starts from the first byte, unpacks it as it streams in.
+/// zstd layers are unpacked from the stored blob: the zstd decoder may stop at the end of its
+/// frame without reading the stream to its end, and the stream's end is where the blob is verified.
+#[allow(clippy::too_many_arguments)]
+fn fetch(
+    store: &Store,
+    client: &Client,
+    image: &ImageRef,
+    layer: &Descriptor,
+    chain: &Digest,
+    diff_id: &Digest,
+    opts: &PullOptions,
+    on_event: &(dyn Fn(PullEvent) + Sync),
+) -> Result<Fetched, PullError> {
+    let compression = Compression::from_media_type(&layer.media_type);
+    let Some(mut ingest) = store.content.ingest(&layer.digest, layer.size)? else {
+        on_event(PullEvent::Layer {
+            id: layer.digest.short(),
+            status: LayerStatus::DownloadComplete,
+        });
+        return Ok(Fetched::Stored);
+    };
+    if ingest.written() > 0 || matches!(compression, Compression::Zstd) {
+        drop(ingest);
+        download(store, client, image, layer, on_event)?;
+        return Ok(Fetched::Stored);
+    }
+    let unpack_opts = UnpackOptions {
+        compression,
+        whiteouts: WhiteoutMode::Overlay,
+        max_bytes: opts.max_layer_bytes,
+    };
+    // A few chunks in flight let the download run ahead of the unpacker without holding the
+    // whole layer in memory.
+    let (tx, rx) = mpsc::sync_channel::<Chunk>(16);
+    let data_tx = tx.clone();
+    ingest.set_tap(Tap::new(move |bytes| {
+        // A closed channel means the unpacker already failed; its error is reported below.
+        let _ = data_tx.send(Chunk::Data(bytes.to_vec()));
+    }));
+    let id = layer.digest.short();
+    let (fetched, unpacked) = std::thread::scope(|scope| {
+        let unpacker = scope.spawn(|| {
+            let stream = Streamed {
+                rx,
+                chunk: Vec::new(),
+                at: 0,
+            };
+            store.snapshots.unpack(chain, stream, &unpack_opts, diff_id)
+        });
+        let mut progress = |current| {
+            on_event(PullEvent::Layer {
+                id: id.clone(),
+                status: LayerStatus::Downloading {
+                    current,
+                    total: layer.size,
+                },
+            })
+        };
+        let fetched = client.fetch_blob(image, layer, &mut ingest, &mut progress);
+        let verified = fetched.is_ok() && ingest.verify().is_ok();
+        ingest.clear_tap();
+        if verified {
+            // Only a verified blob lets the unpacker finish and commit its snapshot.
+            let _ = tx.send(Chunk::Verified);
+        }
+        drop(tx);
+        let unpacked = match unpacker.join() {
+            Ok(r) => r.map_err(PullError::from),
+            Err(_) => Err(PullError::Worker),
+        };
+        (fetched, unpacked)
+    });
+    match fetched {
+        // Complete but wrong bytes: the commit below refuses them and forgets them.
+        Ok(()) => {}
+        Err(RegistryError::BlobRead { .. } | RegistryError::Transport { .. }) => {
+            // The connection broke: keep the bytes received, resume, and unpack from the blob.
+            drop(ingest);
+            download(store, client, image, layer, on_event)?;
+            return Ok(Fetched::Stored);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    on_event(PullEvent::Layer {
+        id: id.clone(),
+        status: LayerStatus::VerifyingChecksum,
+    });
+    ingest.commit()?;
+    on_event(PullEvent::Layer {
+        id,
+        status: LayerStatus::DownloadComplete,
+    });
+    Ok(Fetched::Unpacked(unpacked?))
 }
 
 /// Downloads one layer blob into the content store; a broken connection is retried, resuming
@@ -470,6 +639,19 @@ fn extract(
     };
     report(0, total);
     let stats = store.snapshots.unpack(chain, reader, &unpack_opts, diff_id)?;
+    record_layer(store, layer, chain, parent, diff_id, stats, on_event)
+}
+
+/// Records an unpacked layer and reports it `Pull complete`.
+fn record_layer(
+    store: &Store,
+    layer: &Descriptor,
+    chain: &Digest,
+    parent: Option<Digest>,
+    diff_id: &Digest,
+    stats: Option<UnpackStats>,
+    on_event: &(dyn Fn(PullEvent) + Sync),
+) -> Result<(), PullError> {
     let diff_size = match stats {
         Some(s) => s.content_bytes,
         None => store.snapshots.content_bytes(chain)?,
@@ -484,7 +666,7 @@ fn extract(
         diff_size,
     })?;
     on_event(PullEvent::Layer {
-        id,
+        id: layer.digest.short(),
         status: LayerStatus::PullComplete,
     });
     Ok(())

@@ -175,6 +175,28 @@ fn normalise_table(out: &str, ids: &[String]) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// `system df -v` lists images in whatever order the daemon's image map yields them, which
+/// changes from run to run, so the rows of its images section are compared as a set.
+fn sort_df_image_rows(mut rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    let Some(header) = rows
+        .iter()
+        .position(|r| r.first().is_some_and(|c| c == "REPOSITORY"))
+    else {
+        return rows;
+    };
+    let start = header + 1;
+    let len = rows
+        .get(start..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|r| !r.is_empty())
+        .count();
+    if let Some(section) = rows.get_mut(start..start + len) {
+        section.sort();
+    }
+    rows
+}
+
 /// Pull output without the timing-dependent transient statuses.
 fn normalise_pull(out: &str) -> String {
     let transient = [
@@ -206,7 +228,10 @@ fn scenario(run: &Engine<'_>, app: &str, base: &str) -> Vec<(String, String)> {
                 lines.sort_unstable();
                 lines.join("\n")
             }
-            n if n.starts_with("ps") || n.starts_with("system df") => {
+            n if n.starts_with("system df") => {
+                format!("{:?}", sort_df_image_rows(normalise_table(&stdout, ids)))
+            }
+            n if n.starts_with("ps") => {
                 format!("{:?}", normalise_table(&stdout, ids))
             }
             _ => stdout.clone(),
