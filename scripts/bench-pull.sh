@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Cold pulls of a ~200 MB, 6-layer image from a loopback registry: layerlab's native engine
-# against `docker pull` (a private dockerd, overlay2) and `skopeo copy` to an OCI directory
-# (download and verify only, no unpacking), timed side by side by hyperfine. Prints medians and
-# ratios.
+# against `docker pull` (a private dockerd, overlay2), `podman pull` (private storage, overlay)
+# and `skopeo copy` to an OCI directory (download and verify only, no unpacking), timed side by
+# side by hyperfine. Prints medians and ratios.
 #
 # A benchmark, not a test: run it by hand, as root, on a quiet machine.
 #   scripts/bench-pull.sh              # RUNS=10 WARMUP=1 by default
@@ -21,9 +21,9 @@ if [ "$(id -u)" != 0 ]; then
   echo "bench-pull.sh needs root (dockerd, and layerlab's snapshots keep file owners)" >&2
   exit 1
 fi
-for tool in hyperfine skopeo docker-registry python3 busybox; do
+for tool in hyperfine skopeo podman docker-registry python3 busybox; do
   if ! command -v "$tool" >/dev/null; then
-    echo "missing $tool: apt-get install -y hyperfine skopeo docker-registry python3 busybox-static" >&2
+    echo "missing $tool: apt-get install -y hyperfine skopeo podman docker-registry python3 busybox-static" >&2
     exit 1
   fi
 done
@@ -128,11 +128,24 @@ D="$DOCKER -H unix://$WORK/docker/docker.sock"
 for _ in $(seq 300); do $D info >/dev/null 2>&1 && break; sleep 0.2; done
 $D info >/dev/null || { echo "dockerd did not start:" >&2; tail -20 "$WORK/docker/dockerd.log" >&2; exit 1; }
 
+# --- podman, with private storage and the rlimits this machine allows (see peers.md) ---------
+mkdir -p "$WORK/podman"
+cat >"$WORK/podman/containers.conf" <<EOF
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+EOF
+export CONTAINERS_CONF=$WORK/podman/containers.conf
+P="podman --root $WORK/podman/root --runroot $WORK/podman/run --storage-driver overlay"
+
 # --- timings ---------------------------------------------------------------------------------
 LL_ROOT=$WORK/layerlab-root
 hyperfine --runs "$RUNS" --warmup "$WARMUP" --export-json "$WORK/pull.json" \
   -n layerlab --prepare "rm -rf $LL_ROOT; sync" "$bin --engine native --root $LL_ROOT pull -q $REF" \
   -n "docker pull" --prepare "$D rmi -f $REF >/dev/null 2>&1 || true; sync" "$D pull -q $REF" \
+  -n "podman pull" --prepare "$P rmi -af >/dev/null 2>&1 || true; sync" "$P pull -q --tls-verify=false $REF" \
   -n "skopeo copy (no unpack)" --prepare "rm -rf $WORK/oci; sync" \
   "skopeo copy --quiet --src-tls-verify=false docker://$REF oci:$WORK/oci:big"
 
@@ -141,8 +154,9 @@ import json, statistics, sys
 results = json.load(open(sys.argv[1]))["results"]
 med = {r["command"]: statistics.median(r["times"]) for r in results}
 ll = med["layerlab"]
-print(f"\n{'command':<26}{'median':>10}{'min':>10}{'max':>10}{'vs layerlab':>14}")
+print(f"\n{'command':<26}{'median':>10}{'min':>10}{'max':>10}{'layerlab / it':>15}")
 for r in results:
     m = med[r["command"]]
-    print(f"{r['command']:<26}{m*1000:>8.0f}ms{min(r['times'])*1000:>8.0f}ms{max(r['times'])*1000:>8.0f}ms{m/ll:>13.2f}x")
+    print(f"{r['command']:<26}{m*1000:>8.0f}ms{min(r['times'])*1000:>8.0f}ms{max(r['times'])*1000:>8.0f}ms{ll/m:>14.2f}x")
+print("\ntarget: layerlab / docker pull and layerlab / podman pull at most 0.35")
 PY
