@@ -4,6 +4,7 @@
 pub mod completion;
 pub mod components;
 pub mod disk;
+pub mod explorer_view;
 pub mod lessons;
 pub mod panel;
 pub mod scenario;
@@ -15,6 +16,7 @@ use yew::prelude::*;
 use crate::components::archive_drop::ArchiveDrop;
 use crate::components::classroom_toggle::{self, ClassroomToggle};
 use crate::components::disk_ledger::DiskLedger;
+use crate::components::file_explorer::FileExplorer;
 use crate::components::lesson_panel::LessonPanel;
 use crate::components::panel_tabs::PanelTabs;
 use crate::components::scenario_bar::ScenarioBar;
@@ -47,6 +49,7 @@ pub fn App() -> Html {
     let shown = match *panel {
         Panel::Layers => html! { <StackPicture stacks={lab.stacks.clone()} /> },
         Panel::Disk => html! { <DiskLedger disk={lab.disk.clone()} /> },
+        Panel::Files => html! { <FileExplorer sim={lab.sim()} /> },
         Panel::Lessons => html! {
             <LessonPanel sim={lab.sim()} history={lab.history.clone()}
                          transcript={lab.transcript.clone()} dispatch={lab.dispatcher()} />

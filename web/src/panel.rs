@@ -11,11 +11,14 @@ pub enum Panel {
     Layers,
     /// Where the disk space goes: `ps -s`, the lesson's formula and what it leaves out.
     Disk,
+    /// The files of an image or container, each marked with the layer that added, changed or
+    /// removed it; search, wasted space and image diff.
+    Files,
 }
 
 impl Panel {
     /// Every panel, in the order of the tabs.
-    pub const ALL: [Panel; 3] = [Panel::Lessons, Panel::Layers, Panel::Disk];
+    pub const ALL: [Panel; 4] = [Panel::Lessons, Panel::Layers, Panel::Disk, Panel::Files];
 
     /// The tab's label.
     pub fn label(self) -> &'static str {
@@ -23,6 +26,7 @@ impl Panel {
             Panel::Lessons => "Lessons",
             Panel::Layers => "Layers",
             Panel::Disk => "Disk",
+            Panel::Files => "Files",
         }
     }
 
@@ -32,6 +36,7 @@ impl Panel {
             Panel::Lessons => "lessons",
             Panel::Layers => "layers",
             Panel::Disk => "disk",
+            Panel::Files => "files",
         }
     }
 

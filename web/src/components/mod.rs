@@ -5,6 +5,7 @@ pub mod archive_drop;
 pub mod classroom_toggle;
 pub mod disk_ledger;
 pub mod dockerfile_editor;
+pub mod file_explorer;
 pub mod lesson_panel;
 pub mod panel_tabs;
 pub mod scenario_bar;
