@@ -100,6 +100,35 @@ impl Comparison {
         self.rows.iter().map(|r| r.on_disk()).max().unwrap_or(0)
     }
 
+    fn row(&self, driver: Driver) -> Option<&DriverRow> {
+        self.rows.iter().find(|r| r.driver == driver)
+    }
+
+    /// The main difference on this workload, in one sentence: how much more disk vfs needs than
+    /// overlay2, and what overlay2's whole-file copies cost next to btrfs's blocks.
+    pub fn headline(&self) -> Option<String> {
+        let overlay = self.row(Driver::Overlay2)?;
+        let vfs = self.row(Driver::Vfs)?;
+        let btrfs = self.row(Driver::Btrfs)?;
+        if overlay.on_disk() == 0 {
+            return None;
+        }
+        let mut text = format!(
+            "Here vfs needs {} the disk of overlay2 ({} against {}).",
+            times(vfs.on_disk(), overlay.on_disk()),
+            human_size(vfs.on_disk()),
+            human_size(overlay.on_disk())
+        );
+        if overlay.one_byte_edits > 0 {
+            text.push_str(&format!(
+                " Changing one byte in the middle of each changed file would copy {} under overlay2 and {} under btrfs.",
+                human_size(overlay.one_byte_edits),
+                human_size(btrfs.one_byte_edits)
+            ));
+        }
+        Some(text)
+    }
+
     /// The workload in words, with how it was read from the lab.
     pub fn workload(&self) -> String {
         let mut text = format!(
@@ -139,6 +168,18 @@ impl Comparison {
              bytes, and as rewritten from the start otherwise.",
         );
         text
+    }
+}
+
+/// `a / b` as "2.5 times", to one decimal, without floating point; "as much as" below 1.05.
+fn times(a: u64, b: u64) -> String {
+    let tenths = (u128::from(a) * 10 + u128::from(b) / 2)
+        .checked_div(u128::from(b))
+        .unwrap_or(0);
+    if tenths <= 10 {
+        "about as much as".to_owned()
+    } else {
+        format!("{}.{} times", tenths / 10, tenths % 10)
     }
 }
 
@@ -382,6 +423,11 @@ mod tests {
         assert_eq!(row(&c, Driver::Btrfs).on_disk(), overlay.on_disk());
         assert_eq!(row(&c, Driver::Zfs).on_disk(), overlay.on_disk());
         assert!(c.workload().contains("no containers yet"));
+        assert!(
+            c.headline().is_some_and(
+                |h| h.starts_with("Here vfs needs ") && h.contains(" times the disk of overlay2")
+            )
+        );
     }
 
     #[test]
@@ -468,7 +514,11 @@ mod tests {
         assert_eq!(percent(1, 1000), 1, "a non-zero value shows at least a sliver");
         assert_eq!(percent(u64::MAX, u64::MAX), 100);
         assert_eq!(percent(20, 10), 100);
+        assert_eq!(times(25, 10), "2.5 times");
+        assert_eq!(times(10, 10), "about as much as");
+        assert_eq!(times(1, 0), "about as much as");
         let empty = compare(&Simulator::new());
+        assert_eq!(empty.headline(), None);
         assert_eq!(empty.max_copied(), 0);
         assert_eq!(empty.max_on_disk(), 0);
     }

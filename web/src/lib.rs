@@ -3,7 +3,9 @@
 
 pub mod completion;
 pub mod components;
+pub mod cow;
 pub mod disk;
+pub mod drivers;
 pub mod explorer_view;
 pub mod lessons;
 pub mod panel;
@@ -15,7 +17,9 @@ use yew::prelude::*;
 
 use crate::components::archive_drop::ArchiveDrop;
 use crate::components::classroom_toggle::{self, ClassroomToggle};
+use crate::components::cow_stepper::CowStepper;
 use crate::components::disk_ledger::DiskLedger;
+use crate::components::driver_compare::DriverCompare;
 use crate::components::file_explorer::FileExplorer;
 use crate::components::lesson_panel::LessonPanel;
 use crate::components::panel_tabs::PanelTabs;
@@ -49,6 +53,12 @@ pub fn App() -> Html {
     let shown = match *panel {
         Panel::Layers => html! { <StackPicture stacks={lab.stacks.clone()} /> },
         Panel::Disk => html! { <DiskLedger disk={lab.disk.clone()} /> },
+        Panel::Cow => {
+            let dispatch = lab.dispatcher();
+            let run = Callback::from(move |line| dispatch.dispatch(crate::state::Action::Run(line)));
+            html! { <CowStepper sim={lab.sim()} events={lab.events.clone()} {run} /> }
+        }
+        Panel::Drivers => html! { <DriverCompare sim={lab.sim()} /> },
         Panel::Files => html! { <FileExplorer sim={lab.sim()} /> },
         Panel::Lessons => html! {
             <LessonPanel sim={lab.sim()} history={lab.history.clone()}

@@ -14,11 +14,16 @@ pub enum Panel {
     /// The files of an image or container, each marked with the layer that added, changed or
     /// removed it; search, wasted space and image diff.
     Files,
+    /// Copy-on-write step by step: a read looking down one container's stack, copy-ups,
+    /// whiteouts and opaque directories, played forwards and back.
+    Cow,
+    /// The storage drivers side by side on the lab's workload: bytes copied and bytes on disk.
+    Drivers,
 }
 
 impl Panel {
     /// Every panel, in the order of the tabs.
-    pub const ALL: [Panel; 4] = [Panel::Lessons, Panel::Layers, Panel::Disk, Panel::Files];
+    pub const ALL: [Panel; 6] = [Panel::Lessons, Panel::Layers, Panel::Disk, Panel::Files, Panel::Cow, Panel::Drivers];
 
     /// The tab's label.
     pub fn label(self) -> &'static str {
@@ -26,6 +31,8 @@ impl Panel {
             Panel::Lessons => "Lessons",
             Panel::Layers => "Layers",
             Panel::Disk => "Disk",
+            Panel::Cow => "Copy-on-write",
+            Panel::Drivers => "Drivers",
             Panel::Files => "Files",
         }
     }
@@ -36,6 +43,8 @@ impl Panel {
             Panel::Lessons => "lessons",
             Panel::Layers => "layers",
             Panel::Disk => "disk",
+            Panel::Cow => "cow",
+            Panel::Drivers => "drivers",
             Panel::Files => "files",
         }
     }

@@ -3,7 +3,9 @@
 
 pub mod archive_drop;
 pub mod classroom_toggle;
+pub mod cow_stepper;
 pub mod disk_ledger;
+pub mod driver_compare;
 pub mod dockerfile_editor;
 pub mod file_explorer;
 pub mod lesson_panel;
