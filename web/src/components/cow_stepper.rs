@@ -17,14 +17,15 @@ use crate::state::SimView;
 const STEP_MS: u32 = 3500;
 
 // Geometry in SVG user units; the picture scales with its box.
-const WIDTH: u32 = 600;
-const ARROW_X: u32 = 18;
-const BOX_X: u32 = 40;
-const BOX_W: u32 = 370;
-const BOX_H: u32 = 36;
+// Narrow enough that the 12-unit text stays readable in the pictures column at 1024 pixels wide.
+const WIDTH: u32 = 430;
+const ARROW_X: u32 = 14;
+const BOX_X: u32 = 34;
+const BOX_W: u32 = WIDTH - BOX_X - 2;
+const BOX_H: u32 = 38;
 const GAP: u32 = 8;
-const LABEL_X: u32 = BOX_X + BOX_W + 10;
-const DETAIL_CHARS: usize = 34;
+/// Characters of a layer's instruction that fit beside the role's words.
+const DETAIL_CHARS: usize = 24;
 
 #[derive(Debug, Properties, PartialEq)]
 pub struct CowStepperProps {
@@ -70,6 +71,16 @@ fn picture(stack: &CowStack, step: Option<&Step>) -> Html {
         let label = step.map(|s| role_text(s, i, role)).unwrap_or_default();
         let markers = step.map_or(0, |s| s.markers.iter().filter(|m| m.layer == i).count());
         let y = box_y(i);
+        let name = match (current, markers) {
+            (true, 0) => format!("▶ {}", b.name),
+            (false, 0) => b.name.clone(),
+            (c, n) => format!(
+                "{}{} · ⊘ {n} marker{}",
+                if c { "▶ " } else { "" },
+                b.name,
+                if n == 1 { "" } else { "s" }
+            ),
+        };
         let layer = if b.writable { "writable".to_owned() } else { b.name.clone() };
         html! {
             <g class={classes!("cow-box", role.class(), b.writable.then_some("writable"), current.then_some("current"))}
@@ -77,19 +88,14 @@ fn picture(stack: &CowStack, step: Option<&Step>) -> Html {
                 <title>{ format!("{}: {}\n{} bytes", b.name, b.detail, b.size) }</title>
                 <rect x={BOX_X.to_string()} y={y.to_string()} width={BOX_W.to_string()}
                       height={BOX_H.to_string()} rx="4" />
-                <text x={(BOX_X + 8).to_string()} y={(y + 15).to_string()} class="cow-name">
-                    { if current { format!("▶ {}", b.name) } else { b.name.clone() } }
-                </text>
-                <text x={(BOX_X + 8).to_string()} y={(y + 30).to_string()} class="cow-detail">
+                <text x={(BOX_X + 8).to_string()} y={(y + 16).to_string()} class="cow-name">{ name }</text>
+                <text x={(BOX_X + BOX_W - 8).to_string()} y={(y + 16).to_string()} class="cow-size"
+                      text-anchor="end">{ human_size(b.size) }</text>
+                <text x={(BOX_X + 8).to_string()} y={(y + 32).to_string()} class="cow-detail">
                     { ellipsis(&b.detail, DETAIL_CHARS) }
                 </text>
-                <text x={(BOX_X + BOX_W - 8).to_string()} y={(y + 15).to_string()} class="cow-size"
-                      text-anchor="end">{ human_size(b.size) }</text>
-                if markers > 0 {
-                    <text x={(BOX_X + BOX_W - 8).to_string()} y={(y + 30).to_string()} class="cow-marks"
-                          text-anchor="end">{ format!("⊘ {markers} marker{}", if markers == 1 { "" } else { "s" }) }</text>
-                }
-                <text x={LABEL_X.to_string()} y={(y + 22).to_string()} class="cow-role">{ label }</text>
+                <text x={(BOX_X + BOX_W - 8).to_string()} y={(y + 32).to_string()} class="cow-role"
+                      text-anchor="end">{ label }</text>
             </g>
         }
     });
@@ -112,6 +118,14 @@ fn picture(stack: &CowStack, step: Option<&Step>) -> Html {
     html! {
         <svg class="cow-svg" viewBox={format!("0 0 {WIDTH} {height}")} role="img" aria-label={label}
              preserveAspectRatio="xMidYMin meet">
+            // Hidden layers are hatched, so they differ from the others without colour.
+            <defs>
+                <pattern id="cow-hatch" width="6" height="6" patternUnits="userSpaceOnUse"
+                         patternTransform="rotate(45)">
+                    <rect width="6" height="6" class="cow-hatch-bg" />
+                    <line x1="0" y1="0" x2="0" y2="6" class="cow-hatch-line" />
+                </pattern>
+            </defs>
             { for boxes }
             { for arrow }
         </svg>
