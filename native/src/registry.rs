@@ -514,8 +514,10 @@ impl Client {
             }
             // Credentials and tokens belong to the registry's host: a redirect to storage
             // elsewhere (S3, a CDN) gets none.
+            let mut sent_token = false;
             if same_host {
                 if let Some(a) = self.auth_header(t, scope) {
+                    sent_token = a.starts_with("Bearer ");
                     req = req.header("Authorization", a);
                 }
             }
@@ -554,7 +556,14 @@ impl Client {
             match status {
                 401 if same_host && !authed => {
                     authed = true;
-                    if self.authenticate(t, header(&resp, "www-authenticate"), scope, &url)? {
+                    let challenge = header(&resp, "www-authenticate");
+                    // The token sent is current and grants less than the request needs: the
+                    // token server already said what this caller may do, asking again will
+                    // not change it (an expired or revoked token, `invalid_token`, is renewed).
+                    if sent_token && challenge.is_some_and(|c| c.contains("insufficient_scope")) {
+                        return Ok(resp);
+                    }
+                    if self.authenticate(t, challenge, scope, &url)? {
                         continue;
                     }
                     return Ok(resp);

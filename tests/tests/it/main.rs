@@ -7,3 +7,4 @@ mod support;
 mod unpack;
 mod native_cli;
 mod fidelity;
+mod registry_token;

@@ -3,6 +3,7 @@
 //! built here from `/bin/busybox`; a tiny misbehaving HTTP server for fault injection.
 
 pub mod fixture;
+pub mod token;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -35,8 +36,6 @@ impl Registry {
             "{bin} is missing: these tests need Debian's registry (apt-get install docker-registry apache2-utils busybox-static)"
         );
         let dir = tempfile::tempdir().expect("tempdir");
-        let port = free_port();
-        let host = format!("127.0.0.1:{port}");
         let mut auth_yaml = String::new();
         if let Some((user, pass)) = auth {
             let out = Command::new("htpasswd")
@@ -55,6 +54,14 @@ impl Registry {
                 file.display()
             );
         }
+        Registry::start_with(dir, &auth_yaml)
+    }
+
+    /// Starts a registry whose config ends with `auth_yaml` (an `auth:` section or nothing),
+    /// keeping its files in `dir`.
+    pub fn start_with(dir: tempfile::TempDir, auth_yaml: &str) -> Registry {
+        let bin = "/usr/bin/docker-registry";
+        let host = format!("127.0.0.1:{}", free_port());
         let config = format!(
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n{auth_yaml}",
             dir.path().join("data").display()
@@ -70,13 +77,16 @@ impl Registry {
             .stderr(log)
             .spawn()
             .expect("start docker-registry");
-        let reg = Registry {
+        let mut reg = Registry {
             child,
             host,
             _dir: dir,
         };
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
+            if let Ok(Some(status)) = reg.child.try_wait() {
+                panic!("docker-registry exited ({status}):\n{}", reg.log());
+            }
             if let Ok(mut s) = TcpStream::connect(&reg.host) {
                 let _ = write!(s, "GET /v2/ HTTP/1.0\r\nHost: {}\r\n\r\n", reg.host);
                 let mut line = String::new();
@@ -91,6 +101,13 @@ impl Registry {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+}
+
+impl Registry {
+    /// What the registry logged (errors only, unless the config asks for more).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self._dir.path().join("registry.log")).unwrap_or_default()
     }
 }
 
