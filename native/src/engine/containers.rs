@@ -1,4 +1,5 @@
-//! Container commands: `run`, `ps`, `stop`, `rm`, `logs`, `diff`, `system df`.
+//! Container commands: `ps`, `stop`, `rm`, `logs`, `diff`, `system df` (`create` is in
+//! `create.rs`, `start` and `run` in `start.rs`, `inspect` in `inspect.rs`).
 //!
 //! A container is a directory `containers/<id>/` holding its [`ContainerRecord`] (`config.json`,
 //! what was asked for), the runtime's `state.json` (pid, running, exit code, times) and its
@@ -11,7 +12,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use layerlab_core::cli::args::{LogsArgs, PsArgs, RmArgs, RunArgs, StopArgs, SystemDfArgs};
+use layerlab_core::cli::args::{LogsArgs, PsArgs, RmArgs, StopArgs, SystemDfArgs};
 use layerlab_core::cli::render::{
     self, ContainerRow, ContainerStatus, DfImageRow, DfRow, DfSummary, DfVerbose, DiffKind, PsOptions,
 };
@@ -24,12 +25,12 @@ use super::images::epoch;
 use super::{Engine, EngineError, io_err, now};
 use crate::content_store::ImageRecord;
 use crate::runtime::changes::{ChangeKind, container_changes, container_size};
-use crate::runtime::detach::{ContainerState, start_detached};
-use crate::runtime::{
-    BindMount, ContainerLayout, ContainerSpec, Limits, NetworkMode, ProcessSpec, RunOptions, StorageDriver,
-};
+use super::volumes::{MountKind, MountRecord};
+use crate::runtime::detach::ContainerState;
+use crate::runtime::{ContainerLayout, StorageDriver};
 
-/// What `run` was asked for, kept for `ps`, `exec`, `diff` and `rm`.
+/// What `run` or `create` was asked for, kept for `start`, `ps`, `exec`, `diff`, `inspect` and
+/// `rm`. Fields added after the first release default, so older records still load.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ContainerRecord {
     pub id: String,
@@ -37,7 +38,7 @@ pub struct ContainerRecord {
     /// The image as the user named it (`ps` shows this).
     pub image_name: String,
     pub image_id: Digest,
-    /// Entrypoint then cmd.
+    /// Entrypoint then cmd, as `ps` shows it.
     pub command: Vec<String>,
     pub env: Vec<String>,
     pub workdir: String,
@@ -45,8 +46,40 @@ pub struct ContainerRecord {
     pub created: i64,
     pub auto_remove: bool,
     pub host_network: bool,
+    /// How many volumes (not bind mounts) it mounts: `system df -v`'s LOCAL VOLUMES.
     pub volumes: usize,
     pub vfs: bool,
+    /// The entrypoint and cmd apart (`inspect` shows both); `None` in records older than them.
+    #[serde(default)]
+    pub entrypoint: Option<Vec<String>>,
+    #[serde(default)]
+    pub cmd: Option<Vec<String>>,
+    /// `-t`.
+    #[serde(default)]
+    pub tty: bool,
+    /// `-i`.
+    #[serde(default)]
+    pub open_stdin: bool,
+    /// `-d` (made to run in the background).
+    #[serde(default)]
+    pub detach: bool,
+    /// `-v`, resolved: bind mounts and volumes.
+    #[serde(default)]
+    pub mounts: Vec<MountRecord>,
+    #[serde(default)]
+    pub memory: Option<u64>,
+    #[serde(default)]
+    pub pids_limit: Option<i64>,
+}
+
+impl ContainerRecord {
+    /// The entrypoint and cmd; a record that kept only the joined command runs it as the cmd.
+    pub fn entrypoint_and_cmd(&self) -> (Vec<String>, Vec<String>) {
+        match (&self.entrypoint, &self.cmd) {
+            (Some(e), Some(c)) => (e.clone(), c.clone()),
+            _ => (Vec::new(), self.command.clone()),
+        }
+    }
 }
 
 /// A container as found on disk.
@@ -91,7 +124,7 @@ impl Container {
     }
 }
 
-fn random_hex(bytes: usize) -> Result<String, EngineError> {
+pub(crate) fn random_hex(bytes: usize) -> Result<String, EngineError> {
     let mut buf = vec![0u8; bytes];
     let path = Path::new("/dev/urandom");
     let mut f = fs::File::open(path).map_err(io_err("open", path))?;
@@ -100,7 +133,7 @@ fn random_hex(bytes: usize) -> Result<String, EngineError> {
 }
 
 /// Docker's generated names are `adjective_surname`; a short list keeps the flavour.
-fn generated_name(hex: &str) -> String {
+pub(crate) fn generated_name(hex: &str) -> String {
     const LEFT: [&str; 8] = [
         "admiring", "brave", "clever", "eager", "focused", "gifted", "nifty", "quirky",
     ];
@@ -115,54 +148,22 @@ fn generated_name(hex: &str) -> String {
     )
 }
 
-fn valid_name(name: &str) -> bool {
+pub(crate) fn valid_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     matches!(bytes.next(), Some(c) if c.is_ascii_alphanumeric())
         && bytes.all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(&c))
 }
 
-fn key(var: &str) -> &str {
+pub(crate) fn key(var: &str) -> &str {
     var.split_once('=').map_or(var, |(k, _)| k)
 }
 
-/// `-v SRC:DST[:ro|rw]` for host paths; named volumes are not offered by this engine.
-fn parse_volume(spec: &str) -> Result<BindMount, EngineError> {
-    let bad = |reason| EngineError::BadVolume {
-        spec: spec.to_owned(),
-        reason,
-    };
-    let parts: Vec<&str> = spec.split(':').collect();
-    let (src, dst, mode) = match parts.as_slice() {
-        [s, d] => (*s, *d, ""),
-        [s, d, m] => (*s, *d, *m),
-        _ => return Err(bad("expected SOURCE:TARGET[:ro]")),
-    };
-    if !src.starts_with('/') {
-        return Err(bad(
-            "only absolute host paths can be mounted (named volumes are not supported)",
-        ));
-    }
-    if !dst.starts_with('/') {
-        return Err(bad("the target must be an absolute path"));
-    }
-    let read_only = match mode {
-        "" | "rw" => false,
-        "ro" => true,
-        _ => return Err(bad("the mode must be ro or rw")),
-    };
-    Ok(BindMount {
-        source: PathBuf::from(src),
-        destination: PathBuf::from(dst),
-        read_only,
-    })
-}
-
 impl Engine {
-    fn container_dir(&self, id: &str) -> PathBuf {
+    pub(crate) fn container_dir(&self, id: &str) -> PathBuf {
         self.containers_dir().join(id)
     }
 
-    fn load_container(&self, dir: &Path) -> Result<Option<Container>, EngineError> {
+    pub(crate) fn load_container(&self, dir: &Path) -> Result<Option<Container>, EngineError> {
         let path = dir.join("config.json");
         let bytes = match fs::read(&path) {
             Ok(b) => b,
@@ -220,7 +221,7 @@ impl Engine {
     }
 
     /// The image's layer snapshot directories, top layer first (overlay's lowerdir order).
-    fn image_lowers(&self, image: &ImageRecord) -> Vec<PathBuf> {
+    pub(crate) fn image_lowers(&self, image: &ImageRecord) -> Vec<PathBuf> {
         image
             .layers
             .iter()
@@ -233,212 +234,36 @@ impl Engine {
         if let Ok(all) = self.containers() {
             for c in all {
                 if c.record.auto_remove && c.state.is_some() && c.running_pid().is_none() {
-                    let _ = self.remove_container(&c);
+                    let _ = self.remove_container(&c, true);
                 }
             }
         }
     }
 
-    fn remove_container(&self, c: &Container) -> Result<(), EngineError> {
+    /// Deletes the container; with `anonymous_volumes` (`rm -v`, `--rm`) its anonymous volumes
+    /// go too. Named volumes always stay.
+    pub(crate) fn remove_container(&self, c: &Container, anonymous_volumes: bool) -> Result<(), EngineError> {
         c.layout().remove()?;
         if c.dir.exists() {
             fs::remove_dir_all(&c.dir).map_err(io_err("remove", &c.dir))?;
         }
         self.store.content.remove_container_ref(&c.record.id)?;
+        if anonymous_volumes {
+            for m in c.record.mounts.iter().filter(|m| m.kind == MountKind::Volume && m.anonymous) {
+                if let Some(name) = &m.name {
+                    // Another container may mount it too (`-v NAME` of an anonymous one): then it stays.
+                    match self.remove_volume(name) {
+                        Ok(_) | Err(EngineError::Volume(_)) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
         Ok(())
     }
 
-    pub(crate) fn cmd_run(
-        &self,
-        args: &RunArgs,
-        out: &mut dyn Write,
-        err: &mut dyn Write,
-    ) -> Result<i32, EngineError> {
-        if args.tty || args.interactive && args.detach {
-            return Err(EngineError::Unsupported {
-                what: "a terminal (-t) or -i with -d",
-            });
-        }
-        let image = match self.find_image(&args.image)? {
-            Some(i) => i.record,
-            None => {
-                let shown = layerlab_core::reference::Reference::parse(&args.image)
-                    .map(|r| r.familiar())
-                    .unwrap_or_else(|_| args.image.clone());
-                let _ = writeln!(err, "Unable to find image '{shown}' locally");
-                self.pull_image(&args.image, args.platform.as_deref(), false, false, err)?
-            }
-        };
-        let config = self.read_config(&image)?.config.unwrap_or_default();
-        let network = match args.network.as_deref() {
-            None | Some("none") | Some("default") | Some("bridge") => NetworkMode::None,
-            Some("host") => NetworkMode::Host,
-            Some(other) => {
-                return Err(EngineError::NoNetwork {
-                    name: other.to_owned(),
-                });
-            }
-        };
-        let volumes = args
-            .volumes
-            .iter()
-            .map(|v| parse_volume(v))
-            .collect::<Result<Vec<_>, _>>()?;
-
-        let id = random_hex(32)?;
-        let name = match &args.name {
-            Some(n) => {
-                let n = n.strip_prefix('/').unwrap_or(n);
-                if !valid_name(n) {
-                    return Err(EngineError::BadName { name: n.to_owned() });
-                }
-                if let Some(other) = self.containers()?.into_iter().find(|c| c.record.name == n) {
-                    return Err(EngineError::NameInUse {
-                        name: n.to_owned(),
-                        id: other.record.id,
-                    });
-                }
-                n.to_owned()
-            }
-            None => generated_name(&id),
-        };
-        let entrypoint = match &args.entrypoint {
-            Some(e) if e.is_empty() => Vec::new(),
-            Some(e) => vec![e.clone()],
-            None => config.entrypoint.clone().unwrap_or_default(),
-        };
-        let cmd = if args.command.is_empty() {
-            // Docker drops the image's Cmd when --entrypoint replaces the entrypoint.
-            if args.entrypoint.is_some() {
-                Vec::new()
-            } else {
-                config.cmd.clone().unwrap_or_default()
-            }
-        } else {
-            args.command.clone()
-        };
-        let mut env = config.env.clone().unwrap_or_default();
-        for var in &args.env {
-            // `-e NAME` passes the variable through from the caller, as Docker does.
-            let var = if var.contains('=') {
-                var.clone()
-            } else {
-                match std::env::var(var) {
-                    Ok(v) => format!("{var}={v}"),
-                    Err(_) => continue,
-                }
-            };
-            match env.iter_mut().find(|e| key(e) == key(&var)) {
-                Some(slot) => *slot = var,
-                None => env.push(var),
-            }
-        }
-        let workdir = args
-            .workdir
-            .clone()
-            .or(config.working_dir.clone())
-            .unwrap_or_default();
-        let user = args.user.clone().or(config.user.clone()).unwrap_or_default();
-        let vfs = std::env::var("LAYERLAB_STORAGE_DRIVER").is_ok_and(|d| d == "vfs");
-        let record = ContainerRecord {
-            id: id.clone(),
-            name,
-            image_name: args.image.clone(),
-            image_id: image.id,
-            command: entrypoint.iter().chain(&cmd).cloned().collect(),
-            env: env.clone(),
-            workdir: workdir.clone(),
-            user: user.clone(),
-            created: now(),
-            auto_remove: args.rm,
-            host_network: network == NetworkMode::Host,
-            volumes: volumes.len(),
-            vfs,
-        };
-        let dir = self.container_dir(&id);
-        crate::content_store::make_private_dir(&dir)?;
-        self.store.content.add_container_ref(&id, &image.id)?;
-        let record_path = dir.join("config.json");
-        let bytes = serde_json::to_vec_pretty(&record).map_err(|source| EngineError::BadRecord {
-            path: record_path.clone(),
-            source,
-        })?;
-        fs::write(&record_path, bytes).map_err(io_err("write", &record_path))?;
-
-        let spec = ContainerSpec {
-            id: id.clone(),
-            layout: ContainerLayout::new(&dir),
-            driver: if vfs {
-                StorageDriver::Vfs
-            } else {
-                StorageDriver::Overlay
-            },
-            image_layers: self.image_lowers(&image),
-            rootless: !nix::unistd::geteuid().is_root(),
-            auto_remove: args.rm,
-            process: ProcessSpec {
-                entrypoint,
-                cmd,
-                env,
-                workdir,
-                user,
-            },
-            network,
-            volumes,
-            limits: Limits {
-                memory: args.memory,
-                pids: args.pids_limit,
-            },
-            log_path: Some(dir.join(format!("{id}-json.log"))),
-        };
-        if args.detach {
-            let started = start_detached(&spec);
-            match started {
-                Ok(d) => {
-                    for w in &d.warnings {
-                        let _ = writeln!(err, "WARNING: {w}");
-                    }
-                    let _ = writeln!(out, "{id}");
-                    Ok(0)
-                }
-                Err(e) => {
-                    self.record_exit(&dir, e.exit_code());
-                    Err(e.into())
-                }
-            }
-        } else {
-            let _ = out.flush();
-            let started_at = jiff::Timestamp::now().to_string();
-            let result = crate::runtime::run(
-                &spec,
-                &RunOptions {
-                    attach: true,
-                    interactive: args.interactive,
-                },
-            );
-            let code = match &result {
-                Ok(c) => *c,
-                Err(e) => e.exit_code(),
-            };
-            let state = ContainerState {
-                pid: 0,
-                running: false,
-                exit_code: Some(code),
-                started_at,
-                finished_at: Some(jiff::Timestamp::now().to_string()),
-            };
-            write_state(&dir, &state);
-            if args.rm {
-                if let Some(c) = self.load_container(&dir)? {
-                    self.remove_container(&c)?;
-                }
-            }
-            result.map_err(EngineError::from)
-        }
-    }
-
     /// Records a container that never started, so `ps -a` shows it exited as Docker does.
-    fn record_exit(&self, dir: &Path, code: i32) {
+    pub(crate) fn record_exit(&self, dir: &Path, code: i32) {
         let now = jiff::Timestamp::now().to_string();
         write_state(
             dir,
@@ -452,7 +277,7 @@ impl Engine {
         );
     }
 
-    fn container_sizes(&self, c: &Container) -> Result<(u64, u64), EngineError> {
+    pub(crate) fn container_sizes(&self, c: &Container) -> Result<(u64, u64), EngineError> {
         let Some(image) = self.store.content.image(&c.record.image_id)? else {
             return Ok((0, 0));
         };
@@ -533,38 +358,33 @@ impl Engine {
         out: &mut dyn Write,
         err: &mut dyn Write,
     ) -> Result<i32, EngineError> {
-        if args.follow {
-            return Err(EngineError::Unsupported { what: "logs -f" });
-        }
         let c = self.find_container(name)?;
         let path = c.dir.join(format!("{}-json.log", c.record.id));
-        let text = match fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(io_err("read", &path)(e)),
-        };
-        let entries: Vec<LogEntry> = text
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect();
-        let skip = match args.tail.as_deref() {
-            None | Some("all") => 0,
-            Some(n) => entries
-                .len()
-                .saturating_sub(n.parse::<usize>().unwrap_or(entries.len())),
-        };
+        // Docker's daemon shows everything for a tail it cannot read as a number.
+        let tail = args.tail.as_deref().and_then(|n| n.parse::<usize>().ok());
+        let mut log = LogReader::default();
+        let entries = log.read_new(&path)?;
+        let skip = tail.map_or(0, |n| entries.len().saturating_sub(n));
         for e in entries.iter().skip(skip) {
-            let sink: &mut dyn Write = if e.stream == "stderr" {
-                &mut *err
-            } else {
-                &mut *out
-            };
-            if args.timestamps {
-                let _ = write!(sink, "{} ", e.time);
-            }
-            let _ = sink.write_all(e.log.as_bytes());
+            e.print(args.timestamps, out, err);
         }
-        Ok(0)
+        if !args.follow {
+            return Ok(0);
+        }
+        // `-f`: new lines as they come, until the container has exited and its last lines are in.
+        loop {
+            let running = self
+                .load_container(&c.dir)?
+                .is_some_and(|c| c.running_pid().is_some());
+            for e in log.read_new(&path)? {
+                e.print(args.timestamps, out, err);
+            }
+            let _ = out.flush();
+            if !running {
+                return Ok(0);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Signals the container and waits for the monitor to record its exit.
@@ -629,7 +449,7 @@ impl Engine {
                     }
                     self.stop_container(&c, Duration::ZERO)?;
                 }
-                self.remove_container(&c)
+                self.remove_container(&c, args.volumes)
             });
             match result {
                 Ok(()) => {
@@ -723,13 +543,14 @@ impl Engine {
             }
             container_rows.push(row);
         }
+        let volume_rows = self.volume_rows(true)?;
         let now = now();
         let text = if args.verbose {
             render::system_df_verbose(
                 &DfVerbose {
                     images: image_rows,
                     containers: container_rows,
-                    volumes: Vec::new(),
+                    volumes: volume_rows,
                     build_cache: Vec::new(),
                     build_cache_size: 0,
                 },
@@ -750,7 +571,16 @@ impl Engine {
                     size: containers_size,
                     reclaimable: reclaimable_containers,
                 },
-                volumes: DfRow::default(),
+                volumes: DfRow {
+                    total: volume_rows.len() as u64,
+                    active: volume_rows.iter().filter(|v| v.links > 0).count() as u64,
+                    size: volume_rows.iter().map(|v| v.size.unwrap_or(0)).sum(),
+                    reclaimable: volume_rows
+                        .iter()
+                        .filter(|v| v.links == 0)
+                        .map(|v| v.size.unwrap_or(0))
+                        .sum(),
+                },
                 build_cache: DfRow::default(),
             })
         };
@@ -766,8 +596,60 @@ struct LogEntry {
     time: String,
 }
 
+impl LogEntry {
+    fn print(&self, timestamps: bool, out: &mut dyn Write, err: &mut dyn Write) {
+        let sink: &mut dyn Write = if self.stream == "stderr" { err } else { out };
+        if timestamps {
+            let _ = write!(sink, "{} ", fixed_nanos(&self.time));
+        }
+        let _ = sink.write_all(self.log.as_bytes());
+    }
+}
+
+/// Docker's `logs -t` time: RFC 3339 with all nine fraction digits (`RFC3339NanoFixed`), where
+/// the log file keeps Go's shortest form.
+fn fixed_nanos(time: &str) -> String {
+    match time.parse::<jiff::Timestamp>() {
+        Ok(t) => format!(
+            "{}.{:09}Z",
+            t.strftime("%Y-%m-%dT%H:%M:%S"),
+            t.subsec_nanosecond()
+        ),
+        Err(_) => time.to_owned(),
+    }
+}
+
+/// Reads a json-file log incrementally: each call returns the complete lines written since the
+/// last (a line still being written waits for the next call).
+#[derive(Debug, Default)]
+struct LogReader {
+    offset: u64,
+}
+
+impl LogReader {
+    fn read_new(&mut self, path: &Path) -> Result<Vec<LogEntry>, EngineError> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = match fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_err("read", path)(e)),
+        };
+        f.seek(SeekFrom::Start(self.offset)).map_err(io_err("read", path))?;
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).map_err(io_err("read", path))?;
+        let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        self.offset += complete as u64;
+        Ok(bytes
+            .get(..complete)
+            .unwrap_or_default()
+            .split(|b| *b == b'\n')
+            .filter_map(|l| serde_json::from_slice(l).ok())
+            .collect())
+    }
+}
+
 /// Writes `state.json` the way the runtime's monitor does (a rename, so readers never see half).
-fn write_state(dir: &Path, state: &ContainerState) {
+pub(crate) fn write_state(dir: &Path, state: &ContainerState) {
     let tmp = dir.join("state.json.tmp");
     if let Ok(text) = serde_json::to_vec(state)
         && fs::write(&tmp, text).is_ok()
@@ -779,19 +661,6 @@ fn write_state(dir: &Path, state: &ContainerState) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn volume_specs_are_checked() {
-        let v = parse_volume("/src:/dst:ro").expect("valid");
-        assert_eq!(
-            (v.source, v.destination, v.read_only),
-            (PathBuf::from("/src"), PathBuf::from("/dst"), true)
-        );
-        assert!(parse_volume("name:/dst").is_err());
-        assert!(parse_volume("/src:dst").is_err());
-        assert!(parse_volume("/src:/dst:xx").is_err());
-        assert!(parse_volume("/a").is_err());
-    }
 
     #[test]
     fn names_follow_dockers_rule() {

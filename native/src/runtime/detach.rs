@@ -4,7 +4,9 @@
 //!
 //! Public API:
 //! - [`start_detached`]`(&ContainerSpec) -> Result<Detached, RunError>`: returns once the
-//!   container's command is running (or failed to start, with the same errors as `run`).
+//!   container's command is running (or failed to start, with the same errors as `run`);
+//!   [`start_detached_with`]`(&ContainerSpec, &RunOptions)` for `-i` and `-t` (`attach` is
+//!   ignored: the monitor holds the container's stdin and terminal).
 //! - [`Detached`]: the container's init pid and any limit warnings.
 //! - [`ContainerState`]: `state.json` in the container's directory; [`ContainerState::load`],
 //!   [`ContainerState::wait`] (poll until it has exited).
@@ -116,6 +118,16 @@ enum Report {
 
 /// Start the container under a monitor process and return without waiting for it.
 pub fn start_detached(spec: &ContainerSpec) -> Result<Detached, RunError> {
+    start_detached_with(spec, &RunOptions::default())
+}
+
+/// [`start_detached`] with `-i` (stdin kept open) and `-t` (a terminal, whose output the monitor
+/// logs).
+pub fn start_detached_with(spec: &ContainerSpec, opts: &RunOptions) -> Result<Detached, RunError> {
+    let opts = RunOptions {
+        attach: false,
+        ..*opts
+    };
     let (report_r, report_w) =
         nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|errno| RunError::Os { call: "pipe", errno })?;
     // SAFETY: the child either forks again and _exits, or (as the monitor) runs `monitor`, which
@@ -125,7 +137,7 @@ pub fn start_detached(spec: &ContainerSpec) -> Result<Detached, RunError> {
             drop(report_r);
             // SAFETY: as above; this intermediate process is single-threaded.
             match unsafe { nix::unistd::fork() } {
-                Ok(ForkResult::Child) => monitor(spec, report_w),
+                Ok(ForkResult::Child) => monitor(spec, &opts, report_w),
                 // SAFETY: ends the intermediate without running the caller's destructors.
                 _ => unsafe { libc::_exit(0) },
             }
@@ -144,7 +156,7 @@ pub fn start_detached(spec: &ContainerSpec) -> Result<Detached, RunError> {
     }
 }
 
-fn monitor(spec: &ContainerSpec, report: OwnedFd) -> ! {
+fn monitor(spec: &ContainerSpec, opts: &RunOptions, report: OwnedFd) -> ! {
     let _ = nix::unistd::setsid();
     // Let go of the caller's terminal and of every descriptor it had open (a `$(layerlab run -d)`
     // would otherwise wait for the container to end).
@@ -161,16 +173,12 @@ fn monitor(spec: &ContainerSpec, report: OwnedFd) -> ! {
     unsafe {
         libc::close_range(keep.unsigned_abs() + 1, u32::MAX, 0);
     }
-    let opts = RunOptions {
-        attach: false,
-        interactive: false,
-    };
     let send = |r: &Report| {
         if let Ok(bytes) = serde_json::to_vec(r) {
             let _ = nix::unistd::write(&report, &bytes);
         }
     };
-    let code = match start(spec, &opts) {
+    let code = match start(spec, opts) {
         Ok(running) => {
             let state = ContainerState {
                 pid: running.pid(),

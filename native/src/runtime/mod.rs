@@ -14,6 +14,7 @@
 //! - [`syscall`]: the OS calls behind a trait, with a recording double ([`Syscall`]).
 //! - [`process`]: command line, environment, PATH lookup, exit codes; [`user`]: `-u` against the
 //!   image's `/etc/passwd` and `/etc/group`.
+//! - [`tty`]: the pseudo-terminal of `run -t` and the caller's raw mode.
 //! - [`logs`]: json-file logs; [`cgroups`]: `--memory`, `--pids-limit`; [`etc`]: hostname, hosts,
 //!   resolv.conf; [`caps`]: Docker's default capabilities; [`net`]: loopback.
 //!
@@ -36,12 +37,13 @@ pub mod process;
 pub mod rootfs;
 pub mod spawn;
 pub mod syscall;
+pub mod tty;
 pub mod user;
 pub mod vfs;
 
 pub use cgroups::Limits;
 pub use changes::{Change, ChangeKind, container_changes, container_size, upper_size};
-pub use detach::{ContainerState, Detached, start_detached};
+pub use detach::{ContainerState, Detached, start_detached, start_detached_with};
 pub use mounts::{BindMount, EtcFiles, MountPlan, NetworkMode, plan_mounts};
 pub use process::{ExitCode, ProcessSpec};
 pub use rootfs::{ContainerLayout, RootfsMount, StorageDriver};

@@ -79,8 +79,12 @@ pub struct RunOptions {
     /// signals (Ctrl-C); wait for it from the thread that started it, since the kernel ties
     /// that to the starting thread.
     pub attach: bool,
-    /// Give the container our stdin (`-i`); otherwise it reads `/dev/null`.
+    /// `-i`: attached, the container reads our stdin; detached, its stdin stays open (a pipe, or
+    /// its terminal, that nobody writes to) so a shell waits instead of ending at once. Without
+    /// it the container reads `/dev/null` (or a terminal nobody types into).
     pub interactive: bool,
+    /// `-t`: give the container a pseudo-terminal as stdin, stdout and stderr (see `tty`).
+    pub tty: bool,
 }
 
 /// Where in the container's start a failure happened.
@@ -184,6 +188,8 @@ pub struct Running {
     init: Pid,
     readers: Vec<JoinHandle<()>>,
     cgroups: Cgroups,
+    /// The writing end of a detached `-i` container's stdin, held open until it exits.
+    stdin_keeper: Option<OwnedFd>,
 }
 
 impl Running {
@@ -206,6 +212,7 @@ impl Running {
     /// Wait for the container to exit; its output has all reached the log when this returns.
     pub fn wait(self) -> Result<ExitCode, RunError> {
         let code = wait_exit(self.helper)?;
+        drop(self.stdin_keeper);
         for r in self.readers {
             // A reader that panicked lost some output; the exit code is still right.
             let _ = r.join();
@@ -248,6 +255,8 @@ struct ChildPlan {
     cgroup_procs: Vec<PathBuf>,
     attach: bool,
     caller: Pid,
+    /// `-t`: the window size the terminal starts with (the caller's, when it has one).
+    tty: Option<Option<super::tty::Winsize>>,
 }
 
 /// Start the container: returns once its command is running (or failed to start).
@@ -296,6 +305,7 @@ pub fn start(spec: &ContainerSpec, opts: &RunOptions) -> Result<Running, RunErro
         cgroup_procs: Vec::new(),
         attach: opts.attach,
         caller: nix::unistd::getpid(),
+        tty: opts.tty.then(super::tty::terminal_size),
     };
 
     let log = match &spec.log_path {
@@ -312,13 +322,30 @@ pub fn start(spec: &ContainerSpec, opts: &RunOptions) -> Result<Running, RunErro
         )
         .map_err(os("open /dev/null"))
     };
-    let stdin = if opts.interactive {
+    // A detached `-i` container gets a pipe whose writing end we hold and never write to.
+    let mut stdin_keeper = None;
+    let stdin = if opts.tty {
+        // Replaced by the terminal in the container.
+        devnull()?
+    } else if opts.interactive && opts.attach {
         nix::unistd::dup(std::io::stdin().as_fd()).map_err(os("dup"))?
+    } else if opts.interactive {
+        let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(os("pipe"))?;
+        stdin_keeper = Some(w);
+        r
     } else {
         devnull()?
     };
+    // The terminal's master comes back on this socket.
+    let console = if opts.tty {
+        Some(super::tty::console_socket().map_err(io_err("socketpair", Path::new("/")))?)
+    } else {
+        None
+    };
     // Output goes through pipes when it is logged; otherwise straight to ours or to /dev/null.
-    let (out_pipes, out_w, err_w) = if log.is_some() {
+    let (out_pipes, out_w, err_w) = if opts.tty {
+        (None, devnull()?, devnull()?)
+    } else if log.is_some() {
         let (or, ow) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(os("pipe"))?;
         let (er, ew) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(os("pipe"))?;
         (Some((or, er)), ow, ew)
@@ -345,8 +372,18 @@ pub fn start(spec: &ContainerSpec, opts: &RunOptions) -> Result<Running, RunErro
         }
     };
     match forked {
-        ForkResult::Child => helper(&child, stdin, out_w, err_w, status_w),
+        ForkResult::Child => helper(
+            &child,
+            Stdio {
+                stdin,
+                out: out_w,
+                err: err_w,
+                console: console.map(|(_, theirs)| theirs),
+            },
+            status_w,
+        ),
         ForkResult::Parent { child: helper_pid } => {
+            let console = console.map(|(ours, _)| ours);
             drop((stdin, out_w, err_w, status_w));
             let status = read_status(status_r);
             let init = match status {
@@ -371,7 +408,15 @@ pub fn start(spec: &ContainerSpec, opts: &RunOptions) -> Result<Running, RunErro
                 }
             };
             let mut readers = Vec::new();
-            if let (Some((or, er)), Some(log)) = (out_pipes, log) {
+            if let Some(socket) = console {
+                let Some(master) = super::tty::receive_master(&socket) else {
+                    let _ = nix::sys::signal::kill(init, nix::sys::signal::Signal::SIGKILL);
+                    let _ = wait_exit(helper_pid);
+                    cgroups.remove();
+                    return Err(RunError::LostChild);
+                };
+                readers.push(super::tty::spawn_relay(master, log, opts.attach, opts.interactive));
+            } else if let (Some((or, er)), Some(log)) = (out_pipes, log) {
                 readers.push(spawn_reader(or, Stream::Stdout, log.clone(), opts.attach));
                 readers.push(spawn_reader(er, Stream::Stderr, log, opts.attach));
             }
@@ -380,6 +425,7 @@ pub fn start(spec: &ContainerSpec, opts: &RunOptions) -> Result<Running, RunErro
                 init,
                 readers,
                 cgroups,
+                stdin_keeper,
             })
         }
     }
@@ -482,7 +528,16 @@ fn die(status: &impl AsFd, stage: Stage, exit_code: ExitCode, message: &str) -> 
 }
 
 /// The helper process: joins the cgroups, unshares, forks init and waits for it.
-fn helper(child: &ChildPlan, stdin: OwnedFd, out: OwnedFd, err: OwnedFd, status: OwnedFd) -> ! {
+/// The descriptors the container starts with; `console` is the socket its terminal's master
+/// goes back on (`-t`).
+struct Stdio {
+    stdin: OwnedFd,
+    out: OwnedFd,
+    err: OwnedFd,
+    console: Option<OwnedFd>,
+}
+
+fn helper(child: &ChildPlan, stdio: Stdio, status: OwnedFd) -> ! {
     if child.attach {
         // Attached, the container lives and dies with the caller: there is no daemon to keep
         // reading its output. It stays in the caller's process group, so a Ctrl-C at the
@@ -538,9 +593,9 @@ fn helper(child: &ChildPlan, stdin: OwnedFd, out: OwnedFd, err: OwnedFd, status:
             EXIT_RUNTIME,
             &format!("fork: {}", e.desc()),
         ),
-        Ok(ForkResult::Child) => init(child, stdin, out, err, status),
+        Ok(ForkResult::Child) => init(child, stdio, status),
         Ok(ForkResult::Parent { child: pid }) => {
-            drop((stdin, out, err));
+            drop(stdio);
             let mut msg = vec![b'P'];
             msg.extend(pid.as_raw().to_ne_bytes());
             let _ = nix::unistd::write(&status, &msg);
@@ -601,7 +656,13 @@ fn cstrings(items: &[String]) -> Result<Vec<CString>, String> {
 }
 
 /// The container's pid 1, from fork to execve.
-fn init(child: &ChildPlan, stdin: OwnedFd, out: OwnedFd, err: OwnedFd, status: OwnedFd) -> ! {
+fn init(child: &ChildPlan, stdio: Stdio, status: OwnedFd) -> ! {
+    let Stdio {
+        stdin,
+        out,
+        err,
+        console,
+    } = stdio;
     // If the helper dies, so does the container (nobody would be left to reap or report it).
     let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
     let stdio = nix::unistd::dup2_stdin(&stdin)
@@ -616,6 +677,18 @@ fn init(child: &ChildPlan, stdin: OwnedFd, out: OwnedFd, err: OwnedFd, status: O
         );
     }
     drop((stdin, out, err));
+    // The console socket is parked above 4 first, so that moving the status pipe to 3 cannot
+    // close it, and goes to 4 after.
+    let console = match console.map(|c| rustix::io::fcntl_dupfd_cloexec(&c, 5)) {
+        None => None,
+        Some(Ok(fd)) => Some(fd),
+        Some(Err(e)) => die(
+            &status,
+            Stage::Descriptors,
+            EXIT_RUNTIME,
+            &format!("dup console socket: {e}"),
+        ),
+    };
     // Nothing of the host may reach the container through a descriptor (CVE-2024-21626): move
     // the status pipe to fd 3 and close every descriptor above it, before any path in the
     // container is resolved.
@@ -634,10 +707,24 @@ fn init(child: &ChildPlan, stdin: OwnedFd, out: OwnedFd, err: OwnedFd, status: O
             ),
         }
     };
-    // SAFETY: close_range only closes descriptors; none above 3 is used again by this process
-    // (the OwnedFds that named them were dropped above or are the status pipe's old number,
-    // which is forgotten right after).
-    if unsafe { libc::close_range(4, u32::MAX, 0) } != 0 {
+    let console = match console {
+        None => None,
+        // SAFETY: as for fd 3 above: fd 4 is replaced atomically and nothing else owns it.
+        Some(c) => match unsafe { nix::unistd::dup3_raw(&c, 4, OFlag::O_CLOEXEC) } {
+            Ok(fd) => Some(fd),
+            Err(e) => die(
+                &status,
+                Stage::Descriptors,
+                EXIT_RUNTIME,
+                &format!("dup3: {}", e.desc()),
+            ),
+        },
+    };
+    let first_closed: u32 = if console.is_some() { 5 } else { 4 };
+    // SAFETY: close_range only closes descriptors; none above 3 (4 with a console) is used again
+    // by this process (the OwnedFds that named them were dropped above or are old numbers of
+    // the status pipe and console socket, which are forgotten right after).
+    if unsafe { libc::close_range(first_closed, u32::MAX, 0) } != 0 {
         die(&status, Stage::Descriptors, EXIT_RUNTIME, "close_range failed");
     }
 
@@ -706,6 +793,13 @@ fn init(child: &ChildPlan, stdin: OwnedFd, out: OwnedFd, err: OwnedFd, status: O
             ),
         ),
     }
+
+    if let (Some(socket), Some(size)) = (&console, child.tty)
+        && let Err(message) = super::tty::setup_in_container(socket.as_fd(), size, (user.uid, user.gid))
+    {
+        die(&status, Stage::Descriptors, EXIT_RUNTIME, &message);
+    }
+    drop(console);
 
     if let Err(e) = super::caps::drop_to_default() {
         die(

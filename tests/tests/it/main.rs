@@ -7,4 +7,5 @@ mod support;
 mod unpack;
 mod native_cli;
 mod fidelity;
+mod native_commands;
 mod registry_token;

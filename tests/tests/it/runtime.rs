@@ -763,7 +763,7 @@ fn an_attached_container_dies_with_its_caller() {
         nix::unistd::ForkResult::Child => {
             let opts = RunOptions {
                 attach: true,
-                interactive: false,
+                ..RunOptions::default()
             };
             let pid = start(&spec, &opts).map(|r| r.pid()).unwrap_or(0);
             let _ = nix::unistd::write(&w, &pid.to_ne_bytes());

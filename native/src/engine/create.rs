@@ -1,0 +1,176 @@
+//! `create` (and the first half of `run`): make a container from an image and the command
+//! line's flags: its record (`config.json`), its writable layer and init layer, and the volumes
+//! it mounts. Nothing runs yet; `ps -a` shows it `Created`.
+
+use std::fs;
+use std::io::Write;
+
+use layerlab_core::cli::args::RunArgs;
+
+use super::containers::{Container, ContainerRecord, generated_name, key, random_hex, valid_name};
+use super::volumes::{MountKind, parse_volume};
+use super::{Engine, EngineError, io_err, now};
+use crate::runtime::{ContainerLayout, NetworkMode, StorageDriver};
+
+impl Engine {
+    /// Makes the container `args` describe, pulling its image first if it is not here (the
+    /// progress goes to `err`, as Docker's does for `run` and `create`).
+    pub(crate) fn create_container(
+        &self,
+        args: &RunArgs,
+        err: &mut dyn Write,
+    ) -> Result<Container, EngineError> {
+        let image = match self.find_image(&args.image)? {
+            Some(i) => i.record,
+            None => {
+                let shown = layerlab_core::reference::Reference::parse(&args.image)
+                    .map(|r| r.familiar())
+                    .unwrap_or_else(|_| args.image.clone());
+                let _ = writeln!(err, "Unable to find image '{shown}' locally");
+                self.pull_image(&args.image, args.platform.as_deref(), false, false, err)?
+            }
+        };
+        let config = self.read_config(&image)?.config.unwrap_or_default();
+        let network = match args.network.as_deref() {
+            None | Some("none") | Some("default") | Some("bridge") => NetworkMode::None,
+            Some("host") => NetworkMode::Host,
+            Some(other) => {
+                return Err(EngineError::NoNetwork {
+                    name: other.to_owned(),
+                });
+            }
+        };
+        let specs = args
+            .volumes
+            .iter()
+            .map(|v| parse_volume(v))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let id = random_hex(32)?;
+        let name = match &args.name {
+            Some(n) => {
+                let n = n.strip_prefix('/').unwrap_or(n);
+                if !valid_name(n) {
+                    return Err(EngineError::BadName { name: n.to_owned() });
+                }
+                if let Some(other) = self.containers()?.into_iter().find(|c| c.record.name == n) {
+                    return Err(EngineError::NameInUse {
+                        name: n.to_owned(),
+                        id: other.record.id,
+                    });
+                }
+                n.to_owned()
+            }
+            None => generated_name(&id),
+        };
+        let entrypoint = match &args.entrypoint {
+            Some(e) if e.is_empty() => Vec::new(),
+            Some(e) => vec![e.clone()],
+            None => config.entrypoint.clone().unwrap_or_default(),
+        };
+        let cmd = if args.command.is_empty() {
+            // Docker drops the image's Cmd when --entrypoint replaces the entrypoint.
+            if args.entrypoint.is_some() {
+                Vec::new()
+            } else {
+                config.cmd.clone().unwrap_or_default()
+            }
+        } else {
+            args.command.clone()
+        };
+        let mut env = config.env.clone().unwrap_or_default();
+        for var in &args.env {
+            // `-e NAME` passes the variable through from the caller, as Docker does.
+            let var = if var.contains('=') {
+                var.clone()
+            } else {
+                match std::env::var(var) {
+                    Ok(v) => format!("{var}={v}"),
+                    Err(_) => continue,
+                }
+            };
+            match env.iter_mut().find(|e| key(e) == key(&var)) {
+                Some(slot) => *slot = var,
+                None => env.push(var),
+            }
+        }
+        let workdir = args
+            .workdir
+            .clone()
+            .or(config.working_dir.clone())
+            .unwrap_or_default();
+        let user = args.user.clone().or(config.user.clone()).unwrap_or_default();
+        let vfs = std::env::var("LAYERLAB_STORAGE_DRIVER").is_ok_and(|d| d == "vfs");
+        let image_layers = self.image_lowers(&image);
+
+        let dir = self.container_dir(&id);
+        crate::content_store::make_private_dir(&dir)?;
+        self.store.content.add_container_ref(&id, &image.id)?;
+        let mut record = ContainerRecord {
+            id: id.clone(),
+            name,
+            image_name: args.image.clone(),
+            image_id: image.id,
+            command: entrypoint.iter().chain(&cmd).cloned().collect(),
+            env,
+            workdir,
+            user,
+            created: now(),
+            auto_remove: args.rm,
+            host_network: network == NetworkMode::Host,
+            volumes: 0,
+            vfs,
+            entrypoint: Some(entrypoint),
+            cmd: Some(cmd),
+            tty: args.tty,
+            open_stdin: args.interactive,
+            detach: args.detach,
+            mounts: Vec::new(),
+            memory: args.memory,
+            pids_limit: args.pids_limit,
+        };
+        // The record goes to disk before the volumes are made, so that a failure below leaves a
+        // container `rm` can clean up rather than a directory nobody knows.
+        self.write_record(&record)?;
+        let mounts = self.resolve_volumes(&specs, &image_layers)?;
+        record.volumes = mounts.iter().filter(|m| m.kind == MountKind::Volume).count();
+        record.mounts = mounts;
+        self.write_record(&record)?;
+        let driver = if vfs {
+            StorageDriver::Vfs
+        } else {
+            StorageDriver::Overlay
+        };
+        ContainerLayout::new(&dir).prepare(driver, &image_layers, !nix::unistd::geteuid().is_root())?;
+        Ok(Container {
+            record,
+            dir,
+            state: None,
+        })
+    }
+
+    pub(crate) fn write_record(&self, record: &ContainerRecord) -> Result<(), EngineError> {
+        let dir = self.container_dir(&record.id);
+        let path = dir.join("config.json");
+        let tmp = dir.join("config.json.tmp");
+        let bytes = serde_json::to_vec_pretty(record).map_err(|source| EngineError::BadRecord {
+            path: path.clone(),
+            source,
+        })?;
+        fs::write(&tmp, bytes).map_err(io_err("write", &tmp))?;
+        fs::rename(&tmp, &path).map_err(io_err("rename", &tmp))?;
+        Ok(())
+    }
+
+    /// `create`: prints the new container's full ID.
+    pub(crate) fn cmd_create(
+        &self,
+        args: &RunArgs,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> Result<i32, EngineError> {
+        let c = self.create_container(args, err)?;
+        let _ = writeln!(out, "{}", c.record.id);
+        Ok(0)
+    }
+}
