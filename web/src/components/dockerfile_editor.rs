@@ -184,7 +184,11 @@ pub fn DockerfileEditor(props: &DockerfileEditorProps) -> Html {
             <p id="dockerfile-problem" class="df-problem"
                data-line={bad_line.map(|n| n.to_string())}>
                 { match &trouble {
-                    Some(Problem { line: Some(n), message }) => format!("⚠ Line {n}: {message}"),
+                    // The terminal shows Docker's whole sentence; here the line is said once.
+                    Some(Problem { line: Some(n), message }) => {
+                        let prefix = format!("dockerfile parse error on line {n}: ");
+                        format!("⚠ Line {n}: {}", message.strip_prefix(&prefix).unwrap_or(message))
+                    }
                     Some(Problem { line: None, message }) => format!("⚠ {message}"),
                     None => "✓ Docker can read this Dockerfile.".to_owned(),
                 } }

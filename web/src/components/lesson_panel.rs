@@ -173,6 +173,18 @@ pub fn LessonPanel(props: &LessonPanelProps) -> Html {
     let sim = props.sim.borrow();
     let done_of = |s: &Step| s.is_done(&sim, &props.history);
 
+    let open_editor = {
+        let go = go.clone();
+        Callback::from(move |_: MouseEvent| go.emit(Place::Editor))
+    };
+    let editor_link = html! {
+        <button type="button" id="lesson-link-editor"
+                class={classes!("lesson-link", "editor-link")}
+                aria-current={(*place == Place::Editor).then_some("page")} onclick={open_editor}>
+            <span class="lesson-mark" aria-hidden="true">{ "✎" }</span>
+            { "Dockerfile editor" }
+        </button>
+    };
     let mut list = Vec::new();
     for (li, lesson) in LESSONS.iter().enumerate() {
         let items = lesson.steps.iter().enumerate().map(|(si, s)| {
@@ -182,14 +194,22 @@ pub fn LessonPanel(props: &LessonPanelProps) -> Html {
                 let go = go.clone();
                 Callback::from(move |_: MouseEvent| go.emit(here))
             };
+            // A compact row of numbered steps keeps the current step above the fold on a
+            // 1024x768 screen; the full title is the button's name and its tooltip.
+            let name = format!(
+                "Step {}: {}, {}",
+                si + 1,
+                s.title,
+                if done { "done" } else { "not done yet" }
+            );
             html! {
                 <li>
                     <button type="button" id={format!("lesson-link-{}", s.slug)}
                             class={classes!("lesson-link", done.then_some("done"))}
+                            aria-label={name.clone()} title={name}
                             aria-current={(*place == here).then_some("step")} {onclick}>
                         <span class="lesson-mark" aria-hidden="true">{ if done { "✓" } else { "○" } }</span>
-                        { format!("{}. {}", si + 1, s.title) }
-                        if done { <span class="visually-hidden">{ " (done)" }</span> }
+                        <span aria-hidden="true">{ si + 1 }</span>
                     </button>
                 </li>
             }
@@ -197,23 +217,16 @@ pub fn LessonPanel(props: &LessonPanelProps) -> Html {
         list.push(html! {
             <li class="lesson-entry">
                 <span class="lesson-name">{ lesson.title }</span>
-                <ol class="lesson-steps">{ for items }</ol>
+                <ol class="lesson-steps">
+                    { for items }
+                    if li + 1 == LESSONS.len() { <li>{ editor_link.clone() }</li> }
+                </ol>
             </li>
         });
     }
-    let open_editor = {
-        let go = go.clone();
-        Callback::from(move |_: MouseEvent| go.emit(Place::Editor))
-    };
     let nav = html! {
         <nav class="lesson-list" aria-label="Lessons and their steps">
             <ol class="lessons-index">{ for list }</ol>
-            <button type="button" id="lesson-link-editor"
-                    class={classes!("lesson-link", "editor-link")}
-                    aria-current={(*place == Place::Editor).then_some("page")} onclick={open_editor}>
-                <span class="lesson-mark" aria-hidden="true">{ "✎" }</span>
-                { "Dockerfile editor" }
-            </button>
         </nav>
     };
 
@@ -280,7 +293,7 @@ pub fn LessonPanel(props: &LessonPanelProps) -> Html {
             html! {
                 <article class="lesson-step" id={format!("lesson-step-{}", step.slug)}
                          data-step={step.slug} aria-labelledby="lesson-step-title">
-                    <p class="lesson-progress">{ format!("{} · step {number} of {total}", lesson.title) }</p>
+                    <p class="lesson-progress">{ format!("Step {number} of {total}") }</p>
                     <h3 id="lesson-step-title" tabindex="-1" ref={heading.clone()}>{ step.title }</h3>
                     <p class="lesson-explanation">{ prose(step.explanation) }</p>
                     <h4>{ "Try these" }</h4>
