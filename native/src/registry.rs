@@ -63,10 +63,10 @@ pub enum RegistryError {
     /// authenticating and quotes the token server's reason.
     #[error("Get {url:?}: unauthorized: {message}")]
     TokenRefused { url: String, message: String },
-    /// A push the registry refused, as Docker prints a registry error code: `denied: …`,
-    /// `unauthorized: authentication required`.
+    /// A refusal in the registry's own words, as Docker prints a registry error code:
+    /// `denied: …`, `unauthorized: authentication required`.
     #[error("{code}: {message}")]
-    PushRefused { code: String, message: String },
+    Refused { code: String, message: String },
     #[error("login attempt to {url} failed with status: {status}")]
     LoginFailed { url: String, status: String },
     #[error(
@@ -615,8 +615,10 @@ impl Client {
         let pushing = matches!(what, "upload" | "blob upload" | "manifest upload" | "mount");
         match (status, code.as_str()) {
             // A push is refused in the registry's own words (`denied: …`, `unauthorized: …`):
-            // "pull access denied" would name the wrong operation.
-            (401 | 403, _) if pushing => RegistryError::PushRefused {
+            // "pull access denied" would name the wrong operation. So is a pull whose token
+            // the registry would not take (expired, untrusted): Docker translates only
+            // DENIED and NAME_UNKNOWN into "pull access denied".
+            (401 | 403, _) if pushing => RegistryError::Refused {
                 code: if code.is_empty() {
                     if status == 401 { "unauthorized" } else { "denied" }.to_owned()
                 } else {
@@ -636,6 +638,14 @@ impl Client {
             (404, "MANIFEST_UNKNOWN") | (404, "") if what == "manifest" => {
                 RegistryError::ManifestUnknown { name: t.name.clone() }
             }
+            (401, "UNAUTHORIZED") if t.credentials.is_none() => RegistryError::Refused {
+                code: "unauthorized".to_owned(),
+                message: if message.is_empty() {
+                    "authentication required".to_owned()
+                } else {
+                    message
+                },
+            },
             (404, "NAME_UNKNOWN") | (401, _) | (403, _) | (404, "UNAUTHORIZED") => {
                 if t.credentials.is_none() || status == 404 {
                     RegistryError::AccessDenied { name: t.name.clone() }
