@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Start latency of layerlab's runtime (`run --rm IMAGE true` style: fresh overlay or vfs container,
-# namespaces, pivot_root, exec /bin/true, wait, remove) against crun and the bare floor
-# (`unshare ... chroot`), timed side by side by hyperfine. Prints medians and ratios.
+# Start latency of `run --rm IMAGE true` with the image present, timed side by side by hyperfine:
+# - the whole `layerlab run --rm` command (the image pulled from a loopback registry first),
+#   against `docker run --rm` (a private dockerd) and `podman run --rm` (private storage) with the
+#   same image, when those are installed;
+# - layerlab's runtime alone (fresh overlay or vfs container, namespaces, pivot_root, exec
+#   /bin/true, wait, remove: native/benches/run_latency.rs), against `crun run` and the bare floor
+#   (`unshare ... chroot`).
+# Prints medians and ratios.
 #
 # A benchmark, not a test: run it by hand, as root, on a quiet machine.
-#   scripts/bench-run.sh            # RUNS=200 WARMUP=10 by default
+#   scripts/bench-run.sh            # RUNS=50 WARMUP=10 by default
 #
 # crun 1.8 refuses every container while a cgroup v1 controller sits unbound in the v2 hierarchy
 # (this lab's machines: hugetlb). CRUN_CGFIX=1 binds hugetlb to a v1 hierarchy inside a private
@@ -14,7 +19,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-RUNS=${RUNS:-200}
+RUNS=${RUNS:-50}
 WARMUP=${WARMUP:-10}
 
 if [ "$(id -u)" != 0 ]; then
@@ -29,7 +34,14 @@ for tool in hyperfine busybox python3; do
 done
 
 WORK=$(mktemp -d /tmp/layerlab-bench.XXXXXX)
-trap 'umount -l "$WORK"/c-*/merged 2>/dev/null || true; rm -rf "$WORK"' EXIT
+REG_PID='' DOCKERD_PID=''
+cleanup() {
+  [ -n "$DOCKERD_PID" ] && kill "$DOCKERD_PID" 2>/dev/null && wait "$DOCKERD_PID" 2>/dev/null || true
+  [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null || true
+  grep -o " $WORK[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
 
 # Two layers, as the snapshotter leaves them: busybox and its applets, then a small top layer.
 base=$WORK/layers/base top=$WORK/layers/top
@@ -66,6 +78,92 @@ commands=(
   -n "layerlab overlay" "$bin --once $WORK/c-overlay overlay $top $base"
   -n "layerlab vfs" "$bin --once $WORK/c-vfs vfs $top $base"
 )
+
+# --- whole commands: the same two layers as an image in a loopback registry -------------------
+cli=${LAYERLAB_BIN:-}
+if [ -z "$cli" ]; then
+  echo "building layerlab (release)..." >&2
+  (cd "$ROOT" && cargo build --release -p layerlab --bin layerlab >&2)
+  cli=$ROOT/target/release/layerlab
+fi
+if command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then
+  python3 - "$WORK/oci" "$base" "$top" <<'EOF'
+import gzip, hashlib, io, json, os, sys, tarfile
+out, layer_dirs = sys.argv[1], sys.argv[2:]
+blobs = os.path.join(out, "blobs", "sha256")
+os.makedirs(blobs)
+def put(data):
+    d = hashlib.sha256(data).hexdigest()
+    open(os.path.join(blobs, d), "wb").write(data)
+    return "sha256:" + d
+diff_ids, layers = [], []
+for d in layer_dirs:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as t:
+        for name in sorted(os.listdir(d)):
+            t.add(os.path.join(d, name), arcname=name)
+    tar = raw.getvalue()
+    gz = gzip.compress(tar, mtime=0)
+    diff_ids.append("sha256:" + hashlib.sha256(tar).hexdigest())
+    layers.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": put(gz), "size": len(gz)})
+config = json.dumps({"created": "2024-01-01T00:00:00Z", "architecture": "amd64", "os": "linux",
+                     "config": {"Cmd": ["/bin/true"], "Env": ["PATH=/bin"]},
+                     "rootfs": {"type": "layers", "diff_ids": diff_ids},
+                     "history": [{"created_by": "busybox"}, {"created_by": "motd"}]}).encode()
+manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": put(config), "size": len(config)},
+    "layers": layers}).encode()
+json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "digest": put(manifest), "size": len(manifest), "annotations": {"org.opencontainers.image.ref.name": "1.0"}}]},
+    open(os.path.join(out, "index.json"), "w"))
+json.dump({"imageLayoutVersion": "1.0.0"}, open(os.path.join(out, "oci-layout"), "w"))
+EOF
+  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  printf 'version: 0.1\nlog: {level: error}\nstorage:\n  filesystem: {rootdirectory: %s}\nhttp: {addr: 127.0.0.1:%s}\n' \
+    "$WORK/registry" "$PORT" >"$WORK/registry.yml"
+  docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
+  REG_PID=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/v2/" >/dev/null && break; sleep 0.1; done
+  REF=127.0.0.1:$PORT/bench/true:1.0
+  skopeo copy --quiet --dest-tls-verify=false "oci:$WORK/oci:1.0" "docker://$REF"
+
+  "$cli" --root "$WORK/ll-root" pull -q "$REF" >/dev/null
+  commands+=(-n "layerlab run --rm" "$cli --root $WORK/ll-root run --rm $REF /bin/true")
+
+  DOCKERD=$(command -v dockerd || true)
+  if [ -n "$DOCKERD" ] && [ -x /usr/bin/docker ]; then
+    mkdir -p "$WORK/docker"
+    cat >"$WORK/docker/daemon.json" <<EOF
+{"data-root": "$WORK/docker/root", "exec-root": "$WORK/docker/exec", "pidfile": "$WORK/docker/dockerd.pid",
+ "hosts": ["unix://$WORK/docker/docker.sock"], "storage-driver": "overlay2",
+ "iptables": false, "ip-forward": false, "ip-masq": false, "bridge": "none",
+ "exec-opts": ["native.cgroupdriver=cgroupfs"], "log-level": "warn"}
+EOF
+    "$DOCKERD" --config-file "$WORK/docker/daemon.json" >"$WORK/docker/dockerd.log" 2>&1 &
+    DOCKERD_PID=$!
+    D="/usr/bin/docker -H unix://$WORK/docker/docker.sock"
+    for _ in $(seq 300); do $D info >/dev/null 2>&1 && break; sleep 0.2; done
+    if $D pull -q "$REF" >/dev/null 2>&1; then
+      commands+=(-n "docker run --rm" "$D run --rm --network none $REF /bin/true")
+    else
+      echo "docker could not pull the image; docker run is left out" >&2
+    fi
+  fi
+  if command -v podman >/dev/null; then
+    mkdir -p "$WORK/podman"
+    printf '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nruntime = "runc"\n' \
+      >"$WORK/podman/containers.conf"
+    export CONTAINERS_CONF=$WORK/podman/containers.conf
+    P="podman --root $WORK/podman/root --runroot $WORK/podman/run --storage-driver overlay"
+    if $P pull -q --tls-verify=false "$REF" >/dev/null 2>&1 && $P run --rm --network none "$REF" /bin/true 2>/dev/null; then
+      commands+=(-n "podman run --rm" "$P run --rm --network none $REF /bin/true")
+    else
+      echo "podman could not pull or run the image; podman run is left out" >&2
+    fi
+  fi
+else
+  echo "docker-registry or skopeo missing: only the runtime is timed (apt-get install -y docker-registry skopeo)" >&2
+fi
 
 crun_note=""
 # With CRUN_CGFIX=1 everything is timed inside one private mount namespace where hugetlb is bound
@@ -120,8 +218,13 @@ for r in results:
 by_name = {r["command"]: statistics.median(r["times"]) for r in results}
 if "crun" in by_name:
     crun = by_name["crun"]
-    ov = by_name["layerlab overlay"]
-    print(f"layerlab overlay / crun: {ov / crun:.2f}")
+    print(f"layerlab runtime (overlay) / crun: {by_name['layerlab overlay'] / crun:.2f}   (target: at most 1)")
+    if "layerlab run --rm" in by_name:
+        print(f"layerlab run --rm / crun: {by_name['layerlab run --rm'] / crun:.2f}   (target: at most 1)")
+cli = by_name.get("layerlab run --rm")
+for peer in ("podman run --rm", "docker run --rm"):
+    if cli and peer in by_name:
+        print(f"{peer} / layerlab run --rm: {by_name[peer] / cli:.1f}x   (podman target: at least 15x)")
 EOF
 if [ -n "$crun_note" ]; then
   echo "$crun_note" | head -n 3
