@@ -98,8 +98,8 @@ Try these docker commands (the simulator answers them the way Docker would):
   docker history nginx:1.15.8       the instructions that made each layer
   docker ps -s                      containers, with the size of their writable layer
   docker system df                  how much disk images and containers take
-Terminal keys: Up and Down walk through earlier commands, Tab completes a command name,
-Enter runs the line.
+Terminal keys: Up and Down walk through earlier commands, Tab completes command, image and
+container names, Enter runs the line.
 Terminal commands: help (this text), history (commands run so far), clear (empty the screen).";
 
 /// The reducer's state. Cheap to clone: the simulator and the transcript are shared, and only
