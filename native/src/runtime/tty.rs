@@ -18,7 +18,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use rustix::event::{PollFd, PollFlags, poll};
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use rustix::net::{
     AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, SendAncillaryBuffer,
     SendAncillaryMessage, SendFlags, SocketFlags, SocketType, recvmsg, sendmsg, socketpair,
@@ -163,6 +163,8 @@ pub(crate) fn receive_master(socket: &OwnedFd) -> Option<OwnedFd> {
 /// Copy the container's terminal output to the log (as `stdout`, where Docker logs a terminal's
 /// output) and, when attached, to our stdout; with `input`, copy our stdin to the terminal too.
 /// Ends when the container's side of the terminal is closed (every process in it has exited).
+/// Attached to a terminal, it also passes on window size changes (checked twice a second,
+/// which spares a SIGWINCH handler in a library).
 pub(crate) fn spawn_relay(
     master: OwnedFd,
     log: Option<Arc<JsonFileLog>>,
@@ -176,13 +178,25 @@ pub(crate) fn spawn_relay(
         let mut reading_stdin = attach && input;
         let mut split = LineSplitter::default();
         let mut buf = vec![0u8; 32 * 1024];
+        let mut size = if attach { terminal_size() } else { None };
+        let tick = Timespec {
+            tv_sec: 0,
+            tv_nsec: 500_000_000,
+        };
         loop {
+            if let Some(old) = size
+                && let Some(new) = terminal_size()
+                && (new.ws_row, new.ws_col) != (old.ws_row, old.ws_col)
+            {
+                let _ = tcsetwinsize(&master, new);
+                size = Some(new);
+            }
             let (master_ready, stdin_ready) = {
                 let mut fds = vec![PollFd::new(&master, PollFlags::IN)];
                 if reading_stdin {
                     fds.push(PollFd::new(&stdin, PollFlags::IN));
                 }
-                match poll(&mut fds, None) {
+                match poll(&mut fds, size.is_some().then_some(&tick)) {
                     Ok(_) => {}
                     Err(rustix::io::Errno::INTR) => continue,
                     Err(_) => break,

@@ -486,6 +486,89 @@ fn terminals_and_stdin() {
     ok(root, &["rm", "-f", "shell", "reader"]);
 }
 
+/// Runs with a terminal (a pty made here, 33x101) as stdin, stdout and stderr, typing `input`:
+/// returns the exit code, what the terminal showed, and whether the terminal was back in its
+/// line mode (canonical, echoing) afterwards.
+fn native_in_terminal(root: &Path, args: &[&str], input: &[u8]) -> (Option<i32>, String, bool) {
+    use rustix::fs::{Mode, OFlags};
+    use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+    use rustix::termios::{LocalModes, Winsize, tcgetattr, tcsetwinsize};
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC).expect("ptmx");
+    grantpt(&master).expect("grantpt");
+    unlockpt(&master).expect("unlockpt");
+    let name = ptsname(&master, Vec::new()).expect("ptsname");
+    let slave = rustix::fs::open(
+        name.as_c_str(),
+        OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .expect("open the terminal");
+    let size = Winsize {
+        ws_row: 33,
+        ws_col: 101,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    tcsetwinsize(&slave, size).expect("window size");
+    let fd = |f: &std::os::fd::OwnedFd| Stdio::from(f.try_clone().expect("dup"));
+    let mut child = Command::new(crate::lesson::layerlab_binary())
+        .args(["--engine", "native", "--root"])
+        .arg(root)
+        .args(args)
+        .stdin(fd(&slave))
+        .stdout(fd(&slave))
+        .stderr(fd(&slave))
+        .spawn()
+        .expect("layerlab runs");
+    let mut reader = std::fs::File::from(master.try_clone().expect("dup"));
+    let shown = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 4096];
+        // EIO once every holder of the terminal's other side has closed it.
+        while let Ok(n) = std::io::Read::read(&mut reader, &mut buf) {
+            match buf.get(..n) {
+                Some(chunk) if n > 0 => all.extend_from_slice(chunk),
+                _ => break,
+            }
+        }
+        all
+    });
+    std::fs::File::from(master).write_all(input).expect("type");
+    let status = child.wait().expect("layerlab ends");
+    let restored =
+        tcgetattr(&slave).is_ok_and(|t| t.local_modes.contains(LocalModes::ICANON | LocalModes::ECHO));
+    drop(slave);
+    let shown = shown.join().expect("reader");
+    (status.code(), text(&shown), restored)
+}
+
+#[test]
+fn an_interactive_terminal_relays_keys_size_and_exit_code() {
+    require_root!();
+    let s = Setup::new();
+    let root = s.root();
+    let (code, shown, restored) = native_in_terminal(
+        root,
+        &[
+            "run",
+            "--rm",
+            "-it",
+            &s.app_ref,
+            "sh",
+            "-c",
+            "busybox stty size; read line; echo got-$line; exit 4",
+        ],
+        b"abc\n",
+    );
+    assert_eq!(code, Some(4), "{shown:?}");
+    assert!(
+        shown.contains("33 101\r\n"),
+        "the window size is the caller's: {shown:?}"
+    );
+    assert!(shown.contains("got-abc\r\n"), "{shown:?}");
+    assert!(restored, "the caller's terminal is back in line mode");
+}
+
 #[test]
 fn logs_follow_and_timestamps() {
     require_root!();
