@@ -498,3 +498,58 @@ fn push_mounts_layers_from_the_repository_they_came_from_and_pulls_back() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
     assert_eq!(text(&out.stderr), "unauthorized: authentication required\n");
 }
+
+#[test]
+fn push_uploads_with_the_stored_login_and_one_token_serves_every_request() {
+    // The image comes from another registry, so there is nothing to mount: every layer uploads.
+    let plain = Registry::start(None);
+    let image = demo_image();
+    let origin = format!("{}/demo/app:1.0", plain.host);
+    image.push(&client(None), &r(&origin), "1.0");
+    let tokens = TokenServer::start(USER, PASSWORD);
+    let reg = tokens.registry();
+
+    let root = tempfile::tempdir().expect("tmp");
+    let docker = tempfile::tempdir().expect("docker config");
+    ok(root.path(), docker.path(), &["pull", &origin], b"");
+    let target = format!("{}/team/app:3", reg.host);
+    ok(root.path(), docker.path(), &["tag", &origin, &target], b"");
+    ok(
+        root.path(),
+        docker.path(),
+        &["login", "-u", USER, "--password-stdin", &reg.host],
+        PASSWORD.as_bytes(),
+    );
+
+    tokens.clear();
+    let out = ok(root.path(), docker.path(), &["push", &target], b"");
+    let ids: Vec<String> = image.layers.iter().rev().map(|l| l.diff_id().short()).collect();
+    let mut expected = vec![format!("The push refers to repository [{}/team/app]", reg.host)];
+    expected.extend(ids.iter().map(|id| format!("{id}: Preparing")));
+    for id in &ids {
+        expected.push(format!("{id}: Pushing"));
+        expected.push(format!("{id}: Pushed"));
+    }
+    expected.push(format!(
+        "3: digest: {} size: {}",
+        image.manifest_digest(),
+        image.manifest.len()
+    ));
+    assert_eq!(out.lines().collect::<Vec<_>>(), expected, "{}", reg.log());
+    // Existence checks, upload sessions, chunks, the config and the manifest: one token.
+    assert_eq!(
+        tokens.requests(),
+        [request(
+            &["repository:team/app:pull,push"],
+            Some(USER),
+            200,
+            &["repository:team/app:pull,push"]
+        )]
+    );
+
+    // `push -q` prints only the name once the manifest is in.
+    let quiet = ok(root.path(), docker.path(), &["push", "-q", &target], b"");
+    assert_eq!(quiet, format!("{target}\n"));
+    let fresh = tempfile::tempdir().expect("tmp");
+    ok(fresh.path(), docker.path(), &["pull", &target], b"");
+}
