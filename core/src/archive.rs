@@ -4,7 +4,8 @@
 //!
 //! Public API:
 //! - [`open`]`(bytes, &Limits) -> Result<Archive, ArchiveError>`;
-//! - [`Limits`] (`Default`: 1 GiB archive, 2 GiB decompressed, 4 MiB per JSON file, 100,000
+//! - [`Limits`] (`Default`: 1 GiB archive, 2 GiB decompressed (768 MiB on 32-bit targets such as
+//!   the page's wasm32), 4 MiB per JSON file, 100,000
 //!   archive members, a million layer entries);
 //! - [`Archive`] `{ images }`, [`ArchiveImage`] `{ repo_tags, config_bytes, config, image_id,
 //!   layers }` with `size()`, `diff_ids()`, `chain_ids()`, and [`ArchiveLayer`] `{ changeset,
@@ -67,7 +68,14 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_archive_bytes: 1 << 30,
-            max_unpacked_bytes: 2 << 30,
+            // A 32-bit target (the page's wasm32) cannot reach 2 GiB: one buffer is capped at
+            // `isize::MAX` and grows by doubling, so a bomb ran out of memory first and was reported
+            // as broken gzip. 768 MiB still grows into one 1 GiB buffer, well inside the tab.
+            max_unpacked_bytes: if cfg!(target_pointer_width = "32") {
+                768 << 20
+            } else {
+                2 << 30
+            },
             max_json_bytes: 4 << 20,
             max_entries: 100_000,
             max_layer_entries: 1_000_000,
