@@ -9,3 +9,4 @@ mod native_cli;
 mod fidelity;
 mod native_commands;
 mod registry_token;
+mod web_e2e;
