@@ -58,6 +58,9 @@ check_bundle_budget() {
 # The integration tests run the `layerlab` binary itself; building it first lets them use it
 # instead of building a second copy of their own.
 step "build the layerlab binary" cargo build -p layerlab
+# The browser end-to-end test in the host tests (tests/it/web_e2e.rs) serves www/pkg: build the
+# bundle first.
+step "bundle builds (size vs budget)" check_bundle_budget
 step "host tests" cargo test --workspace --no-fail-fast
 step "core builds for wasm32" cargo build -p layerlab-core --target wasm32-unknown-unknown
 # --tests: doctests compiled for wasm reach the runner as binaries without tests and pass silently;
@@ -69,7 +72,6 @@ step "web wasm tests (node + headless Chromium)" \
 if grep -rqs wasm_bindgen_test "$ROOT/core/tests"; then
   step "core wasm tests (node)" cargo test -p layerlab-core --target wasm32-unknown-unknown --test '*' --no-fail-fast
 fi
-step "bundle builds (size vs budget)" check_bundle_budget
 
 passed=0 failed=0
 printf '\n==> summary (installs took %ds)\n' "$install_secs"
