@@ -119,9 +119,10 @@ impl Comparison {
             human_size(vfs.on_disk()),
             human_size(overlay.on_disk())
         );
-        if overlay.one_byte_edits > 0 {
+        // Files smaller than a block cost the same everywhere: worth a sentence only when not.
+        if overlay.one_byte_edits > btrfs.one_byte_edits {
             text.push_str(&format!(
-                " Changing one byte in the middle of each changed file would copy {} under overlay2 and {} under btrfs.",
+                " Changing one byte in the middle of each changed file would copy {} under overlay2 but {} under btrfs.",
                 human_size(overlay.one_byte_edits),
                 human_size(btrfs.one_byte_edits)
             ));
@@ -132,10 +133,9 @@ impl Comparison {
     /// The workload in words, with how it was read from the lab.
     pub fn workload(&self) -> String {
         let mut text = format!(
-            "The workload is the lab as it is now: {} of {}, {} distinct on disk",
+            "The workload is the lab as it is now: {} with {} on disk",
             plural(self.images, "image"),
-            plural(self.layers, "layer"),
-            if self.layers == 1 { "it is" } else { "all" }
+            plural(self.layers, "distinct layer"),
         );
         if self.containers.is_empty() {
             text.push_str(", and no containers yet.");
@@ -423,10 +423,14 @@ mod tests {
         assert_eq!(row(&c, Driver::Btrfs).on_disk(), overlay.on_disk());
         assert_eq!(row(&c, Driver::Zfs).on_disk(), overlay.on_disk());
         assert!(c.workload().contains("no containers yet"));
+        assert!(c.headline().is_some_and(|h| {
+            h.starts_with("Here vfs needs ")
+                && h.contains(" times the disk of overlay2")
+                && !h.contains("one byte")
+        }));
         assert!(
-            c.headline().is_some_and(
-                |h| h.starts_with("Here vfs needs ") && h.contains(" times the disk of overlay2")
-            )
+            c.workload()
+                .starts_with("The workload is the lab as it is now: 1 image with 3 distinct layers on disk")
         );
     }
 
@@ -501,6 +505,12 @@ mod tests {
         assert_eq!(edits(Driver::Btrfs), BTRFS_BLOCK + group_len.min(BTRFS_BLOCK));
         assert_eq!(edits(Driver::Zfs), ZFS_RECORD + group_len.min(ZFS_RECORD));
         assert_eq!(edits(Driver::Vfs), 0);
+        assert!(
+            c.headline()
+                .is_some_and(|h| h.contains("would copy 1.05MB under overlay2 but")),
+            "{:?}",
+            c.headline()
+        );
     }
 
     #[test]

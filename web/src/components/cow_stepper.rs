@@ -17,15 +17,19 @@ use crate::state::SimView;
 const STEP_MS: u32 = 3500;
 
 // Geometry in SVG user units; the picture scales with its box.
-// Narrow enough that the 12-unit text stays readable in the pictures column at 1024 pixels wide.
-const WIDTH: u32 = 430;
-const ARROW_X: u32 = 14;
-const BOX_X: u32 = 34;
-const BOX_W: u32 = WIDTH - BOX_X - 2;
-const BOX_H: u32 = 38;
+// Narrow enough that the text is drawn near its CSS size in the pictures column of a 1024-pixel
+// screen; wider screens scale it up, as far as the stylesheet's max-width allows.
+const WIDTH: u32 = 340;
+const ARROW_X: u32 = 12;
+const BOX_X: u32 = 30;
+const BOX_W: u32 = WIDTH - BOX_X - 3;
+/// Three lines: name and size, the instruction, the role's words.
+const BOX_H: u32 = 58;
 const GAP: u32 = 8;
-/// Characters of a layer's instruction that fit beside the role's words.
-const DETAIL_CHARS: usize = 24;
+/// Room around the boxes for the thick outline of the box in focus.
+const PAD: u32 = 4;
+/// Characters of a layer's instruction that fit on its line.
+const DETAIL_CHARS: usize = 36;
 
 #[derive(Debug, Properties, PartialEq)]
 pub struct CowStepperProps {
@@ -88,14 +92,13 @@ fn picture(stack: &CowStack, step: Option<&Step>) -> Html {
                 <title>{ format!("{}: {}\n{} bytes", b.name, b.detail, b.size) }</title>
                 <rect x={BOX_X.to_string()} y={y.to_string()} width={BOX_W.to_string()}
                       height={BOX_H.to_string()} rx="4" />
-                <text x={(BOX_X + 8).to_string()} y={(y + 16).to_string()} class="cow-name">{ name }</text>
-                <text x={(BOX_X + BOX_W - 8).to_string()} y={(y + 16).to_string()} class="cow-size"
+                <text x={(BOX_X + 8).to_string()} y={(y + 18).to_string()} class="cow-name">{ name }</text>
+                <text x={(BOX_X + BOX_W - 8).to_string()} y={(y + 18).to_string()} class="cow-size"
                       text-anchor="end">{ human_size(b.size) }</text>
-                <text x={(BOX_X + 8).to_string()} y={(y + 32).to_string()} class="cow-detail">
+                <text x={(BOX_X + 8).to_string()} y={(y + 34).to_string()} class="cow-detail">
                     { ellipsis(&b.detail, DETAIL_CHARS) }
                 </text>
-                <text x={(BOX_X + BOX_W - 8).to_string()} y={(y + 32).to_string()} class="cow-role"
-                      text-anchor="end">{ label }</text>
+                <text x={(BOX_X + 8).to_string()} y={(y + 51).to_string()} class="cow-role">{ label }</text>
             </g>
         }
     });
@@ -116,7 +119,7 @@ fn picture(stack: &CowStack, step: Option<&Step>) -> Html {
         stack.boxes.len().saturating_sub(1)
     );
     html! {
-        <svg class="cow-svg" viewBox={format!("0 0 {WIDTH} {height}")} role="img" aria-label={label}
+        <svg class="cow-svg" viewBox={format!("0 -{PAD} {WIDTH} {}", height + 2 * PAD)} role="img" aria-label={label}
              preserveAspectRatio="xMidYMin meet">
             // Hidden layers are hatched, so they differ from the others without colour.
             <defs>
