@@ -5,8 +5,10 @@
 //! - Pull side: [`Client::resolve`]`(&ImageRef, &Platform) -> `[`Resolved`] (tag → manifest,
 //!   through an index when there is one), [`Client::fetch_blob`] (streams into a content-store
 //!   [`Ingest`], reporting progress), [`Client::fetch_blob_bytes`] (small verified blobs: configs).
-//! - Push side: [`Client::blob_exists`], [`Client::push_blob`] (monolithic, or chunked above
+//! - Push side: [`Client::blob_exists`], [`Client::mount_blob`] (cross-repository mount on the
+//!   same registry), [`Client::push_blob`] (monolithic, or chunked above
 //!   [`ClientOptions::chunk_size`]), [`Client::push_manifest`].
+//! - Login: [`Client::check_login`] (`GET /v2/` through basic or token auth, as `docker login`).
 //! - Names: [`reference::ImageRef`]; documents: [`manifest`]; credentials: [`auth`]; pushing a
 //!   stored image with Docker's statuses: [`push::push_image`].
 //!
@@ -1156,5 +1158,27 @@ mod tests {
             ("MANIFEST_UNKNOWN", "manifest unknown")
         );
         assert_eq!(error_body(b"oops").1, "oops");
+    }
+
+    #[test]
+    fn token_refusals_quote_the_token_server() {
+        assert_eq!(
+            token_refusal(br#"{"details":"incorrect username or password"}"#),
+            "incorrect username or password"
+        );
+        assert_eq!(
+            token_refusal(br#"{"errors":[{"code":"DENIED","message":"no such user"}]}"#),
+            "no such user"
+        );
+        assert_eq!(token_refusal(b"<html>nope</html>"), "authentication required");
+        assert_eq!(token_refusal(br#"{"details":""}"#), "authentication required");
+        let e = RegistryError::TokenRefused {
+            url: "http://127.0.0.1:5000/v2/".into(),
+            message: "incorrect username or password".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "Get \"http://127.0.0.1:5000/v2/\": unauthorized: incorrect username or password"
+        );
     }
 }
