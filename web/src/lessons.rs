@@ -121,8 +121,9 @@ pub static LESSONS: &[Lesson] = &[Lesson {
             slug: "copy-on-write",
             title: "Copy-on-write",
             explanation: "Image layers are never changed. When a container first modifies a file \
-                that came from the image, the storage driver copies the whole file up into the \
-                writable layer and changes the copy, even to add one byte. Deleting a file from \
+                that came from the image, overlay2 (Docker's usual storage driver) copies the \
+                whole file up into the writable layer and changes the copy, even to add one \
+                byte. Deleting a file from \
                 the image cannot remove it from its layer either: the container layer records a \
                 whiteout, a marker that hides the file from then on.",
             commands: &[
@@ -176,12 +177,12 @@ pub static LESSONS: &[Lesson] = &[Lesson {
                 "docker volume create data",
                 "docker run --name filler -v data:/data busybox dd if=/dev/zero of=/data/blob bs=1M count=5",
                 "docker run --name talker busybox echo hello from the logs",
-                "docker ps -s",
+                "docker ps -a -s",
                 "docker system df -v",
             ],
             task: "Put data on the disk that the formula does not count (a volume holding data, \
                 or a container's logs), then look at `docker system df -v`.",
-            hint: "The volume's 5 MB shows under Local Volumes, yet `docker ps -s` shows the \
+            hint: "The volume's 5 MB shows under Local Volumes, yet `docker ps -a -s` shows the \
                 filler container at 0B: the data never touched its writable layer. The Disk \
                 panel beside the terminal lays out the whole ledger.",
             editor: false,
