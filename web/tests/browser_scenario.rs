@@ -390,3 +390,41 @@ async fn a_tampered_layer_fails_verification() {
         text(&root, ".stacks")
     );
 }
+
+#[wasm_bindgen_test]
+async fn an_archive_dropped_on_the_workbench_opens() {
+    let root = mount();
+    command_input(&root).await;
+    click(&root, "#tab-layers");
+    let zone = find(&root, ".archive-drop").expect("a drop zone");
+    let archive = docker_save("dropped/app:2.0", &demo_layers());
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(archive.as_slice()));
+    let file = web_sys::File::new_with_u8_array_sequence(&parts, "dropped.tar").expect("a file");
+    let transfer = web_sys::DataTransfer::new().expect("a data transfer");
+    transfer.items().add_with_file(&file).expect("add the file");
+    let drag = |kind: &str| {
+        let init = web_sys::DragEventInit::new();
+        init.set_bubbles(true);
+        init.set_cancelable(true);
+        init.set_data_transfer(Some(&transfer));
+        web_sys::DragEvent::new_with_event_init_dict(kind, &init).expect("a drag event")
+    };
+    let over = drag("dragover");
+    zone.dispatch_event(&over).expect("dispatch dragover");
+    assert!(over.default_prevented(), "the zone accepts files");
+    wait_for(&root, "the drop hint", || {
+        find(&root, ".archive-drop.dragging .archive-overlay").is_some()
+    })
+    .await;
+    let workbench = find(&root, ".workbench").expect("the workbench");
+    workbench.dispatch_event(&drag("drop")).expect("dispatch drop");
+    wait_for(&root, "the load", || {
+        find(&root, ".archive-status[data-state=loaded]").is_some()
+    })
+    .await;
+    assert!(find(&root, ".archive-overlay").is_none(), "the hint goes away");
+    wait_for(&root, "the image's stack", || {
+        text(&root, ".stacks figcaption").contains("dropped/app:2.0")
+    })
+    .await;
+}
