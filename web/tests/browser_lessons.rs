@@ -279,3 +279,47 @@ async fn building_from_the_editor_adds_an_image_to_the_layers_panel() {
     })
     .await;
 }
+
+#[wasm_bindgen_test]
+async fn the_whole_lesson_can_be_completed_with_its_own_buttons() {
+    let root = mount();
+    open_lessons(&root).await;
+    for slug in [
+        "pull",
+        "dockerfile",
+        "container-layer",
+        "copy-on-write",
+        "sharing",
+        "disk",
+    ] {
+        let step = format!("#lesson-step-{slug}");
+        wait_for(&root, &step, || find(&root, &step).is_some()).await;
+        let task = format!("{step} #lesson-task");
+        assert_eq!(
+            find(&root, &task).and_then(|t| t.get_attribute("data-done")),
+            Some("false".to_owned()),
+            "{slug} is not done on arrival"
+        );
+        let buttons = root
+            .query_selector_all(&format!("{step} .lesson-run"))
+            .expect("run buttons");
+        for i in 0..buttons.length() {
+            let button: HtmlElement = buttons.item(i).expect("a run button").unchecked_into();
+            let line = button.get_attribute("data-command").unwrap_or_default();
+            button.click();
+            wait_for(&root, &line, || output(&root).contains(&format!("$ {line}"))).await;
+        }
+        wait_for(&root, &format!("{slug} to be done"), || {
+            find(&root, &task).and_then(|t| t.get_attribute("data-done")) == Some("true".to_owned())
+        })
+        .await;
+        assert!(find(&root, &format!("#lesson-link-{slug}.done")).is_some());
+        if slug != "disk" {
+            click(&root, "#lesson-next").await;
+        }
+    }
+    assert!(
+        find(&root, "#lesson-next").is_some_and(|b| b.has_attribute("disabled")),
+        "nothing after the last step"
+    );
+}
