@@ -1,6 +1,8 @@
 //! `login` and `logout`: check credentials against a registry the way `docker login` does, and
 //! keep them where the Docker CLI keeps them, so that `docker` and `layerlab` share one login.
 //!
+//! On a terminal, a missing user name or password is asked for (the password without echo).
+//!
 //! Public API: [`run_login`]`(server, &LoginArgs, stdin, out, err) -> i32`,
 //! [`run_logout`]`(args, out, err) -> i32`, [`config_key`], [`LoginError`].
 //!
@@ -38,10 +40,12 @@ pub enum LoginError {
     UsernameRequired,
     #[error("Error: Cannot perform an interactive login from a non TTY device")]
     NonTty,
-    #[error(
-        "interactive login (prompting for a user name and password) is not supported; pass -u USER and --password-stdin"
-    )]
-    Interactive,
+    #[error("Error: Non-null Username Required")]
+    NoUsername,
+    #[error("Error: Password Required")]
+    NoPassword,
+    #[error("reading from the terminal: {source}")]
+    Terminal { source: std::io::Error },
     #[error("reading the password from standard input: {source}")]
     Stdin { source: std::io::Error },
     #[error("the password on standard input is longer than {limit} bytes")]
@@ -271,6 +275,64 @@ fn read_password(stdin: &mut dyn Read) -> Result<String, LoginError> {
     Ok(text.strip_suffix('\r').unwrap_or(text).to_owned())
 }
 
+/// Turns the terminal's echo off until dropped, so a typed password is not shown.
+struct NoEcho {
+    saved: rustix::termios::Termios,
+}
+
+impl NoEcho {
+    fn start() -> Result<NoEcho, LoginError> {
+        use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+        let term = |e: rustix::io::Errno| LoginError::Terminal { source: e.into() };
+        let saved = tcgetattr(std::io::stdin()).map_err(term)?;
+        let mut quiet = saved.clone();
+        quiet.local_modes.remove(LocalModes::ECHO);
+        tcsetattr(std::io::stdin(), OptionalActions::Now, &quiet).map_err(term)?;
+        Ok(NoEcho { saved })
+    }
+}
+
+impl Drop for NoEcho {
+    fn drop(&mut self) {
+        let _ = rustix::termios::tcsetattr(
+            std::io::stdin(),
+            rustix::termios::OptionalActions::Now,
+            &self.saved,
+        );
+    }
+}
+
+/// Asks for one line on the terminal, as the Docker CLI does when `-u` or the password is
+/// missing; `echo: false` hides what is typed.
+fn prompt(out: &mut dyn Write, stdin: &mut dyn Read, label: &str, echo: bool) -> Result<String, LoginError> {
+    let _ = write!(out, "{label}");
+    let _ = out.flush();
+    let guard = if echo { None } else { Some(NoEcho::start()?) };
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while line.len() < 4096 {
+        match stdin.read(&mut byte) {
+            Ok(0) => break,
+            Ok(_) => {
+                let [b] = byte;
+                if b == b'\n' {
+                    break;
+                }
+                line.push(b);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(source) => return Err(LoginError::Terminal { source }),
+        }
+    }
+    drop(guard);
+    if !echo {
+        // The newline typed was not echoed.
+        let _ = writeln!(out);
+    }
+    let text = String::from_utf8_lossy(&line);
+    Ok(text.strip_suffix('\r').unwrap_or(&text).trim().to_owned())
+}
+
 fn login(
     server: Option<&str>,
     args: &LoginArgs,
@@ -297,26 +359,35 @@ fn login(
         }
         args.password.clone()
     };
-    let credentials = match (args.username.clone(), password) {
-        (Some(username), Some(password)) if !username.is_empty() => Credentials { username, password },
-        (None, None) => {
-            // Docker first tries what is already stored for the server.
-            match Credentials::from_docker_config(&path, &target.probe.registry)
-                .map_err(RegistryError::from)?
-            {
-                Some(stored) => {
-                    let _ = writeln!(out, "Authenticating with existing credentials...");
-                    login_client(stored).check_login(&target.probe)?;
-                    let _ = writeln!(out, "Login Succeeded");
-                    return Ok(());
-                }
-                None if std::io::stdin().is_terminal() => return Err(LoginError::Interactive),
-                None => return Err(LoginError::NonTty),
-            }
+    if args.username.is_none() && password.is_none() {
+        // Docker first tries what is already stored for the server.
+        if let Some(stored) =
+            Credentials::from_docker_config(&path, &target.probe.registry).map_err(RegistryError::from)?
+        {
+            let _ = writeln!(out, "Authenticating with existing credentials...");
+            login_client(stored).check_login(&target.probe)?;
+            let _ = writeln!(out, "Login Succeeded");
+            return Ok(());
         }
-        _ if std::io::stdin().is_terminal() => return Err(LoginError::Interactive),
-        _ => return Err(LoginError::NonTty),
+    }
+    let interactive = std::io::stdin().is_terminal();
+    let username = match args.username.clone() {
+        Some(u) => u,
+        None if interactive => prompt(out, stdin, "Username: ", true)?,
+        None => return Err(LoginError::NonTty),
     };
+    if username.is_empty() {
+        return Err(LoginError::NoUsername);
+    }
+    let password = match password {
+        Some(p) => p,
+        None if interactive => prompt(out, stdin, "Password: ", false)?,
+        None => return Err(LoginError::NonTty),
+    };
+    if password.is_empty() {
+        return Err(LoginError::NoPassword);
+    }
+    let credentials = Credentials { username, password };
     login_client(credentials.clone()).check_login(&target.probe)?;
     let _ = writeln!(
         err,
@@ -411,7 +482,10 @@ mod tests {
         assert_eq!(k(Some("localhost:5000")).ok().as_deref(), Some("localhost:5000"));
         assert_eq!(k(Some("ghcr.io")).ok().as_deref(), Some("ghcr.io"));
         assert!(matches!(k(Some("justaword")), Err(LoginError::BadServer { .. })));
-        assert!(matches!(k(Some("bad host:5000")), Err(LoginError::BadServer { .. })));
+        assert!(matches!(
+            k(Some("bad host:5000")),
+            Err(LoginError::BadServer { .. })
+        ));
         let probe = config_key(Some("localhost:5000")).expect("key").probe;
         assert_eq!(probe.api_host(), "localhost:5000");
     }

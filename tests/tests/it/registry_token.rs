@@ -553,3 +553,102 @@ fn push_uploads_with_the_stored_login_and_one_token_serves_every_request() {
     let fresh = tempfile::tempdir().expect("tmp");
     ok(fresh.path(), docker.path(), &["pull", &target], b"");
 }
+
+/// Runs `layerlab login <server>` on a terminal (through util-linux's `script`), answering each
+/// prompt once it is shown; returns everything the terminal displayed and the exit status.
+fn login_on_a_terminal(root: &Path, docker_config: &Path, server: &str, answers: &[(&str, &str)]) -> String {
+    use std::io::Read;
+    use std::sync::{Arc, Mutex};
+    let command = format!(
+        "{} --engine native --root {} login {server}; echo exit=$?",
+        crate::lesson::layerlab_binary().display(),
+        root.display()
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("DOCKER_CONFIG", docker_config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script (util-linux) runs");
+    let screen = Arc::new(Mutex::new(String::new()));
+    let mut stdout = child.stdout.take().expect("stdout");
+    let reader = {
+        let screen = screen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 1024];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let text = String::from_utf8_lossy(buf.get(..n).unwrap_or_default()).into_owned();
+                screen.lock().expect("lock").push_str(&text);
+            }
+        })
+    };
+    let mut stdin = child.stdin.take().expect("stdin");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    for (shown, typed) in answers {
+        while !screen.lock().expect("lock").contains(shown) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no {shown:?} prompt: {:?}",
+                screen.lock().expect("lock")
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        stdin.write_all(format!("{typed}\n").as_bytes()).expect("type");
+    }
+    while !screen.lock().expect("lock").contains("exit=") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "login did not finish: {:?}",
+            screen.lock().expect("lock")
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    drop(stdin);
+    let _ = child.wait();
+    let _ = reader.join();
+    screen.lock().expect("lock").replace('\r', "")
+}
+
+#[test]
+fn login_on_a_terminal_prompts_and_does_not_echo_the_password() {
+    let tokens = TokenServer::start(USER, PASSWORD);
+    let reg = tokens.registry();
+    let root = tempfile::tempdir().expect("tmp");
+    let docker = tempfile::tempdir().expect("docker config");
+    let shown = login_on_a_terminal(
+        root.path(),
+        docker.path(),
+        &reg.host,
+        &[("Username: ", USER), ("Password: ", PASSWORD)],
+    );
+    assert!(
+        shown.starts_with(&format!("Username: {USER}\nPassword: \n")),
+        "{shown}"
+    );
+    assert!(!shown.contains(PASSWORD), "the password was echoed: {shown}");
+    assert!(shown.ends_with("Login Succeeded\nexit=0\n"), "{shown}");
+    let c = Credentials::from_docker_config(&docker.path().join("config.json"), &reg.host)
+        .expect("read")
+        .expect("stored");
+    assert_eq!(c, student());
+
+    ok(root.path(), docker.path(), &["logout", &reg.host], b"");
+    let shown = login_on_a_terminal(
+        root.path(),
+        docker.path(),
+        &reg.host,
+        &[("Username: ", USER), ("Password: ", "wrong")],
+    );
+    assert!(
+        shown.ends_with(&format!(
+            "Error response from daemon: Get \"http://{}/v2/\": unauthorized: incorrect username or password\nexit=1\n",
+            reg.host
+        )),
+        "{shown}"
+    );
+}
