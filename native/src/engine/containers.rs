@@ -22,10 +22,10 @@ use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
 use super::images::epoch;
+use super::volumes::{MountKind, MountRecord};
 use super::{Engine, EngineError, io_err, now};
 use crate::content_store::ImageRecord;
 use crate::runtime::changes::{ChangeKind, container_changes, container_size};
-use super::volumes::{MountKind, MountRecord};
 use crate::runtime::detach::ContainerState;
 use crate::runtime::{ContainerLayout, StorageDriver};
 
@@ -179,7 +179,22 @@ impl Engine {
             && s.running
             && kill(Pid::from_raw(s.pid), None).is_err()
         {
-            state = ContainerState::wait(dir, Duration::from_secs(5)).ok().or(state);
+            state = match ContainerState::wait(dir, Duration::from_secs(5)) {
+                Ok(recorded) => Some(recorded),
+                // Whoever watched it is gone too (an attached run whose terminal was closed, a
+                // monitor killed): record the end once, with the 255 Docker gives an exit it did
+                // not see, so the next reader does not wait again.
+                Err(_) => {
+                    let lost = ContainerState {
+                        running: false,
+                        exit_code: Some(255),
+                        finished_at: Some(jiff::Timestamp::now().to_string()),
+                        ..s.clone()
+                    };
+                    write_state(dir, &lost);
+                    Some(lost)
+                }
+            };
         }
         Ok(Some(Container {
             record,
@@ -249,7 +264,12 @@ impl Engine {
         }
         self.store.content.remove_container_ref(&c.record.id)?;
         if anonymous_volumes {
-            for m in c.record.mounts.iter().filter(|m| m.kind == MountKind::Volume && m.anonymous) {
+            for m in c
+                .record
+                .mounts
+                .iter()
+                .filter(|m| m.kind == MountKind::Volume && m.anonymous)
+            {
                 if let Some(name) = &m.name {
                     // Another container may mount it too (`-v NAME` of an anonymous one): then it stays.
                     match self.remove_volume(name) {
@@ -634,7 +654,8 @@ impl LogReader {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(io_err("read", path)(e)),
         };
-        f.seek(SeekFrom::Start(self.offset)).map_err(io_err("read", path))?;
+        f.seek(SeekFrom::Start(self.offset))
+            .map_err(io_err("read", path))?;
         let mut bytes = Vec::new();
         f.read_to_end(&mut bytes).map_err(io_err("read", path))?;
         let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
@@ -661,6 +682,44 @@ pub(crate) fn write_state(dir: &Path, state: &ContainerState) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_times_get_nine_fraction_digits() {
+        assert_eq!(
+            fixed_nanos("2026-11-27T18:20:27.1234Z"),
+            "2026-11-27T18:20:27.123400000Z"
+        );
+        assert_eq!(
+            fixed_nanos("2026-11-27T18:20:27Z"),
+            "2026-11-27T18:20:27.000000000Z"
+        );
+        assert_eq!(fixed_nanos("not a time"), "not a time");
+    }
+
+    #[test]
+    fn the_log_reader_returns_whole_lines_once() {
+        let t = tempfile::tempdir().expect("tmp");
+        let path = t.path().join("c-json.log");
+        let line = |text: &str| {
+            format!("{{\"log\":\"{text}\\n\",\"stream\":\"stdout\",\"time\":\"2026-11-27T18:20:27Z\"}}\n")
+        };
+        let second = line("b");
+        let (head, rest) = second.split_at(10);
+        fs::write(&path, format!("{}{head}", line("a"))).expect("write");
+        let mut reader = LogReader::default();
+        let logs = |entries: Vec<LogEntry>| entries.into_iter().map(|e| e.log).collect::<Vec<_>>();
+        assert_eq!(logs(reader.read_new(&path).expect("read")), ["a\n"]);
+        let mut f = fs::OpenOptions::new().append(true).open(&path).expect("open");
+        f.write_all(rest.as_bytes()).expect("append");
+        assert_eq!(logs(reader.read_new(&path).expect("read")), ["b\n"]);
+        assert!(reader.read_new(&path).expect("read").is_empty());
+        assert!(
+            LogReader::default()
+                .read_new(&t.path().join("none"))
+                .expect("read")
+                .is_empty()
+        );
+    }
 
     #[test]
     fn names_follow_dockers_rule() {

@@ -115,6 +115,19 @@ impl Setup {
     }
 }
 
+impl Drop for Setup {
+    /// A failed test must not leave its containers running after its data root is gone.
+    fn drop(&mut self) {
+        let ids = native(self.root(), &["ps", "-a", "-q", "--no-trunc"]);
+        let ids = text(&ids.stdout);
+        let mut args = vec!["rm", "-f"];
+        args.extend(ids.lines());
+        if args.len() > 2 {
+            let _ = native(self.root(), &args);
+        }
+    }
+}
+
 #[test]
 fn create_then_start_and_inspect_like_docker() {
     require_root!();
