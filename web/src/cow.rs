@@ -875,4 +875,23 @@ mod tests {
         }
         assert!(suggestions(&Simulator::new(), "demo").is_empty());
     }
+
+    #[test]
+    fn renaming_an_image_directory_copies_it_and_whites_out_the_old_name() {
+        let (sim, events) = lab(&[
+            "docker run -d --name web nginx:1.15.8",
+            "docker exec web mv /usr/share/nginx /usr/share/n2",
+        ]);
+        let steps = event_steps(&sim, "web", &events).unwrap_or_default();
+        let kinds: Vec<StepKind> = steps.iter().map(|s| s.kind).collect();
+        assert_eq!(kinds.first(), Some(&StepKind::RenameCopied), "{kinds:?}");
+        assert_eq!(kinds.last(), Some(&StepKind::Whiteout), "{kinds:?}");
+        assert!(kinds.iter().filter(|k| **k == StepKind::Write).count() >= 2);
+        let copy = &steps[0];
+        let moved = copy.moved.expect("the tree moves up");
+        // The two html files of the image's /usr/share/nginx.
+        let written: u64 = steps.iter().filter_map(|s| s.written).sum();
+        assert_eq!(moved.bytes, written);
+        assert!(copy.sentence.contains("EXDEV"));
+    }
 }

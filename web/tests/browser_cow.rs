@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
-use web_sys::{Element, Event, EventInit, HtmlElement, HtmlInputElement, KeyboardEvent, KeyboardEventInit};
+use web_sys::{
+    Element, Event, EventInit, HtmlElement, HtmlInputElement, HtmlSelectElement, KeyboardEvent,
+    KeyboardEventInit,
+};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -349,4 +352,39 @@ async fn drivers_compare_four_rows_with_numbers() {
     );
     assert!(text(&root, ".drivers-workload").contains("web (nginx:1.15.8) changed 1 file"));
     assert!(text(&root, ".drivers-why").contains("128 KiB"));
+}
+
+#[wasm_bindgen_test]
+async fn picking_another_container_shows_its_stack() {
+    let root = mount();
+    run(
+        &root,
+        "docker run -d --name other nginx:1.15.8",
+        "Status: Downloaded newer image",
+    )
+    .await;
+    nginx_with_a_changed_file(&root).await;
+    open_tab(&root, "cow").await;
+    wait_for(&root, "web's steps", || {
+        text(&root, ".cow-heading") == "What the last command did to web"
+    })
+    .await;
+    let select: HtmlSelectElement = find(&root, "select[aria-label=Container]")
+        .expect("the container picker")
+        .unchecked_into();
+    assert_eq!(select.value(), "web");
+    select.set_value("other");
+    let init = EventInit::new();
+    init.set_bubbles(true);
+    let change = Event::new_with_event_init_dict("change", &init).expect("a change event");
+    select.dispatch_event(&change).expect("dispatch change");
+    wait_for(&root, "other's suggestions", || {
+        text(&root, ".cow-tries").contains("docker exec other sh -c")
+    })
+    .await;
+    assert!(find(&root, ".cow-heading").is_none());
+    assert!(
+        find(&root, ".cow-box.writable").is_some(),
+        "other's stack is drawn"
+    );
 }

@@ -49,7 +49,7 @@ struct Walk {
 }
 
 fn box_y(i: usize) -> u32 {
-    (i as u32) * (BOX_H + GAP)
+    u32::try_from(i).unwrap_or(u32::MAX).saturating_mul(BOX_H + GAP)
 }
 
 /// The words beside a box: its role, with the bytes a copy or a write moved.
