@@ -29,11 +29,11 @@
 //! Everything is computed once in [`Explorer::new`] (a sorted map walk, O(n log n) in the number
 //! of layer entries); listing children, sorting one directory and searching only read that.
 
-use std::collections::{BTreeMap, HashMap};
-use std::ops::Bound;
 use std::sync::Arc;
 
-use crate::layer::path::{self, subtree_bounds};
+use foldhash::fast::FixedState;
+
+use crate::layer::path;
 use crate::layer::{Changeset, Entry, EntryKind};
 use crate::union::{Found, MergedView};
 
@@ -255,10 +255,17 @@ struct Gone {
     by: usize,
 }
 
+/// Hash maps keyed by path, with the fast fixed hasher the merged view uses: the replay does a few
+/// lookups per layer entry, and the standard library's DoS-resistant hasher would double its time.
+type Map<K, V> = hashbrown::HashMap<K, V, FixedState>;
+
 /// The bottom-up replay; see the module docs for why it exists beside [`MergedView`].
 struct Replay<'a> {
-    cur: BTreeMap<&'a str, Cur>,
-    gone: BTreeMap<&'a str, Gone>,
+    cur: Map<&'a str, Cur>,
+    gone: Map<&'a str, Gone>,
+    /// Paths inserted under each directory, so a directory's subtree can be removed without a
+    /// sorted map. Some may have been removed since: they are skipped when met.
+    kids: Map<&'a str, Vec<&'a str>>,
     fates: Vec<Vec<Fate>>,
 }
 
@@ -279,21 +286,29 @@ impl<'a> Replay<'a> {
         }
     }
 
+    /// Removes everything below `dir`. Every path in the replay has its ancestors in it (see
+    /// `ensure_parents`), and taking the last component off a path below `dir` repeatedly reaches
+    /// `dir`, so walking the recorded children finds exactly what a range of `dir/` keys would.
     fn remove_below(&mut self, dir: &str, by: usize) {
-        let (lo, hi) = subtree_bounds(dir);
-        let doomed: Vec<&'a str> = self
-            .cur
-            .range::<str, _>((Bound::Included(lo.as_str()), Bound::Excluded(hi.as_str())))
-            .map(|(k, _)| *k)
-            .collect();
-        for k in doomed {
-            self.remove(k, by);
+        let mut stack: Vec<&'a str> = self.kids.remove(dir).unwrap_or_default();
+        while let Some(c) = stack.pop() {
+            if self.cur.contains_key(c) {
+                self.remove(c, by);
+                if let Some(more) = self.kids.remove(c) {
+                    stack.extend(more);
+                }
+            }
         }
     }
 
     fn insert(&mut self, p: &'a str, c: Cur) {
-        if let Some(old) = self.cur.insert(p, c) {
-            self.set_fate(old, Fate::Overwritten { by: c.layer });
+        match self.cur.insert(p, c) {
+            Some(old) => self.set_fate(old, Fate::Overwritten { by: c.layer }),
+            None => {
+                if let Some(parent) = path::parent(p) {
+                    self.kids.entry(parent).or_default().push(p);
+                }
+            }
         }
         self.gone.remove(p);
     }
@@ -321,9 +336,11 @@ impl<'a> Replay<'a> {
     }
 
     fn run(layers: &'a [Arc<Changeset>]) -> (Self, Vec<Vec<Change>>) {
+        let total: usize = layers.iter().map(|l| l.entries.len()).sum();
         let mut r = Replay {
-            cur: BTreeMap::new(),
-            gone: BTreeMap::new(),
+            cur: Map::with_capacity_and_hasher(total, FixedState::default()),
+            gone: Map::default(),
+            kids: Map::with_capacity_and_hasher(total / 4, FixedState::default()),
             fates: layers
                 .iter()
                 .map(|l| {
@@ -390,124 +407,154 @@ impl<'a> Replay<'a> {
     }
 }
 
+/// What [`Explorer::new`] works out from the replay.
+struct Parts {
+    changes: Vec<Vec<Change>>,
+    fates: Vec<Vec<Fate>>,
+    nodes: Vec<Node>,
+    roots: Vec<NodeId>,
+    child_start: Vec<usize>,
+    child_ids: Vec<NodeId>,
+}
+
+/// Replays the stack and lays the result out as a tree.
+fn build(layers: &[Arc<Changeset>]) -> Parts {
+    let (replay, changes) = Replay::run(&layers);
+    let entry_of = |c: &Cur| -> Option<&Entry> {
+        c.entry
+            .and_then(|e| layers.get(c.layer).and_then(|l| l.entries.get(e)))
+    };
+    let node_of = |p: &str, c: &Cur, presence: Presence| {
+        let entry = entry_of(c);
+        let kind = if c.dir {
+            Kind::Dir
+        } else {
+            entry.map_or(Kind::File, |e| Kind::of(&e.kind))
+        };
+        let size = entry.map_or(0, Entry::apparent_size);
+        Node {
+            path: p.into(),
+            kind,
+            size,
+            total: size,
+            presence,
+            parent: None,
+            depth: 0,
+            copy: c.entry.map(|e| (c.layer, e)),
+        }
+    };
+
+    // Visible and removed paths are disjoint; merge them into one path-ordered list, keeping
+    // a removed path only where it can hang in the tree (under a directory).
+    let mut visible: Vec<(&str, &Cur)> = replay.cur.iter().map(|(p, c)| (*p, c)).collect();
+    visible.sort_unstable_by_key(|(p, _)| *p);
+    let mut gone: Vec<(&str, &Gone)> = replay.gone.iter().map(|(p, g)| (*p, g)).collect();
+    gone.sort_unstable_by_key(|(p, _)| *p);
+    let mut nodes: Vec<Node> = Vec::with_capacity(visible.len() + gone.len());
+    let mut ids: Map<&str, usize> = Map::with_capacity_and_hasher(nodes.capacity(), FixedState::default());
+    let mut vis = visible.iter().peekable();
+    let mut removed = gone.iter().peekable();
+    loop {
+        let take_visible = match (vis.peek(), removed.peek()) {
+            (Some((a, _)), Some((b, _))) => a < b,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        let (p, mut node) = if take_visible {
+            let Some((p, c)) = vis.next() else { break };
+            let presence = Presence::Visible {
+                layer: c.layer,
+                change: c.change,
+            };
+            (*p, node_of(p, c, presence))
+        } else {
+            let Some((p, g)) = removed.next() else { break };
+            let presence = Presence::Removed {
+                by: g.by,
+                from: g.cur.layer,
+            };
+            (*p, node_of(p, &g.cur, presence))
+        };
+        if let Some(parent) = path::parent(p) {
+            let Some(&pid) = ids.get(parent) else { continue };
+            let Some(pn) = nodes.get(pid) else { continue };
+            if pn.kind != Kind::Dir {
+                continue;
+            }
+            node.parent = Some(NodeId(pid));
+            node.depth = pn.depth + 1;
+        }
+        ids.insert(p, nodes.len());
+        nodes.push(node);
+    }
+
+    // Totals: a parent always sorts before its children, so walking backwards sums children
+    // before their parent is read.
+    for i in (0..nodes.len()).rev() {
+        let Some(n) = nodes.get(i) else { continue };
+        let (total, visible, parent) = (n.total, n.presence.is_visible(), n.parent);
+        if let Some(p) = parent.and_then(|NodeId(p)| nodes.get_mut(p)) {
+            // A visible directory counts what is visible inside it; a removed one what was.
+            if visible || !p.presence.is_visible() {
+                p.total = p.total.saturating_add(total);
+            }
+        }
+    }
+
+    let mut counts = vec![0usize; nodes.len() + 1];
+    let mut roots = Vec::new();
+    for (i, n) in nodes.iter().enumerate() {
+        match n.parent {
+            Some(NodeId(p)) => {
+                if let Some(c) = counts.get_mut(p + 1) {
+                    *c += 1;
+                }
+            }
+            None => roots.push(NodeId(i)),
+        }
+    }
+    for i in 1..counts.len() {
+        let before = counts.get(i - 1).copied().unwrap_or(0);
+        if let Some(c) = counts.get_mut(i) {
+            *c += before;
+        }
+    }
+    let child_start = counts;
+    let mut fill = child_start.clone();
+    let mut child_ids = vec![NodeId(0); nodes.len().saturating_sub(roots.len())];
+    for (i, n) in nodes.iter().enumerate() {
+        let Some(at) = n.parent.and_then(|NodeId(p)| fill.get_mut(p)) else {
+            continue;
+        };
+        if let Some(slot) = child_ids.get_mut(*at) {
+            *slot = NodeId(i);
+        }
+        *at += 1;
+    }
+
+    Parts {
+        changes,
+        fates: replay.fates,
+        nodes,
+        roots,
+        child_start,
+        child_ids,
+    }
+}
+
 impl Explorer {
     /// Explains the stack `layers`, bottom layer first.
     pub fn new(layers: Vec<Arc<Changeset>>) -> Self {
-        let (replay, changes) = Replay::run(&layers);
-        let entry_of = |c: &Cur| -> Option<&Entry> {
-            c.entry
-                .and_then(|e| layers.get(c.layer).and_then(|l| l.entries.get(e)))
-        };
-        let node_of = |p: &str, c: &Cur, presence: Presence| {
-            let entry = entry_of(c);
-            let kind = if c.dir {
-                Kind::Dir
-            } else {
-                entry.map_or(Kind::File, |e| Kind::of(&e.kind))
-            };
-            let size = entry.map_or(0, Entry::apparent_size);
-            Node {
-                path: p.into(),
-                kind,
-                size,
-                total: size,
-                presence,
-                parent: None,
-                depth: 0,
-                copy: c.entry.map(|e| (c.layer, e)),
-            }
-        };
-
-        // Visible and removed paths are disjoint; merge them into one path-ordered list, keeping
-        // a removed path only where it can hang in the tree (under a directory).
-        let mut nodes: Vec<Node> = Vec::with_capacity(replay.cur.len() + replay.gone.len());
-        let mut ids: HashMap<&str, usize> = HashMap::with_capacity(nodes.capacity());
-        let mut vis = replay.cur.iter().peekable();
-        let mut removed = replay.gone.iter().peekable();
-        loop {
-            let take_visible = match (vis.peek(), removed.peek()) {
-                (Some((a, _)), Some((b, _))) => a < b,
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (None, None) => break,
-            };
-            let (p, mut node) = if take_visible {
-                let Some((p, c)) = vis.next() else { break };
-                let presence = Presence::Visible {
-                    layer: c.layer,
-                    change: c.change,
-                };
-                (*p, node_of(p, c, presence))
-            } else {
-                let Some((p, g)) = removed.next() else { break };
-                let presence = Presence::Removed {
-                    by: g.by,
-                    from: g.cur.layer,
-                };
-                (*p, node_of(p, &g.cur, presence))
-            };
-            if let Some(parent) = path::parent(p) {
-                let Some(&pid) = ids.get(parent) else { continue };
-                let Some(pn) = nodes.get(pid) else { continue };
-                if pn.kind != Kind::Dir {
-                    continue;
-                }
-                node.parent = Some(NodeId(pid));
-                node.depth = pn.depth + 1;
-            }
-            ids.insert(p, nodes.len());
-            nodes.push(node);
-        }
-
-        // Totals: a parent always sorts before its children, so walking backwards sums children
-        // before their parent is read.
-        for i in (0..nodes.len()).rev() {
-            let Some(n) = nodes.get(i) else { continue };
-            let (total, visible, parent) = (n.total, n.presence.is_visible(), n.parent);
-            if let Some(p) = parent.and_then(|NodeId(p)| nodes.get_mut(p)) {
-                // A visible directory counts what is visible inside it; a removed one what was.
-                if visible || !p.presence.is_visible() {
-                    p.total = p.total.saturating_add(total);
-                }
-            }
-        }
-
-        let mut counts = vec![0usize; nodes.len() + 1];
-        let mut roots = Vec::new();
-        for (i, n) in nodes.iter().enumerate() {
-            match n.parent {
-                Some(NodeId(p)) => {
-                    if let Some(c) = counts.get_mut(p + 1) {
-                        *c += 1;
-                    }
-                }
-                None => roots.push(NodeId(i)),
-            }
-        }
-        for i in 1..counts.len() {
-            let before = counts.get(i - 1).copied().unwrap_or(0);
-            if let Some(c) = counts.get_mut(i) {
-                *c += before;
-            }
-        }
-        let child_start = counts;
-        let mut fill = child_start.clone();
-        let mut child_ids = vec![NodeId(0); nodes.len().saturating_sub(roots.len())];
-        for (i, n) in nodes.iter().enumerate() {
-            let Some(at) = n.parent.and_then(|NodeId(p)| fill.get_mut(p)) else {
-                continue;
-            };
-            if let Some(slot) = child_ids.get_mut(*at) {
-                *slot = NodeId(i);
-            }
-            *at += 1;
-        }
-
-        let Replay { cur, gone, fates } = replay;
-        // The maps and the index borrow `layers`, which the explorer keeps.
-        drop(ids);
-        drop(cur);
-        drop(gone);
+        // The replay borrows the layers, which the explorer then keeps.
+        let Parts {
+            changes,
+            fates,
+            nodes,
+            roots,
+            child_start,
+            child_ids,
+        } = build(&layers);
         let stats: Vec<LayerStats> = layers
             .iter()
             .enumerate()
@@ -740,15 +787,19 @@ impl Explorer {
 /// thousand paths allocates nothing.
 fn contains_ignore_case(hay: &str, needle: &str, anchored: bool) -> bool {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    if n.is_empty() {
+    let Some((&first, rest)) = n.split_first() else {
         return true;
-    }
-    if n.len() > h.len() {
+    };
+    let first = first.to_ascii_lowercase();
+    let Some(last_start) = h.len().checked_sub(n.len()) else {
         return false;
-    }
-    h.windows(n.len())
-        .enumerate()
-        .any(|(i, w)| w.eq_ignore_ascii_case(n) && (!anchored || i == 0 || h.get(i - 1) == Some(&b'/')))
+    };
+    (0..=last_start).any(|i| {
+        h.get(i).is_some_and(|b| b.to_ascii_lowercase() == first)
+            && (!anchored || i == 0 || h.get(i - 1) == Some(&b'/'))
+            && h.get(i + 1..i + n.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(rest))
+    })
 }
 
 /// One path present in only one of two images.
