@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use layerlab_core::digest::Digest;
 use layerlab_core::engine::Simulator;
-use layerlab_core::explorer::{Change, Explorer, Fate, ImageDiff, Kind, NodeId, Order, Presence};
+use layerlab_core::explorer::{Change, DiffChange, Explorer, Fate, ImageDiff, Kind, NodeId, Order, Presence};
 use layerlab_core::union::MergedView;
 
 use crate::stacks::instruction;
@@ -203,13 +203,83 @@ pub fn image_view(sim: &Simulator, id: &Digest) -> Option<MergedView> {
     ))
 }
 
-/// The difference between two images, biggest first when `order` is by size.
-pub fn image_diff(sim: &Simulator, a: &Digest, b: &Digest, order: Order) -> Option<ImageDiff> {
-    let mut d = layerlab_core::explorer::diff(&image_view(sim, a)?, &image_view(sim, b)?);
-    if order == Order::Size {
-        d.sort_by_size();
+/// The difference between two images, `a` on the left.
+pub fn image_diff(sim: &Simulator, a: &Digest, b: &Digest) -> Option<ImageDiff> {
+    Some(layerlab_core::explorer::diff(
+        &image_view(sim, a)?,
+        &image_view(sim, b)?,
+    ))
+}
+
+/// One row of the image diff table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiffRow<'a> {
+    /// `-` only in A, `+` only in B, `~` changed: a mark that reads without colour.
+    pub mark: char,
+    pub path: &'a str,
+    pub kind: Kind,
+    /// Sizes on each side; `None` where the path is absent.
+    pub a: Option<u64>,
+    pub b: Option<u64>,
+    pub note: String,
+}
+
+/// What changed at a path, in words (`changed: content, mode 644 to 600`).
+pub fn change_note(c: &DiffChange) -> String {
+    let mut parts = Vec::new();
+    if c.what.kind {
+        parts.push(format!("{} became {}", c.a.kind.word(), c.b.kind.word()));
     }
-    Some(d)
+    if c.what.content {
+        parts.push("content".to_owned());
+    }
+    if c.what.mode {
+        parts.push(format!("mode {:o} to {:o}", c.a.mode, c.b.mode));
+    }
+    if c.what.owner {
+        parts.push("owner".to_owned());
+    }
+    format!("changed: {}", parts.join(", "))
+}
+
+/// The three lists of a diff as one table, in path order or biggest first.
+pub fn diff_rows(d: &ImageDiff, order: Order) -> Vec<DiffRow<'_>> {
+    let mut rows: Vec<DiffRow<'_>> = d
+        .only_in_a
+        .iter()
+        .map(|e| DiffRow {
+            mark: '-',
+            path: &e.path,
+            kind: e.kind,
+            a: Some(e.size),
+            b: None,
+            note: "only in A".to_owned(),
+        })
+        .chain(d.only_in_b.iter().map(|e| DiffRow {
+            mark: '+',
+            path: &e.path,
+            kind: e.kind,
+            a: None,
+            b: Some(e.size),
+            note: "only in B".to_owned(),
+        }))
+        .chain(d.changed.iter().map(|c| DiffRow {
+            mark: '~',
+            path: &c.path,
+            kind: c.b.kind,
+            a: Some(c.a.size),
+            b: Some(c.b.size),
+            note: change_note(c),
+        }))
+        .collect();
+    match order {
+        Order::Name => rows.sort_by(|x, y| x.path.cmp(y.path)),
+        Order::Size => rows.sort_by(|x, y| {
+            let big = |r: &DiffRow<'_>| r.a.unwrap_or(0).max(r.b.unwrap_or(0));
+            big(y).cmp(&big(x)).then(x.path.cmp(y.path))
+        }),
+    }
+    rows
 }
 
 /// One row of the tree as shown.
@@ -547,9 +617,13 @@ mod tests {
         let (Some(a), Some(b)) = (ids.first(), ids.get(1)) else {
             panic!("two images expected")
         };
-        let d = image_diff(&sim, a, b, Order::Size);
+        let d = image_diff(&sim, a, b);
         assert!(d.as_ref().is_some_and(|d| !d.is_empty()));
-        let same = image_diff(&sim, a, a, Order::Name);
+        let rows = d.as_ref().map(|d| diff_rows(d, Order::Name)).unwrap_or_default();
+        assert!(rows.windows(2).all(|w| w[0].path <= w[1].path));
+        assert!(rows.iter().any(|r| r.mark == '-' && r.b.is_none()));
+        assert!(rows.iter().any(|r| r.mark == '+' && r.a.is_none()));
+        let same = image_diff(&sim, a, a);
         assert!(same.is_some_and(|d| d.is_empty()));
     }
 

@@ -10,14 +10,14 @@ use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use layerlab_core::cli::format::human_size;
-use layerlab_core::explorer::{Change, DiffChange, DiffEntry, Explorer, Kind, LayerEntry, NodeId, Order};
+use layerlab_core::explorer::{Change, Explorer, Kind, LayerEntry, NodeId, Order};
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::explorer_view::{
-    self, Choice, Explored, LayerNames, PAGE, Row, Subject, TreeMove, fate_text, mark, percent, tree_key,
-    tree_rows,
+    self, Choice, Explored, LayerNames, PAGE, Row, Subject, TreeMove, diff_rows, fate_text, mark, percent,
+    tree_key, tree_rows,
 };
 use crate::state::SimView;
 
@@ -233,9 +233,8 @@ pub fn FileExplorer(props: &FileExplorerProps) -> Html {
             a_key.clone(),
             b_key.clone(),
             *mode == Mode::Diff,
-            *order,
         ),
-        |(sim, a, b, on, order)| {
+        |(sim, a, b, on)| {
             let (Some(Subject::Image(a)), Some(Subject::Image(b))) =
                 (Subject::from_key(a), Subject::from_key(b))
             else {
@@ -244,7 +243,7 @@ pub fn FileExplorer(props: &FileExplorerProps) -> Html {
             if !*on {
                 return None;
             }
-            explorer_view::image_diff(&sim.borrow(), &a, &b, *order)
+            explorer_view::image_diff(&sim.borrow(), &a, &b)
         },
     );
 
@@ -432,6 +431,7 @@ pub fn FileExplorer(props: &FileExplorerProps) -> Html {
             diff.as_ref().as_ref(),
             &limit,
             order_select,
+            *order,
         ),
         (None, _) => html! {},
         (Some(e), Mode::Wasted) => wasted_body(e, &limit),
@@ -605,21 +605,12 @@ fn diff_row(
     }
 }
 
-fn change_note(c: &DiffChange) -> String {
-    let mut parts = Vec::new();
-    if c.what.kind {
-        parts.push(format!("{} became {}", c.a.kind.word(), c.b.kind.word()));
+fn diff_class(mark: char) -> &'static str {
+    match mark {
+        '-' => "only-a",
+        '+' => "only-b",
+        _ => "changed",
     }
-    if c.what.content {
-        parts.push("content".to_owned());
-    }
-    if c.what.mode {
-        parts.push(format!("mode {:o} to {:o}", c.a.mode, c.b.mode));
-    }
-    if c.what.owner {
-        parts.push("owner".to_owned());
-    }
-    format!("changed: {}", parts.join(", "))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -632,6 +623,7 @@ fn diff_body(
     diff: Option<&layerlab_core::explorer::ImageDiff>,
     limit: &UseStateHandle<usize>,
     order_select: Html,
+    order: Order,
 ) -> Html {
     let images = choices
         .iter()
@@ -655,30 +647,12 @@ fn diff_body(
     let Some(d) = diff else {
         return pickers;
     };
-    let only_a = d
-        .only_in_a
+    let all = diff_rows(d, order);
+    let total = all.len();
+    let rows = all
         .iter()
-        .map(|e: &DiffEntry| ('-', "only-a", e, "only in A"));
-    let only_b = d
-        .only_in_b
-        .iter()
-        .map(|e: &DiffEntry| ('+', "only-b", e, "only in B"));
-    let total = d.only_in_a.len() + d.only_in_b.len() + d.changed.len();
-    let rows = only_a
-        .map(|(s, c, e, note)| diff_row(s, c, &e.path, e.kind, Some(e.size), None, note))
-        .chain(only_b.map(|(s, c, e, note)| diff_row(s, c, &e.path, e.kind, None, Some(e.size), note)))
-        .chain(d.changed.iter().map(|c| {
-            diff_row(
-                '~',
-                "changed",
-                &c.path,
-                c.b.kind,
-                Some(c.a.size),
-                Some(c.b.size),
-                &change_note(c),
-            )
-        }))
-        .take(**limit);
+        .take(**limit)
+        .map(|r| diff_row(r.mark, diff_class(r.mark), r.path, r.kind, r.a, r.b, &r.note));
     html! {
         <>
             { pickers }
