@@ -20,17 +20,7 @@ impl Engine {
         args: &RunArgs,
         err: &mut dyn Write,
     ) -> Result<Container, EngineError> {
-        let image = match self.find_image(&args.image)? {
-            Some(i) => i.record,
-            None => {
-                let shown = layerlab_core::reference::Reference::parse(&args.image)
-                    .map(|r| r.familiar())
-                    .unwrap_or_else(|_| args.image.clone());
-                let _ = writeln!(err, "Unable to find image '{shown}' locally");
-                self.pull_image(&args.image, args.platform.as_deref(), false, false, err)?
-            }
-        };
-        let config = self.read_config(&image)?.config.unwrap_or_default();
+        // Flags are checked before anything is pulled, as Docker's client checks them.
         let network = match args.network.as_deref() {
             None | Some("none") | Some("default") | Some("bridge") => NetworkMode::None,
             Some("host") => NetworkMode::Host,
@@ -45,6 +35,17 @@ impl Engine {
             .iter()
             .map(|v| parse_volume(v))
             .collect::<Result<Vec<_>, _>>()?;
+        let image = match self.find_image(&args.image)? {
+            Some(i) => i.record,
+            None => {
+                let shown = layerlab_core::reference::Reference::parse(&args.image)
+                    .map(|r| r.familiar())
+                    .unwrap_or_else(|_| args.image.clone());
+                let _ = writeln!(err, "Unable to find image '{shown}' locally");
+                self.pull_image(&args.image, args.platform.as_deref(), false, false, err)?
+            }
+        };
+        let config = self.read_config(&image)?.config.unwrap_or_default();
 
         let id = random_hex(32)?;
         let name = match &args.name {

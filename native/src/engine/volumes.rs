@@ -32,8 +32,6 @@ pub enum VolumeError {
         "create {name}: \"{name}\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path"
     )]
     InvalidName { name: String },
-    #[error("create {name}: volume name is too short, names should be at least two alphanumeric characters")]
-    TooShort { name: String },
     #[error("invalid volume specification: '{spec}': {reason}")]
     BadSpec { spec: String, reason: &'static str },
     #[error(
@@ -109,18 +107,13 @@ pub enum VolumeSpec {
     },
 }
 
-/// Docker's rule for local volume names: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`. It also keeps a name
-/// from ever being a path.
+/// Docker's rule for local volume names: `[a-zA-Z0-9][a-zA-Z0-9_.-]+` (so two characters at
+/// least). It also keeps a name from ever being a path.
 pub fn check_volume_name(name: &str) -> Result<(), VolumeError> {
     let mut bytes = name.bytes();
     let first_ok = matches!(bytes.next(), Some(c) if c.is_ascii_alphanumeric());
-    if !first_ok || !bytes.all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(&c)) {
+    if !first_ok || name.len() < 2 || !bytes.all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(&c)) {
         return Err(VolumeError::InvalidName {
-            name: name.to_owned(),
-        });
-    }
-    if name.len() < 2 {
-        return Err(VolumeError::TooShort {
             name: name.to_owned(),
         });
     }
@@ -275,7 +268,8 @@ impl Engine {
         let data = dir.join("_data");
         fs::create_dir_all(&data).map_err(io_err("create", &data))?;
         let record = VolumeRecord {
-            created_at: jiff::Timestamp::now().to_string(),
+            // Docker shows a volume's creation to the second.
+            created_at: layerlab_core::cli::format::rfc3339(super::now()),
             anonymous,
         };
         let path = dir.join("volume.json");
