@@ -77,13 +77,13 @@ fn type_text(input: &HtmlInputElement, text: &str) {
     input.dispatch_event(&event).expect("dispatch input");
 }
 
-fn press(input: &HtmlInputElement, key: &str) {
+fn press(target: &Element, key: &str) {
     let init = KeyboardEventInit::new();
     init.set_key(key);
     init.set_bubbles(true);
     init.set_cancelable(true);
     let event = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("a key event");
-    input.dispatch_event(&event).expect("dispatch keydown");
+    target.dispatch_event(&event).expect("dispatch keydown");
 }
 
 /// Runs a command in the lab's terminal and waits until its output is in.
@@ -166,7 +166,7 @@ async fn stepping_through_a_copy_up_forwards_and_back() {
     );
     assert!(text(&root, ".cow-box.current .cow-role").contains("copied up from here"));
     assert!(
-        attr(&root, ".cow-prev", "disabled").is_some(),
+        attr(&root, ".cow-prev", "aria-disabled").as_deref() == Some("true"),
         "no step before the first"
     );
 
@@ -186,7 +186,7 @@ async fn stepping_through_a_copy_up_forwards_and_back() {
     );
     assert!(find(&root, ".cow-arrow").is_none());
     assert!(
-        attr(&root, ".cow-next", "disabled").is_some(),
+        attr(&root, ".cow-next", "aria-disabled").as_deref() == Some("true"),
         "no step after the last"
     );
 
@@ -197,6 +197,15 @@ async fn stepping_through_a_copy_up_forwards_and_back() {
     .await;
     assert_eq!(current_layer(&root), Some(from));
     assert_eq!(text(&root, ".cow-sentence"), first);
+
+    // The arrow keys step as the buttons do.
+    let back = find(&root, ".cow-prev").expect("Back");
+    press(&back, "ArrowRight");
+    wait_for(&root, "the arrow key's step", || {
+        text(&root, ".cow-count") == "Step 2 of 2"
+    })
+    .await;
+    assert_eq!(text(&root, ".cow-sentence"), second);
 }
 
 #[wasm_bindgen_test]
@@ -230,7 +239,7 @@ async fn a_traced_read_looks_down_until_a_layer_has_the_file() {
     assert!(text(&root, ".cow-sentence").contains("starts at the top"));
     // Forward until the last step: a layer of the image has the file.
     for _ in 0..10 {
-        if attr(&root, ".cow-next", "disabled").is_some() {
+        if attr(&root, ".cow-next", "aria-disabled").as_deref() == Some("true") {
             break;
         }
         let before = text(&root, ".cow-count");
@@ -276,7 +285,7 @@ async fn play_advances_by_itself_and_pause_stops_it() {
     assert!(text(&root, ".cow-sentence").contains("whiteout"));
     click(&root, ".cow-play");
     wait_for(&root, "playing", || {
-        attr(&root, ".cow-play", "aria-pressed").as_deref() == Some("true")
+        attr(&root, ".cow-play", "data-playing").as_deref() == Some("true")
     })
     .await;
     wait_secs(&root, 8, "auto-play to reach step 2", || {
@@ -286,7 +295,7 @@ async fn play_advances_by_itself_and_pause_stops_it() {
     assert!(text(&root, ".cow-sentence").contains("opaque"));
     assert!(text(&root, ".cow-markers").contains("opaque directory: /etc/nginx/conf.d"));
     wait_secs(&root, 8, "play to stop at the end", || {
-        attr(&root, ".cow-play", "aria-pressed").as_deref() == Some("false")
+        attr(&root, ".cow-play", "data-playing").as_deref() == Some("false")
     })
     .await;
 }

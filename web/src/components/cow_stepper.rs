@@ -254,7 +254,7 @@ pub fn CowStepper(props: &CowStepperProps) -> Html {
     let toggle = {
         let (step, playing) = (step.clone(), playing.clone());
         Callback::from(move |_: MouseEvent| {
-            if *playing {
+            if *playing || len < 2 {
                 playing.set(false);
             } else {
                 // Playing from the last step starts again from the first.
@@ -263,6 +263,20 @@ pub fn CowStepper(props: &CowStepperProps) -> Html {
                 }
                 playing.set(true);
             }
+        })
+    };
+    // Left and Right step too, wherever the focus is among the buttons.
+    let onkey = {
+        let (step, playing) = (step.clone(), playing.clone());
+        Callback::from(move |e: KeyboardEvent| {
+            let to = match e.key().as_str() {
+                "ArrowLeft" => at.saturating_sub(1),
+                "ArrowRight" => (at + 1).min(len.saturating_sub(1)),
+                _ => return,
+            };
+            e.prevent_default();
+            playing.set(false);
+            step.set(to);
         })
     };
     let onpick = {
@@ -375,15 +389,18 @@ pub fn CowStepper(props: &CowStepperProps) -> Html {
         (Some(stack), Ok(_)) => html! {
             <>
                 <h3 class="cow-heading">{ heading }</h3>
-                <div class="cow-stepper-controls" role="group" aria-label="Steps">
-                    <button type="button" class="cow-prev" aria-label="Previous step" disabled={at == 0}
-                            onclick={back}>{ "◀ Back" }</button>
+                // aria-disabled rather than disabled: a disabled button would drop the keyboard
+                // focus of whoever just stepped to the end.
+                <div class="cow-stepper-controls" role="group" aria-label="Steps" onkeydown={onkey}>
+                    <button type="button" class="cow-prev" aria-label="Previous step"
+                            aria-disabled={(at == 0).to_string()} onclick={back}>{ "◀ Back" }</button>
                     <button type="button" class="cow-play" aria-label={if *playing { "Pause" } else { "Play" }}
-                            aria-pressed={playing.to_string()} disabled={len < 2} onclick={toggle}>
+                            data-playing={playing.to_string()} aria-disabled={(len < 2).to_string()}
+                            onclick={toggle}>
                         { if *playing { "❚❚ Pause" } else { "▶ Play" } }
                     </button>
-                    <button type="button" class="cow-next" aria-label="Next step" disabled={at + 1 >= len}
-                            onclick={forward}>{ "Forward ▶" }</button>
+                    <button type="button" class="cow-next" aria-label="Next step"
+                            aria-disabled={(at + 1 >= len).to_string()} onclick={forward}>{ "Forward ▶" }</button>
                     <span class="cow-count">{ format!("Step {} of {len}", at + 1) }</span>
                 </div>
                 <p class="cow-sentence" aria-live="polite" aria-atomic="true">
