@@ -55,6 +55,10 @@ pub struct ContainerWork {
     pub new_bytes: u64,
     /// Whiteouts in the writable layer.
     pub deleted: usize,
+    /// Bytes of the image that the container's changes replaced or deleted (whiteouts and opaque
+    /// directories hide them): a driver that keeps a full copy of the image per container frees
+    /// them in that copy.
+    pub replaced: u64,
 }
 
 /// One driver's costs for the whole workload.
@@ -250,6 +254,12 @@ fn change(old: &Content, new: &Content) -> Change {
     }
 }
 
+/// The image's bytes at `path` and below it.
+fn hidden_bytes(image: &MergedView, path: &str) -> u64 {
+    let own = image.lookup(path).map_or(0, |f| f.apparent_size());
+    own + image.descendants(path).map(|f| f.apparent_size()).sum::<u64>()
+}
+
 /// What a container did to its writable layer, as operations on its image, in path order.
 fn work_of(sim: &Simulator, c: &ContainerRecord) -> (ContainerWork, Outcome) {
     let layers: Vec<Arc<Changeset>> = sim
@@ -267,6 +277,7 @@ fn work_of(sim: &Simulator, c: &ContainerRecord) -> (ContainerWork, Outcome) {
         new_files: 0,
         new_bytes: 0,
         deleted: 0,
+        replaced: 0,
     };
     let mut events = Vec::new();
     for e in c.upper.iter() {
@@ -295,6 +306,7 @@ fn work_of(sim: &Simulator, c: &ContainerRecord) -> (ContainerWork, Outcome) {
                         len: new.len().saturating_sub(offset),
                         file_len: new.len(),
                     });
+                    work.replaced += old.len();
                     work.changed.push(ChangedFile {
                         path,
                         old_len: old.len(),
@@ -311,7 +323,13 @@ fn work_of(sim: &Simulator, c: &ContainerRecord) -> (ContainerWork, Outcome) {
                     work.new_bytes += new.len();
                 }
             },
-            EntryKind::Whiteout => work.deleted += 1,
+            EntryKind::Whiteout => {
+                work.deleted += 1;
+                work.replaced += hidden_bytes(&image, &e.path);
+            }
+            EntryKind::OpaqueDir => {
+                work.replaced += image.descendants(&e.path).map(|f| f.apparent_size()).sum::<u64>();
+            }
             // Directories, links and opaque markers hold no file data in any of the models.
             _ => {}
         }
@@ -359,7 +377,14 @@ pub fn compare(sim: &Simulator) -> Comparison {
                     allocated: ledger.allocated(),
                 });
             }
-            let disk = driver.disk_usage(&layers, &usage);
+            let mut disk = driver.disk_usage(&layers, &usage);
+            // core's vfs model adds a container's files to its full copy of the image; but in
+            // that copy a changed file replaces the old one and a deleted one is gone, so the
+            // bytes they had are not on disk twice.
+            if driver == Driver::Vfs {
+                let replaced: u64 = work.iter().map(|(w, _)| w.replaced).sum();
+                disk.containers = disk.containers.saturating_sub(replaced);
+            }
             DriverRow {
                 driver,
                 copied,
@@ -463,6 +488,11 @@ mod tests {
         assert_eq!(overlay.containers, conf.new_len + web.new_bytes);
         assert_eq!(row(&c, Driver::Btrfs).containers, 3 + web.new_bytes);
         assert!(vfs.on_disk() > overlay.on_disk());
+        // vfs's copy of the image holds the new nginx.conf instead of the old one.
+        assert_eq!(
+            vfs.containers,
+            web.image_size - conf.old_len + conf.new_len + web.new_bytes
+        );
         assert!(
             c.workload().contains("web (nginx:1.15.8) changed 1 file"),
             "{}",
@@ -511,6 +541,31 @@ mod tests {
             "{:?}",
             c.headline()
         );
+    }
+
+    #[test]
+    fn deleting_frees_space_only_where_the_container_has_its_own_copy() {
+        let before = compare(&lab(&["docker run -d --name web nginx:1.15.8"]));
+        let after = compare(&lab(&[
+            "docker run -d --name web nginx:1.15.8",
+            "docker exec web rm -r /usr/share/nginx",
+        ]));
+        let web = after.containers.first().expect("web");
+        assert_eq!(web.deleted, 1);
+        assert!(web.replaced > 800, "the two html files: {}", web.replaced);
+        let disk = |c: &Comparison, d| row(c, d).on_disk();
+        assert_eq!(
+            disk(&after, Driver::Vfs),
+            disk(&before, Driver::Vfs) - web.replaced
+        );
+        for d in [Driver::Overlay2, Driver::Btrfs, Driver::Zfs] {
+            assert_eq!(
+                disk(&after, d),
+                disk(&before, d),
+                "{}: a whiteout frees nothing",
+                d.name()
+            );
+        }
     }
 
     #[test]
