@@ -359,19 +359,39 @@ fn login(
         }
         args.password.clone()
     };
-    if args.username.is_none() && password.is_none() {
+    let stored = if args.username.is_none() && password.is_none() {
+        Credentials::from_docker_config(&path, &target.probe.registry).map_err(RegistryError::from)?
+    } else {
+        None
+    };
+    let credentials = match stored {
         // Docker first tries what is already stored for the server.
-        if let Some(stored) =
-            Credentials::from_docker_config(&path, &target.probe.registry).map_err(RegistryError::from)?
-        {
+        Some(stored) => {
             let _ = writeln!(out, "Authenticating with existing credentials...");
-            login_client(stored).check_login(&target.probe)?;
-            let _ = writeln!(out, "Login Succeeded");
-            return Ok(());
+            stored
         }
-    }
+        None => ask(args.username.clone(), password, stdin, out)?,
+    };
+    login_client(credentials.clone()).check_login(&target.probe)?;
+    let _ = writeln!(
+        err,
+        "WARNING! Your password will be stored unencrypted in {}.\nConfigure a credential helper to remove this warning. See\nhttps://docs.docker.com/engine/reference/commandline/login/#credentials-store\n",
+        path.display()
+    );
+    store_credentials(&path, &target.key, &credentials)?;
+    let _ = writeln!(out, "Login Succeeded");
+    Ok(())
+}
+
+/// The user name and password given, with whatever is missing asked for on a terminal.
+fn ask(
+    username: Option<String>,
+    password: Option<String>,
+    stdin: &mut dyn Read,
+    out: &mut dyn Write,
+) -> Result<Credentials, LoginError> {
     let interactive = std::io::stdin().is_terminal();
-    let username = match args.username.clone() {
+    let username = match username {
         Some(u) => u,
         None if interactive => prompt(out, stdin, "Username: ", true)?,
         None => return Err(LoginError::NonTty),
@@ -387,16 +407,7 @@ fn login(
     if password.is_empty() {
         return Err(LoginError::NoPassword);
     }
-    let credentials = Credentials { username, password };
-    login_client(credentials.clone()).check_login(&target.probe)?;
-    let _ = writeln!(
-        err,
-        "WARNING! Your password will be stored unencrypted in {}.\nConfigure a credential helper to remove this warning. See\nhttps://docs.docker.com/engine/reference/commandline/login/#credentials-store\n",
-        path.display()
-    );
-    store_credentials(&path, &target.key, &credentials)?;
-    let _ = writeln!(out, "Login Succeeded");
-    Ok(())
+    Ok(Credentials { username, password })
 }
 
 /// `login [SERVER] [-u USER] [-p PASS | --password-stdin]`: Docker's exit code (0 or 1).
@@ -439,15 +450,15 @@ fn logout(args: &[String], out: &mut dyn Write) -> Result<(), LoginError> {
         ]
     };
     let mut config = read_config(&path)?;
+    // Docker (20.10 and 28 alike) says this whether or not there was anything to remove.
+    let _ = writeln!(out, "Removing login credentials for {}", target.key);
     let present = match config.get("auths") {
         Some(serde_json::Value::Object(auths)) => candidates.iter().any(|k| auths.contains_key(k)),
         _ => false,
     };
     if !present {
-        let _ = writeln!(out, "Not logged in to {}", target.key);
         return Ok(());
     }
-    let _ = writeln!(out, "Removing login credentials for {}", target.key);
     let auths = auths_of(&mut config, &path)?;
     for k in &candidates {
         auths.remove(k);

@@ -3,10 +3,15 @@
 //!
 //! ```text
 //! The push refers to repository [127.0.0.1:5000/demo/copy]
+//! 88d013ed2d86: Preparing
 //! 5c2a1f0e9b3d: Preparing
 //! 5c2a1f0e9b3d: Mounted from demo/app
+//! 88d013ed2d86: Pushed
 //! 1.0: digest: sha256:… size: 1234
 //! ```
+//!
+//! (Checked against Docker 20.10 pushing to a loopback registry through a pipe: the same
+//! lines, top layer first, and no `Pushing` lines.)
 //!
 //! Public API: `Engine::cmd_push` (crate-internal, called by the dispatcher), [`PushError`].
 //! The protocol work (exists checks, cross-repository mounts, chunked uploads, the manifest
@@ -19,7 +24,7 @@ use std::io::Write;
 use layerlab_core::reference::Reference;
 
 use crate::content_store::StoreError;
-use crate::registry::push::{PushEvent, push_image};
+use crate::registry::push::{PushEvent, PushStatus, push_image};
 use crate::registry::reference::ImageRef;
 use crate::registry::{Client, ClientOptions, RegistryError};
 
@@ -118,6 +123,12 @@ impl Engine {
             }
             let line = match event {
                 PushEvent::Repository { name } => format!("The push refers to repository [{name}]"),
+                // `Pushing` carries a byte counter that only a terminal can redraw; without a
+                // terminal Docker leaves it out, as it does `Downloading` on a pull.
+                PushEvent::Layer {
+                    status: PushStatus::Pushing,
+                    ..
+                } => return,
                 PushEvent::Layer { id, status } => format!("{id}: {}", status.label()),
                 PushEvent::Digest { tag, digest, size } => format!("{tag}: digest: {digest} size: {size}"),
             };
