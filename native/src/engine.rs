@@ -20,7 +20,8 @@
 //! Submodules: [`images`] (pull, images, history, inspect, tag, rmi), [`containers`] (ps,
 //! stop, rm, logs, diff, system df), [`create`], [`start`] (start and run), [`inspect`]
 //! (containers and images, `--format`), [`volumes`] (`volume ...`, `-v`), [`exec`] (entering a
-//! running container's namespaces).
+//! running container's namespaces), [`push`] (push, image push), [`login`] (login, logout: they
+//! run before the data root is opened, since they only touch the Docker config file).
 
 pub mod containers;
 pub mod create;
