@@ -3,7 +3,8 @@
 //!
 //! Public API:
 //! - [`ContainerSpec`]: everything needed to run one container.
-//! - [`RunOptions`]: attach (pass output through), interactive (pass stdin).
+//! - [`RunOptions`]: attach (pass output through), interactive (pass stdin, or keep it open when
+//!   detached), tty (a pseudo-terminal, see [`tty`](super::tty)).
 //! - [`start`]`(&ContainerSpec, &RunOptions) -> Result<Running, RunError>`, then
 //!   [`Running::pid`] (the container's init, as the host sees it), [`Running::signal`],
 //!   [`Running::warnings`],
