@@ -961,7 +961,7 @@ impl Client {
     /// Asks the registry to link blob `digest` from repository `from` (on the same registry)
     /// into `image`'s repository without sending the bytes. True when it did (201); false when
     /// it would not (it then opens an ordinary upload instead, which is cancelled here so the
-    /// caller can upload as usual).
+    /// caller can upload as usual) or when the caller may not read `from`.
     pub fn mount_blob(&self, image: &ImageRef, digest: &Digest, from: &str) -> Result<bool> {
         let t = self.target(image)?;
         // The registry checks pull access to the source repository too.
@@ -982,6 +982,9 @@ impl Client {
                 }
                 Ok(false)
             }
+            // No pull access to the source (the token server would not grant it): the blob
+            // can still be uploaded, and an upload refused for lack of push says so itself.
+            401 | 403 => Ok(false),
             _ => Err(self.fail(&t, &url, resp, "mount")),
         }
     }

@@ -479,6 +479,19 @@ fn push_mounts_layers_from_the_repository_they_came_from_and_pulls_back() {
     let id = ok(fresh.path(), docker.path(), &["images", "-q"], b"");
     assert_eq!(id.trim(), &image.id().hex()[..12]);
 
+    // When the source may no longer be read, its mount is refused and the next repository the
+    // image is known in (the copy just pushed) serves instead.
+    tokens.forbid("demo/app");
+    let third = format!("{}/demo/third:1", reg.host);
+    ok(root.path(), docker.path(), &["tag", &source, &third], b"");
+    let out = ok(root.path(), docker.path(), &["push", &third], b"");
+    let mounted: Vec<&str> = out.lines().filter(|l| l.contains(": Mounted from ")).collect();
+    let expected: Vec<String> = ids
+        .iter()
+        .map(|id| format!("{id}: Mounted from demo/copy"))
+        .collect();
+    assert_eq!(mounted, expected, "{out}");
+
     // A name with no local image, and a push without credentials.
     let missing = format!("{}/demo/none", reg.host);
     let out = layerlab(root.path(), docker.path(), &["push", &missing], b"");

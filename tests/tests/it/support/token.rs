@@ -88,6 +88,7 @@ pub struct TokenServer {
     cert_pem: String,
     mode: Arc<Mutex<Mode>>,
     requests: Arc<Mutex<Vec<TokenRequest>>>,
+    forbidden: Arc<Mutex<Vec<String>>>,
 }
 
 fn percent_decode(s: &str) -> String {
@@ -138,6 +139,8 @@ impl TokenServer {
         let requests = Arc::new(Mutex::new(Vec::new()));
         let (user, password) = (user.to_owned(), password.to_owned());
         let (mode2, requests2, signer2) = (mode.clone(), requests.clone(), signer.clone());
+        let forbidden = Arc::new(Mutex::new(Vec::<String>::new()));
+        let forbidden2 = forbidden.clone();
         let serial = Arc::new(Mutex::new(0u64));
         let server = FakeServer::start_full(move |q: &Request| {
             let (path, query) = q.path.split_once('?').unwrap_or((q.path.as_str(), ""));
@@ -190,7 +193,11 @@ impl TokenServer {
                 let Some(("repository", name, actions)) = parse_scope(scope) else {
                     continue;
                 };
-                let actions: Vec<&str> = actions.into_iter().filter(|a| allowed.contains(a)).collect();
+                let closed = forbidden2.lock().expect("lock").iter().any(|f| f == name);
+                let actions: Vec<&str> = actions
+                    .into_iter()
+                    .filter(|a| allowed.contains(a) && !closed)
+                    .collect();
                 granted.push(format!("repository:{name}:{}", actions.join(",")));
                 access.push(serde_json::json!({"type": "repository", "name": name, "actions": actions}));
             }
@@ -233,7 +240,13 @@ impl TokenServer {
             cert_pem: signer.cert_pem.clone(),
             mode,
             requests,
+            forbidden,
         }
+    }
+
+    /// From now on, grant nothing at all on `repository`, to anyone.
+    pub fn forbid(&self, repository: &str) {
+        self.forbidden.lock().expect("lock").push(repository.to_owned());
     }
 
     /// From now on, hand out tokens of this kind.
