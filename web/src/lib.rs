@@ -71,8 +71,8 @@ pub fn App() -> Html {
                 <h1>{ "layerlab" }</h1>
                 <p class="tagline">{ "See what images, layers and containers really are." }</p>
                 <ClassroomToggle on={*classroom} {onchange} />
-                <ScenarioBar record={lab.record.clone()} classroom={*classroom} panel={*panel}
-                             dispatch={lab.dispatcher()} {onsettings} />
+                <ScenarioBar record={lab.record.clone()} transcript={lab.transcript.clone()}
+                             classroom={*classroom} panel={*panel} dispatch={lab.dispatcher()} {onsettings} />
             </header>
             <ArchiveDrop dispatch={lab.dispatcher()} transcript={lab.transcript.clone()}>
             <div class="workbench">

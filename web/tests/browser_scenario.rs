@@ -428,3 +428,53 @@ async fn an_archive_dropped_on_the_workbench_opens() {
     })
     .await;
 }
+
+#[wasm_bindgen_test]
+async fn a_script_waits_for_its_archive_until_one_loads() {
+    let commands: Vec<String> = ["docker pull busybox", "docker load -i demo.tar", "docker images"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    let settings = Settings {
+        start: Start::Step,
+        ..Settings::default()
+    };
+    let scenario = Scenario::new(&commands, settings).expect("a scenario");
+    let root = mount_with_fragment(&scenario.to_fragment()).await;
+    wait_for(&root, "the first step", || {
+        text(&root, "#scenario-step").starts_with("step 1 of 3")
+    })
+    .await;
+    click(&root, "#scenario-next");
+    wait_for(&root, "the archive step", || {
+        text(&root, "#scenario-step").starts_with("step 2 of 3: open the archive demo.tar")
+    })
+    .await;
+    let next: web_sys::HtmlButtonElement = find(&root, "#scenario-next")
+        .expect("the button")
+        .unchecked_into();
+    assert!(next.disabled(), "Next step cannot pass an archive");
+
+    pick_file(&root, "#archive-input", "wrong.tar", b"not an archive");
+    wait_for(&root, "the refusal", || {
+        find(&root, ".archive-status[data-state=failed]").is_some()
+    })
+    .await;
+    assert!(
+        text(&root, "#scenario-step").starts_with("step 2 of 3"),
+        "a refused archive does not pass the step"
+    );
+
+    pick_file(
+        &root,
+        "#archive-input",
+        "demo.tar",
+        &docker_save("demo/app:1.0", &demo_layers()),
+    );
+    wait_for(&root, "the last step", || {
+        text(&root, "#scenario-step") == "step 3 of 3: docker images"
+    })
+    .await;
+    click(&root, "#scenario-next");
+    wait_for(&root, "the listing", || output(&root).contains("demo/app")).await;
+}

@@ -16,12 +16,14 @@ use yew::prelude::*;
 
 use crate::panel::Panel;
 use crate::scenario::{FILE_NAME, MAX_TEXT_BYTES, Scenario, Script, Settings, Start, Step};
-use crate::state::{Action, Lab};
+use crate::state::{Action, Lab, Line, LineKind};
 
 #[derive(Debug, Properties, PartialEq)]
 pub struct ScenarioBarProps {
     /// Every line the lab ran ([`Lab::record`]).
     pub record: Rc<Vec<String>>,
+    /// The terminal's transcript: whether an archive the script waits for loaded.
+    pub transcript: Rc<Vec<Line>>,
     pub classroom: bool,
     pub panel: Panel,
     pub dispatch: UseReducerDispatcher<Lab>,
@@ -180,16 +182,19 @@ pub fn ScenarioBar(props: &ScenarioBarProps) -> Html {
         });
     }
 
-    // A script waiting for an archive moves on once one is opened in the page.
+    // A script waiting for an archive moves on once one loads in the page. A refused one (the
+    // load's answer, right after its line, is an error) leaves it waiting for the right file.
     {
         let (script, record) = (script.clone(), props.record.clone());
+        let transcript = props.transcript.clone();
         use_effect_with(props.record.len(), move |_| {
             let waiting = matches!(script.as_ref().and_then(Script::current), Some(Step::Open { .. }));
             let opened = record
                 .last()
                 .and_then(|l| crate::scenario::archive_of(l))
                 .is_some();
-            if waiting && opened {
+            let refused = transcript.last().is_some_and(|l| l.kind == LineKind::Stderr);
+            if waiting && opened && !refused {
                 let mut next = (*script).clone();
                 if let Some(s) = next.as_mut() {
                     s.opened();
