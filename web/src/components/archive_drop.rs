@@ -72,6 +72,9 @@ pub fn refusal(name: &str, size: u64) -> Option<String> {
 }
 
 fn mib(bytes: u64) -> String {
+    if bytes % (1 << 20) == 0 {
+        return format!("{} MiB", bytes >> 20);
+    }
     // Display only: the precision lost in the conversion is far below the one decimal shown.
     format!("{:.1} MiB", bytes as f64 / f64::from(1u32 << 20))
 }
@@ -303,7 +306,7 @@ mod tests {
         assert_eq!(refusal("small.tar", MAX_ARCHIVE_BYTES), None);
         let why = refusal("big.tar", MAX_ARCHIVE_BYTES + 1).unwrap_or_default();
         assert!(
-            why.starts_with("big.tar is 256.0 MiB, more than the 256.0 MiB"),
+            why.starts_with("big.tar is 256.0 MiB, more than the 256 MiB"),
             "{why}"
         );
         assert!(why.contains("load -i"), "says what to do: {why}");
