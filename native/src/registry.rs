@@ -7,7 +7,8 @@
 //!   [`Ingest`], reporting progress), [`Client::fetch_blob_bytes`] (small verified blobs: configs).
 //! - Push side: [`Client::blob_exists`], [`Client::mount_blob`] (cross-repository mount on the
 //!   same registry), [`Client::push_blob`] (monolithic, or chunked above
-//!   [`ClientOptions::chunk_size`]), [`Client::push_manifest`].
+//!   [`ClientOptions::chunk_size`]; [`Client::upload_blob`] skips the exists check),
+//!   [`Client::push_manifest`].
 //! - Login: [`Client::check_login`] (`GET /v2/` through basic or token auth, as `docker login`).
 //! - Names: [`reference::ImageRef`]; documents: [`manifest`]; credentials: [`auth`]; pushing a
 //!   stored image with Docker's statuses: [`push::push_image`].
@@ -1033,13 +1034,25 @@ impl Client {
         if self.blob_exists_at(&t, digest)? {
             return Ok(PushOutcome::AlreadyExists);
         }
-        let scope = Self::push_scope(&t);
-        let start = self.url(&t, "blobs/uploads/");
-        let resp = self.execute(&t, &scope, "POST", &start, &[], Body::Empty)?;
+        self.upload_at(&t, digest, size, source)?;
+        Ok(PushOutcome::Uploaded)
+    }
+
+    /// Uploads blob `digest` without asking first whether the registry has it, for a caller
+    /// that just asked ([`push::push_image`] checks, then tries mounts, then uploads).
+    pub fn upload_blob(&self, image: &ImageRef, digest: &Digest, size: u64, source: &mut dyn Read) -> Result<()> {
+        let t = self.target(image)?;
+        self.upload_at(&t, digest, size, source)
+    }
+
+    fn upload_at(&self, t: &Target, digest: &Digest, size: u64, source: &mut dyn Read) -> Result<()> {
+        let scope = Self::push_scope(t);
+        let start = self.url(t, "blobs/uploads/");
+        let resp = self.execute(t, &scope, "POST", &start, &[], Body::Empty)?;
         if resp.status().as_u16() != 202 {
-            return Err(self.fail(&t, &start, resp, "upload"));
+            return Err(self.fail(t, &start, resp, "upload"));
         }
-        let mut location = self.location(&t, &resp, digest)?;
+        let mut location = self.location(t, &resp, digest)?;
         let chunk = self.opts.chunk_size.max(1);
         let read_exact = |source: &mut dyn Read, n: u64| -> Result<Vec<u8>> {
             let mut buf = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
@@ -1069,11 +1082,11 @@ impl Client {
             let bytes = read_exact(source, size)?;
             let url = join(&location);
             let headers = [("Content-Type", "application/octet-stream".to_owned())];
-            let resp = self.execute(&t, &scope, "PUT", &url, &headers, Body::Bytes(&bytes))?;
+            let resp = self.execute(t, &scope, "PUT", &url, &headers, Body::Bytes(&bytes))?;
             if resp.status().as_u16() != 201 {
-                return Err(self.fail(&t, &url, resp, "upload"));
+                return Err(self.fail(t, &url, resp, "upload"));
             }
-            return Ok(PushOutcome::Uploaded);
+            return Ok(());
         }
         let mut offset = 0u64;
         while offset < size {
@@ -1083,19 +1096,19 @@ impl Client {
                 ("Content-Type", "application/octet-stream".to_owned()),
                 ("Content-Range", format!("{offset}-{}", offset + n - 1)),
             ];
-            let resp = self.execute(&t, &scope, "PATCH", &location, &headers, Body::Bytes(&bytes))?;
+            let resp = self.execute(t, &scope, "PATCH", &location, &headers, Body::Bytes(&bytes))?;
             if resp.status().as_u16() != 202 {
-                return Err(self.fail(&t, &location, resp, "upload"));
+                return Err(self.fail(t, &location, resp, "upload"));
             }
-            location = self.location(&t, &resp, digest)?;
+            location = self.location(t, &resp, digest)?;
             offset += n;
         }
         let url = join(&location);
-        let resp = self.execute(&t, &scope, "PUT", &url, &[], Body::Empty)?;
+        let resp = self.execute(t, &scope, "PUT", &url, &[], Body::Empty)?;
         if resp.status().as_u16() != 201 {
-            return Err(self.fail(&t, &url, resp, "upload"));
+            return Err(self.fail(t, &url, resp, "upload"));
         }
-        Ok(PushOutcome::Uploaded)
+        Ok(())
     }
 
     /// Uploads a manifest under `tag` (or its digest); returns the manifest's digest.

@@ -14,7 +14,7 @@
 use layerlab_core::digest::Digest;
 
 use super::reference::ImageRef;
-use super::{Client, PushOutcome, RegistryError};
+use super::{Client, RegistryError};
 use crate::content_store::{ContentStore, StoreError};
 
 /// One layer's push progress, in Docker's words.
@@ -105,11 +105,11 @@ pub fn push_image(
             status: PushStatus::Pushing,
         });
         let mut blob = store.open_blob(&rec.blob)?;
-        let status = match client.push_blob(target, &rec.blob, rec.blob_size, &mut blob)? {
-            PushOutcome::AlreadyExists => PushStatus::LayerAlreadyExists,
-            PushOutcome::Uploaded => PushStatus::Pushed,
-        };
-        on_event(PushEvent::Layer { id, status });
+        client.upload_blob(target, &rec.blob, rec.blob_size, &mut blob)?;
+        on_event(PushEvent::Layer {
+            id,
+            status: PushStatus::Pushed,
+        });
     }
     let config_size = store
         .blob_size(&image.id)?
