@@ -507,6 +507,11 @@ fn push_mounts_layers_from_the_repository_they_came_from_and_pulls_back() {
         text(&out.stderr),
         format!("An image does not exist locally with the tag: {missing}\n")
     );
+    // The repository has tags, but not this one: Docker's other wording.
+    let nope = format!("{}/demo/copy:nope", reg.host);
+    let out = layerlab(root.path(), docker.path(), &["push", &nope], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr), format!("tag does not exist: {nope}\n"));
     ok(root.path(), docker.path(), &["logout", &reg.host], b"");
     let other = format!("{}/demo/other:1", reg.host);
     ok(root.path(), docker.path(), &["tag", &source, &other], b"");
