@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use layerlab_core::cli::format::ellipsis;
 use layerlab_core::digest::Digest;
 use layerlab_core::engine::Simulator;
 use layerlab_core::explorer::{Change, DiffChange, Explorer, Fate, ImageDiff, Kind, NodeId, Order, Presence};
@@ -14,6 +15,9 @@ use crate::stacks::instruction;
 
 /// Rows shown at first, and added by each "show more".
 pub const PAGE: usize = 200;
+
+/// Characters of an instruction shown beside a row or in the layer key.
+const BRIEF_CHARS: usize = 60;
 
 /// What the panel explores: an image, or a container (its image plus its writable layer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -102,7 +106,7 @@ impl LayerNames {
     }
 
     fn is_writable(&self, layer: usize) -> bool {
-        self.writable_top && layer + 1 == self.instructions.len()
+        self.writable_top && layer.checked_add(1) == Some(self.instructions.len())
     }
 
     /// `L3` (layers counted from 1 at the bottom, as `docker history` readers count them), or
@@ -111,7 +115,7 @@ impl LayerNames {
         if self.is_writable(layer) {
             "RW".to_owned()
         } else {
-            format!("L{}", layer + 1)
+            format!("L{}", layer.saturating_add(1))
         }
     }
 
@@ -125,12 +129,18 @@ impl LayerNames {
             .map_or("(unknown layer)", String::as_str)
     }
 
+    /// The instruction cut to fit beside a row (`RUN set -x && apt-get update && ...`); the
+    /// whole of it is in [`LayerNames::long`], which the page puts in tooltips.
+    pub fn brief(&self, layer: usize) -> String {
+        ellipsis(self.instruction(layer), BRIEF_CHARS)
+    }
+
     /// `layer 3 (RUN apt-get ...)`.
     pub fn long(&self, layer: usize) -> String {
         if self.is_writable(layer) {
             "the container's writable layer".to_owned()
         } else {
-            format!("layer {} ({})", layer + 1, self.instruction(layer))
+            format!("layer {} ({})", layer.saturating_add(1), self.instruction(layer))
         }
     }
 }
@@ -531,6 +541,11 @@ mod tests {
             "{p:?}"
         );
         assert_eq!(e.names.short(top), "RW");
+        assert!(
+            e.names.brief(1).chars().count() <= BRIEF_CHARS,
+            "{}",
+            e.names.brief(1)
+        );
         let m = p.map(|p| mark(p, &e.names));
         assert!(m.is_some_and(|m| m.short == "- RW" && m.sentence.contains("writable layer")));
     }

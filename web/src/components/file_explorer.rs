@@ -39,7 +39,7 @@ impl Mode {
 
     fn label(self) -> &'static str {
         match self {
-            Mode::Tree => "Files",
+            Mode::Tree => "Tree",
             Mode::Wasted => "Wasted space",
             Mode::Diff => "Compare images",
         }
@@ -98,7 +98,7 @@ fn entry_table(caption: &str, entries: &[LayerEntry<'_>], names: &LayerNames, li
                     <span class="fx-kind">{ format!(" {}", kind.word()) }</span></td>
                 <td class={classes!("fx-mark", change_class(le.change))} title={names.long(le.layer)}>
                     { format!("{} {}", le.change.symbol(), names.short(le.layer)) }
-                    <span class="fx-instr">{ format!(" {}", names.instruction(le.layer)) }</span>
+                    <span class="fx-instr">{ format!(" {}", names.brief(le.layer)) }</span>
                 </td>
                 <td class="num">{ size_cell(le.size()) }</td>
                 <td class="fx-fate">{ fate_text(le.fate, names) }</td>
@@ -486,6 +486,7 @@ pub fn FileExplorer(props: &FileExplorerProps) -> Html {
                             { " show removed files" }
                         </label>
                     </div>
+                    { layer_key(&e.names) }
                     <p class="legend fx-legend">
                         { "Marks: + added, ~ changed, - removed, then the layer (L1 is the bottom layer, RW a \
                            container's writable layer) and the instruction that made it. Arrow keys move \
@@ -528,6 +529,24 @@ pub fn FileExplorer(props: &FileExplorerProps) -> Html {
     }
 }
 
+/// Which instruction made each layer, top first, so a row's `L3` can be read off.
+fn layer_key(names: &LayerNames) -> Html {
+    let items = (0..names.len()).rev().map(|l| {
+        html! {
+            <li title={names.long(l)}>
+                <span class="fx-badge">{ names.short(l) }</span>
+                { format!(" {}", names.brief(l)) }
+            </li>
+        }
+    });
+    html! {
+        <details class="fx-layer-key" open=true>
+            <summary>{ "Layers, top first" }</summary>
+            <ol>{ for items }</ol>
+        </details>
+    }
+}
+
 fn label_of(choices: &[Choice], key: &str) -> String {
     choices
         .iter()
@@ -542,7 +561,7 @@ fn wasted_body(e: &Explored, limit: &UseStateHandle<usize>) -> Html {
         html! {
             <tr>
                 <th scope="row" title={e.names.long(l)}>
-                    { e.names.short(l) }<span class="fx-instr">{ format!(" {}", e.names.instruction(l)) }</span>
+                    { e.names.short(l) }<span class="fx-instr">{ format!(" {}", e.names.brief(l)) }</span>
                 </th>
                 <td class="num">{ format!("+{} ~{} -{}", s.added, s.modified, s.removed) }</td>
                 <td class="num">{ size_cell(s.stored) }</td>
