@@ -12,6 +12,8 @@ use layerlab_core::explorer::{Explorer, Order, diff};
 use layerlab_core::layer::{Changeset, Content, Entry};
 use layerlab_core::union::MergedView;
 
+// Shared with the union benchmark, which also uses its `paths`.
+#[allow(dead_code)]
 mod common;
 use common::{FILES, LAYERS, stack_sized};
 

@@ -419,7 +419,7 @@ struct Parts {
 
 /// Replays the stack and lays the result out as a tree.
 fn build(layers: &[Arc<Changeset>]) -> Parts {
-    let (replay, changes) = Replay::run(&layers);
+    let (replay, changes) = Replay::run(layers);
     let entry_of = |c: &Cur| -> Option<&Entry> {
         c.entry
             .and_then(|e| layers.get(c.layer).and_then(|l| l.entries.get(e)))
@@ -689,8 +689,8 @@ impl Explorer {
 
     /// Every layer entry whose path contains `query`, ignoring ASCII case, in path order and then
     /// bottom layer first; hidden copies and whiteouts are found too. A query starting with `/`
-    /// matches from the start of a path component (`/etc` finds `etc/...` but not `usr/etc`...
-    /// unless that is a component too: `usr/etc` matches at `etc`). An empty query finds nothing.
+    /// matches only at the start of a path component: `/etc` finds `etc/passwd` and
+    /// `usr/etc/x` but not `usr/letc`. An empty query finds nothing.
     pub fn search(&self, query: &str) -> Vec<LayerEntry<'_>> {
         let (needle, anchored) = match query.strip_prefix('/') {
             Some(rest) => (rest.trim_end_matches('/'), true),
@@ -1119,7 +1119,7 @@ mod tests {
         assert_eq!(x.stored_bytes(), 17 + 1009 + 17 + 1);
         assert_eq!(x.visible_bytes(), 17 + 9 + 1);
         let stats = x.layer_stats();
-        assert_eq!(stats.get(0).map(|s| s.wasted), Some(17));
+        assert_eq!(stats.first().map(|s| s.wasted), Some(17));
         assert_eq!(stats.get(1).map(|s| s.wasted), Some(1000));
         assert_eq!(
             stats.get(2).map(|s| (s.added, s.modified, s.removed)),
@@ -1207,6 +1207,10 @@ mod tests {
             ]
         );
         assert_eq!(diff(&b, &a), d.swapped());
+        let mut by_size = d.clone();
+        by_size.sort_by_size();
+        let order: Vec<&str> = by_size.changed.iter().map(|c| c.path.as_str()).collect();
+        assert_eq!(order, ["edited", "mode"], "the larger side decides");
     }
 
     #[test]
