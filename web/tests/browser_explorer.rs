@@ -220,6 +220,9 @@ async fn nginx_files_are_marked_searched_wasted_and_compared() {
             == Some("0")
     })
     .await;
+    let etc_row = find(&root, &row("etc")).expect("the /etc row");
+    press(&etc_row, "ArrowLeft");
+    wait_for(&root, "/etc closed", || find(&root, &row("etc/nginx")).is_none()).await;
 
     // Sort by size puts the biggest top-level directory first.
     choose(&root, "Sort by", "size, biggest first");
@@ -245,10 +248,16 @@ async fn nginx_files_are_marked_searched_wasted_and_compared() {
     let results = text(&root, ".fx-search-results");
     assert!(results.contains("/var/log/nginx/access.log"), "{results}");
     assert!(results.contains("overwritten by layer"), "{results}");
-    search.set_value("");
-    fire(&search, "input");
-    wait_for(&root, "the tree back", || {
-        find(&root, ".files [role=tree]").is_some()
+    // Picking a result shows it in the tree, its folders opened and the row focused.
+    click(&root, ".fx-search-results .fx-reveal");
+    wait_for(&root, "the access log in the tree", || {
+        find(&root, &row("var/log/nginx/access.log")).is_some()
+    })
+    .await;
+    assert_eq!(search.value(), "", "the search is cleared");
+    wait_for(&root, "the revealed row focused", || {
+        let active = document().active_element();
+        active.and_then(|a| a.get_attribute("data-path")).as_deref() == Some("var/log/nginx/access.log")
     })
     .await;
 

@@ -89,12 +89,23 @@ fn size_cell(bytes: u64) -> Html {
 }
 
 /// The rows of a layer-entry list (search results, wasted copies), capped at `limit`.
-fn entry_table(caption: &str, entries: &[LayerEntry<'_>], names: &LayerNames, limit: usize) -> Html {
+fn entry_table(
+    caption: &str,
+    entries: &[LayerEntry<'_>],
+    names: &LayerNames,
+    limit: usize,
+    onreveal: &Callback<String>,
+) -> Html {
     let rows = entries.iter().take(limit).map(|le| {
         let kind = Kind::of(&le.entry.kind);
+        let onclick = {
+            let (onreveal, path) = (onreveal.clone(), le.entry.path.clone());
+            Callback::from(move |_: MouseEvent| onreveal.emit(path.clone()))
+        };
         html! {
             <tr class={classes!((!matches!(le.fate, layerlab_core::explorer::Fate::Visible)).then_some("fx-hidden"))}>
-                <td class="fx-path"><code>{ format!("/{}", le.entry.path) }</code>
+                <td class="fx-path"><button type="button" class="fx-reveal" title="Show in the tree" {onclick}>
+                    <code>{ format!("/{}", le.entry.path) }</code></button>
                     <span class="fx-kind">{ format!(" {}", kind.word()) }</span></td>
                 <td class={classes!("fx-mark", change_class(le.change))} title={names.long(le.layer)}>
                     { format!("{} {}", le.change.symbol(), names.short(le.layer)) }
@@ -348,6 +359,27 @@ pub fn FileExplorer(props: &FileExplorerProps) -> Html {
         })
     };
 
+    // A path picked in a list: open its folders, show removed files if it is one, and focus it.
+    let onreveal = {
+        let (expanded, focus, focus_pending, query, mode, show_removed) = (
+            expanded.clone(),
+            focus.clone(),
+            focus_pending.clone(),
+            query.clone(),
+            mode.clone(),
+            show_removed.clone(),
+        );
+        Callback::from(move |path: String| {
+            let mut set = (**expanded).clone();
+            set.extend(explorer_view::ancestors_of(&path));
+            expanded.set(Rc::new(set));
+            show_removed.set(true);
+            query.set(String::new());
+            mode.set(Mode::Tree);
+            *focus_pending.borrow_mut() = true;
+            focus.set(Some(path));
+        })
+    };
     let on_subject = {
         let (chosen, limit, focus) = (chosen.clone(), limit.clone(), focus.clone());
         Callback::from(move |e: Event| {
@@ -434,7 +466,7 @@ pub fn FileExplorer(props: &FileExplorerProps) -> Html {
             *order,
         ),
         (None, _) => html! {},
-        (Some(e), Mode::Wasted) => wasted_body(e, &limit),
+        (Some(e), Mode::Wasted) => wasted_body(e, &limit, &onreveal),
         (Some(e), Mode::Tree) => {
             let x = &e.explorer;
             let results = if query.is_empty() {
@@ -449,7 +481,7 @@ pub fn FileExplorer(props: &FileExplorerProps) -> Html {
                 );
                 html! {
                     <div class="fx-search-results" aria-live="polite">
-                        { entry_table(&caption, &found, &e.names, *limit) }
+                        { entry_table(&caption, &found, &e.names, *limit, &onreveal) }
                         if found.len() > *limit { { more_button(*limit, Some(found.len()), &limit) } }
                     </div>
                 }
@@ -555,7 +587,7 @@ fn label_of(choices: &[Choice], key: &str) -> String {
         .unwrap_or_default()
 }
 
-fn wasted_body(e: &Explored, limit: &UseStateHandle<usize>) -> Html {
+fn wasted_body(e: &Explored, limit: &UseStateHandle<usize>, onreveal: &Callback<String>) -> Html {
     let x = &e.explorer;
     let stats = x.layer_stats().iter().enumerate().rev().map(|(l, s)| {
         html! {
@@ -593,7 +625,7 @@ fn wasted_body(e: &Explored, limit: &UseStateHandle<usize>) -> Html {
             if wasted.is_empty() {
                 <p class="empty">{ "No layer stores a file that a higher layer hides." }</p>
             } else {
-                { entry_table(&format!("{} hidden copies, biggest first", wasted.len()), &wasted, &e.names, **limit) }
+                { entry_table(&format!("{} hidden copies, biggest first", wasted.len()), &wasted, &e.names, **limit, onreveal) }
                 if wasted.len() > **limit { { more_button(**limit, Some(wasted.len()), limit) } }
             }
         </div>
