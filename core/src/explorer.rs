@@ -26,8 +26,9 @@
 //! [`crate::fs::Tree::apply`], and records those answers as it goes. A property test checks that
 //! the replay ends with exactly what [`MergedView`] and [`crate::fs::Tree`] show.
 //!
-//! Everything is computed once in [`Explorer::new`] (a sorted map walk, O(n log n) in the number
-//! of layer entries); listing children, sorting one directory and searching only read that.
+//! Everything is computed once in [`Explorer::new`] (hash-map passes and one sort of the paths,
+//! O(n log n) in the number of layer entries); listing children, sorting one directory and
+//! searching only read that.
 
 use std::sync::Arc;
 
