@@ -353,6 +353,7 @@ impl ContentStore {
             path,
             hasher,
             written,
+            flushed: written,
             keep: true,
             tap: None,
             _lock: lock,
@@ -706,6 +707,23 @@ impl ContentStore {
     }
 }
 
+/// How many bytes an ingest writes before it asks the kernel to start writing them to disk.
+const WRITEBACK_STEP: u64 = 8 << 20;
+
+/// Starts writing `len` bytes at `offset` to disk without waiting for them, so that the fsync in
+/// [`Ingest::commit`] finds little left to do: the disk works while the download goes on, instead
+/// of after it (a 40 MB layer's fsync took 120-240 ms here when all of it was left to the end).
+/// Best effort: where the call is refused, the fsync still makes the blob durable.
+fn start_writeback(file: &File, offset: u64, len: u64) {
+    use std::os::fd::AsRawFd;
+    let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
+        return;
+    };
+    // SAFETY: sync_file_range reads only its integer arguments; a bad descriptor or range is
+    // reported through its return value, which is ignored as explained above.
+    let _ = unsafe { libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE) };
+}
+
 /// Where an ingest also hands every accepted chunk, so a layer can be unpacked while it
 /// downloads instead of being read back from disk afterwards.
 pub struct Tap(Box<dyn FnMut(&[u8]) + Send>);
@@ -733,6 +751,8 @@ pub struct Ingest {
     path: PathBuf,
     hasher: Hasher,
     written: u64,
+    /// Bytes already handed to the disk's writeback (see [`start_writeback`]).
+    flushed: u64,
     /// Whether a dropped, uncommitted ingest leaves its bytes for the next try to resume from.
     /// Bytes proven wrong (extra, or a wrong digest) are never kept.
     keep: bool,
@@ -795,6 +815,7 @@ impl Ingest {
         io::Seek::rewind(file).map_err(io_err("seek", &self.path))?;
         self.hasher = Hasher::new();
         self.written = 0;
+        self.flushed = 0;
         Ok(())
     }
 
@@ -819,6 +840,10 @@ impl Ingest {
         file.write_all(bytes).map_err(io_err("write", &self.path))?;
         self.hasher.update(bytes);
         self.written = new_total;
+        if self.written - self.flushed >= WRITEBACK_STEP {
+            start_writeback(file, self.flushed, self.written - self.flushed);
+            self.flushed = self.written;
+        }
         if let Some(Tap(tap)) = self.tap.as_mut() {
             tap(bytes);
         }
