@@ -429,3 +429,229 @@ async fn check_disk(lab: &Lab) -> R<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_docker_save_tarball_opens_into_the_pictures() {
+    let mut lab = open("archive").await;
+    let result = archive_scenario(&mut lab).await;
+    lab.finish(result).await;
+}
+
+/// Two images saved into one tarball, the second built on the first's base layer.
+fn two_images_sharing_a_base() -> R<save::Archive> {
+    let base = save::files_layer("base", 40, 300);
+    save::docker_save(&[
+        save::SavedImage {
+            tag: "demo/base:1".to_owned(),
+            layers: vec![("ADD rootfs.tar /".to_owned(), base.clone())],
+        },
+        save::SavedImage {
+            tag: "demo/app:1".to_owned(),
+            layers: vec![
+                ("ADD rootfs.tar /".to_owned(), base),
+                (
+                    "COPY app /srv/app".to_owned(),
+                    save::files_layer("srv/app", 12, 2000),
+                ),
+                (
+                    "RUN make /srv/app".to_owned(),
+                    save::files_layer("srv/build", 3, 500),
+                ),
+            ],
+        },
+    ])
+}
+
+async fn archive_scenario(lab: &mut Lab) -> R<()> {
+    let archive = two_images_sharing_a_base()?;
+    let dir = page::screenshot_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
+    let name = format!("e2e-saved-{}.tar", std::process::id());
+    let file = std::env::temp_dir().join(&name);
+    std::fs::write(&file, &archive.bytes).map_err(|e| format!("write {}: {e}", file.display()))?;
+    let opened = open_archive(lab, &file, &name, &archive).await;
+    let _ = std::fs::remove_file(&file);
+    opened?;
+
+    // The images run like pulled ones.
+    lab.run("docker images").await?;
+    lab.run("docker history demo/app:1").await?;
+    lab.run("docker run -d --name saved demo/app:1").await?;
+    lab.check_figures("docker run -d --name saved demo/app:1").await?;
+    lab.screenshot("02-run").await?;
+    Ok(())
+}
+
+/// Picks `file` in the page's `#archive-input`, waits for the page to say it loaded, and checks
+/// the terminal and the pictures against core loading the same bytes.
+async fn open_archive(lab: &mut Lab, file: &std::path::Path, name: &str, archive: &save::Archive) -> R<()> {
+    let before = lab.screen().await?.len();
+    let input = lab.find("#archive-input").await?;
+    input
+        .send_keys(&file.display().to_string())
+        .await
+        .map_err(|e| format!("choose {} in #archive-input: {e}", file.display()))?;
+    let out = lab.sim.load_archive(&archive.bytes);
+    if out.exit_code != 0 {
+        return Err(format!("core refuses the test's own archive: {}", out.stderr));
+    }
+    let deadline = Instant::now() + PATIENCE;
+    let status = loop {
+        let v = lab
+            .js("const s = document.querySelector('.archive-status');\
+                 return s ? [s.dataset.state, s.textContent] : null;")
+            .await?;
+        if let Ok((state, text)) = serde_json::from_value::<(String, String)>(v) {
+            if state == "loaded" {
+                break text;
+            }
+            if state == "failed" {
+                return Err(format!("the page could not open the archive: {text}"));
+            }
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "the page did not say it opened {name} within {PATIENCE:?}"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let said = out.stdout.trim_end();
+    if !status.contains(name) || !status.contains(said) {
+        return Err(format!(
+            "the archive status says {status:?}, expected {name} and {said:?}"
+        ));
+    }
+    let lines = lab.screen().await?;
+    let want = vec![
+        ("line cmd".to_owned(), format!("$ docker load -i {name}\n")),
+        ("line stdout".to_owned(), format!("{said}\n")),
+    ];
+    if lines.get(before..) != Some(want.as_slice()) {
+        return Err(format!(
+            "after opening {name} the terminal shows\n{:#?}\nexpected\n{want:#?}",
+            lines.get(before..)
+        ));
+    }
+    // Every image of the archive, by the config digest the test wrote, is in the store.
+    for (id, diff_ids) in &archive.images {
+        let image = lab
+            .sim
+            .store()
+            .image(id)
+            .ok_or_else(|| format!("core did not load image {id}"))?;
+        if image.layers.len() != diff_ids.len() {
+            return Err(format!(
+                "image {id} has {} layers, the archive {}",
+                image.layers.len(),
+                diff_ids.len()
+            ));
+        }
+    }
+    let figures = lab.check_figures(&format!("docker load -i {name}")).await?;
+    let app = figures
+        .get("demo/app:1")
+        .ok_or_else(|| format!("no figure for demo/app:1 in {figures:#?}"))?;
+    if app.layers != 3 || app.shared != 1 {
+        return Err(format!(
+            "demo/app:1 should show 3 layers, 1 shared with demo/base:1: {app:?}"
+        ));
+    }
+    lab.screenshot("01-opened").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guided_lesson_is_completed_from_the_terminal() {
+    let mut lab = open("lesson").await;
+    let result = lesson_scenario(&mut lab).await;
+    lab.finish(result).await;
+}
+
+/// The Lessons tab's current step: its slug, the commands it offers, whether its task is done,
+/// and whether Next is enabled.
+async fn lesson_step(lab: &Lab) -> R<(String, Vec<String>, bool, bool)> {
+    let v = lab
+        .js("const a = document.querySelector('article.lesson-step');\
+             const t = document.getElementById('lesson-task');\
+             const n = document.getElementById('lesson-next');\
+             if (!a || !t || !n) return null;\
+             return [a.dataset.step,\
+                     Array.from(a.querySelectorAll('button.lesson-run')).map(b => b.dataset.command),\
+                     t.dataset.done === 'true', !n.disabled];")
+        .await?;
+    if v.is_null() {
+        return Err("the Lessons tab shows no lesson step".to_owned());
+    }
+    serde_json::from_value(v).map_err(|e| format!("lesson step: {e}"))
+}
+
+/// Takes every step of the lesson the Lessons tab opens on by typing the commands the step
+/// offers into the terminal (each output checked against core), waits for the page to tick the
+/// task off, and moves on with Next; at the end every step of the lesson is marked done.
+async fn lesson_scenario(lab: &mut Lab) -> R<()> {
+    lab.click("#tab-lessons").await?;
+    let mut taken = Vec::new();
+    loop {
+        let (slug, commands, done, _) = lesson_step(lab).await?;
+        if taken.contains(&slug) {
+            return Err(format!("Next came back to step {slug} after {taken:?}"));
+        }
+        if commands.is_empty() {
+            return Err(format!("step {slug} offers no commands"));
+        }
+        if done {
+            return Err(format!("step {slug} is ticked off before its commands ran"));
+        }
+        for line in &commands {
+            lab.run(line).await?;
+        }
+        let deadline = Instant::now() + PATIENCE;
+        let next = loop {
+            let (now, _, done, next) = lesson_step(lab).await?;
+            if now != slug {
+                return Err(format!("the lesson left step {slug} for {now} by itself"));
+            }
+            if done {
+                break next;
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "step {slug}'s task is not ticked off after its commands {commands:?}"
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        lab.screenshot(&format!("{:02}-{slug}", taken.len() + 1)).await?;
+        taken.push(slug);
+        if !next {
+            break;
+        }
+        lab.click("#lesson-next").await?;
+        let deadline = Instant::now() + PATIENCE;
+        while lesson_step(lab).await?.0 == *taken.last().map(String::as_str).unwrap_or_default() {
+            if Instant::now() > deadline {
+                return Err("Next did not move to another step".to_owned());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let marks = lab
+        .js(
+            "return Array.from(document.querySelectorAll('.lesson-steps button.lesson-link'))\
+             .filter(b => b.id !== 'lesson-link-editor')\
+             .map(b => [b.id, b.classList.contains('done')]);",
+        )
+        .await?;
+    let marks: Vec<(String, bool)> = serde_json::from_value(marks).map_err(|e| format!("step links: {e}"))?;
+    let want: Vec<(String, bool)> = taken.iter().map(|s| (format!("lesson-link-{s}"), true)).collect();
+    if marks != want {
+        return Err(format!(
+            "after the lesson the step links are {marks:?}, expected all done: {want:?}"
+        ));
+    }
+    if taken.len() < 2 {
+        return Err(format!("a guided lesson has several steps, this one {taken:?}"));
+    }
+    Ok(())
+}
