@@ -7,6 +7,7 @@
 //! formula), which Docker does not have.
 
 use super::args::{self, Command};
+use super::format::command_text;
 use super::render::{
     self, ContainerRow, ContainerStatus, DfImageRow, DfVerbose, DiffKind, RmiLine, VolumeRow,
 };
@@ -381,22 +382,6 @@ fn status_of(state: &ContainerState) -> ContainerStatus {
             finished_at: finished,
         },
     }
-}
-
-/// The daemon's `Command` field: the program, then its arguments, each one that contains a space
-/// wrapped in single quotes (moby `daemon/list.go`), so nginx shows as `nginx -g 'daemon off;'`.
-fn command_text(argv: &[String]) -> String {
-    argv.iter()
-        .enumerate()
-        .map(|(i, a)| {
-            if i > 0 && a.contains(' ') {
-                format!("'{a}'")
-            } else {
-                a.clone()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn container_row(sim: &Simulator, c: &ContainerRecord, sizes: bool) -> ContainerRow {

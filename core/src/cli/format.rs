@@ -240,6 +240,22 @@ pub fn go_time(seconds: i64) -> String {
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02} +0000 UTC")
 }
 
+/// The daemon's `Command` field: the program, then its arguments, each one that contains a space
+/// wrapped in single quotes (moby `daemon/list.go`), so nginx shows as `nginx -g 'daemon off;'`.
+pub fn command_text(argv: &[String]) -> String {
+    argv.iter()
+        .enumerate()
+        .map(|(i, a)| {
+            if i > 0 && a.contains(' ') {
+                format!("'{a}'")
+            } else {
+                a.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -316,7 +316,7 @@ impl Engine {
         Ok(ContainerRow {
             id: c.record.id.clone(),
             image: c.record.image_name.clone(),
-            command: c.record.command.join(" "),
+            command: layerlab_core::cli::format::command_text(&c.record.command),
             created: c.record.created,
             status: c.status(),
             ports: String::new(),
