@@ -197,6 +197,16 @@ fn sort_df_image_rows(mut rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
     rows
 }
 
+/// `images` sorts by creation time only, and these fixtures were all made at the same second, so
+/// Docker lists them in whatever order its image map yields: the rows are compared as a set.
+fn rows_as_a_set(out: &str) -> String {
+    let mut lines = out.lines();
+    let header = lines.next().unwrap_or_default();
+    let mut rows: Vec<&str> = lines.collect();
+    rows.sort_unstable();
+    format!("{header}\n{}", rows.join("\n"))
+}
+
 /// Pull output without the timing-dependent transient statuses.
 fn normalise_pull(out: &str) -> String {
     let transient = [
@@ -234,6 +244,7 @@ fn scenario(run: &Engine<'_>, app: &str, base: &str) -> Vec<(String, String)> {
             n if n.starts_with("ps") => {
                 format!("{:?}", normalise_table(&stdout, ids))
             }
+            "images" => rows_as_a_set(&stdout),
             _ => stdout.clone(),
         };
         steps.push((
