@@ -4,14 +4,17 @@
 
 use std::time::Duration;
 
-use layerlab_core::digest::Digest;
-use layerlab_core::layer::{Changeset, Content, Entry, tar as layer_tar};
+use layerlab_core::layer::{Changeset, Content, Entry};
 use layerlab_web::panel::Panel;
 use layerlab_web::scenario::{Scenario, Settings, Start};
 use layerlab_web::state::{Action, Lab};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_sys::{Element, Event, EventInit, HtmlElement, HtmlInputElement, KeyboardEvent, KeyboardEventInit};
+
+mod common;
+
+use common::docker_save;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -277,46 +280,6 @@ async fn a_broken_archive_gets_a_clear_error() {
     let enter = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("a key event");
     input.dispatch_event(&enter).expect("dispatch");
     wait_for(&root, "help", || output(&root).contains("Terminal keys")).await;
-}
-
-/// A `docker save` archive in the layout Docker wrote before v25: `manifest.json`, the config
-/// named by its digest, one `<id>/layer.tar` per layer.
-fn docker_save(tag: &str, layers: &[Changeset]) -> Vec<u8> {
-    let tars: Vec<Vec<u8>> = layers
-        .iter()
-        .map(|cs| layer_tar::write(cs, Vec::new()).expect("a layer tar"))
-        .collect();
-    let diff_ids: Vec<String> = tars.iter().map(|t| format!("\"{}\"", Digest::of(t))).collect();
-    let history: Vec<String> = (0..tars.len())
-        .map(|i| format!(r#"{{"created":"2026-01-02T03:04:05Z","created_by":"RUN step {i}"}}"#))
-        .collect();
-    let config = format!(
-        r#"{{"architecture":"amd64","os":"linux","created":"2026-01-02T03:04:05Z","config":{{"Cmd":["sh"]}},"rootfs":{{"type":"layers","diff_ids":[{}]}},"history":[{}]}}"#,
-        diff_ids.join(","),
-        history.join(",")
-    );
-    let config_name = format!("{}.json", Digest::of(config.as_bytes()).hex());
-    let mut builder = tar::Builder::new(Vec::new());
-    let mut add = |path: &str, bytes: &[u8]| {
-        let mut h = tar::Header::new_gnu();
-        h.set_mode(0o644);
-        h.set_size(bytes.len() as u64);
-        h.set_entry_type(tar::EntryType::Regular);
-        builder.append_data(&mut h, path, bytes).expect("append");
-    };
-    let mut paths = Vec::new();
-    for (i, t) in tars.iter().enumerate() {
-        let path = format!("{}/layer.tar", Digest::of(format!("layer {i}").as_bytes()).hex());
-        add(&path, t);
-        paths.push(format!("\"{path}\""));
-    }
-    add(&config_name, config.as_bytes());
-    let manifest = format!(
-        r#"[{{"Config":"{config_name}","RepoTags":["{tag}"],"Layers":[{}]}}]"#,
-        paths.join(",")
-    );
-    add("manifest.json", manifest.as_bytes());
-    builder.into_inner().expect("the archive")
 }
 
 fn demo_layers() -> Vec<Changeset> {
