@@ -29,16 +29,11 @@ if [ -z "$DOCKERD" ] || [ ! -x /usr/bin/docker ]; then
   exit 1
 fi
 
-WORK=$(mktemp -d /tmp/layerlab-bench-ps.XXXXXX)
-REG_PID='' DOCKERD_PID='' LL=''
-cleanup() {
-  [ -n "$LL" ] && $LL rm -f psbench >/dev/null 2>&1 || true
-  [ -n "$DOCKERD_PID" ] && kill "$DOCKERD_PID" 2>/dev/null && wait "$DOCKERD_PID" 2>/dev/null || true
-  [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null || true
-  grep -o " $WORK[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+LL=''
+# shellcheck source=scripts/bench-common.sh
+. "$ROOT/scripts/bench-common.sh"
+bench_before_cleanup() { [ -z "$LL" ] || $LL rm -f psbench >/dev/null 2>&1; }
+bench_start ps
 
 bin=${LAYERLAB_BIN:-}
 if [ -z "$bin" ]; then
@@ -91,13 +86,8 @@ json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.
     open(os.path.join(out, "index.json"), "w"))
 json.dump({"imageLayoutVersion": "1.0.0"}, open(os.path.join(out, "oci-layout"), "w"))
 PY
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf 'version: 0.1\nlog: {level: error}\nstorage:\n  filesystem: {rootdirectory: %s}\nhttp: {addr: 127.0.0.1:%s}\n' \
-  "$WORK/registry" "$PORT" >"$WORK/registry.yml"
-docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
-REG_PID=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/v2/" >/dev/null && break; sleep 0.1; done
-REF=127.0.0.1:$PORT/bench/ps:1.0
+bench_registry "$WORK"
+REF=$REG_HOST/bench/ps:1.0
 skopeo copy --quiet --dest-tls-verify=false "oci:$WORK/oci:1.0" "docker://$REF"
 
 # The same container on both engines: it writes $FILES new one-byte files, then waits.
@@ -107,17 +97,7 @@ LL="$bin --root $WORK/ll-root"
 $LL pull -q "$REF" >/dev/null
 $LL run -d --name psbench "$REF" sh -c "$SCRIPT" >/dev/null
 
-mkdir -p "$WORK/docker"
-cat >"$WORK/docker/daemon.json" <<JSON
-{"data-root": "$WORK/docker/root", "exec-root": "$WORK/docker/exec", "pidfile": "$WORK/docker/dockerd.pid",
- "hosts": ["unix://$WORK/docker/docker.sock"], "storage-driver": "overlay2",
- "iptables": false, "ip-forward": false, "ip-masq": false, "bridge": "none",
- "exec-opts": ["native.cgroupdriver=cgroupfs"], "log-level": "warn"}
-JSON
-"$DOCKERD" --config-file "$WORK/docker/daemon.json" >"$WORK/docker/dockerd.log" 2>&1 &
-DOCKERD_PID=$!
-D="/usr/bin/docker -H unix://$WORK/docker/docker.sock"
-for _ in $(seq 300); do $D info >/dev/null 2>&1 && break; sleep 0.2; done
+bench_dockerd "$WORK"
 $D pull -q "$REF" >/dev/null
 $D run -d --name psbench --network none "$REF" sh -c "$SCRIPT" >/dev/null
 

@@ -34,15 +34,9 @@ if [ -z "$DOCKERD" ] || [ ! -x "$DOCKER" ]; then
   exit 1
 fi
 
-WORK=$(mktemp -d /tmp/layerlab-bench-pull.XXXXXX)
-REG_PID='' DOCKERD_PID=''
-cleanup() {
-  [ -n "$DOCKERD_PID" ] && kill "$DOCKERD_PID" 2>/dev/null && wait "$DOCKERD_PID" 2>/dev/null || true
-  [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null || true
-  grep -o " $WORK[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/bench-common.sh
+. "$ROOT/scripts/bench-common.sh"
+bench_start pull
 
 bin=${LAYERLAB_BIN:-}
 if [ -z "$bin" ]; then
@@ -99,46 +93,15 @@ print("compressed bytes:", sum(len(gz) for _, gz in layers), file=sys.stderr)
 PY
 
 # --- the registry ----------------------------------------------------------------------------
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$WORK/registry.yml" <<EOF
-version: 0.1
-log: {level: error}
-storage:
-  filesystem: {rootdirectory: $WORK/registry}
-  delete: {enabled: true}
-http: {addr: 127.0.0.1:$PORT}
-EOF
-docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
-REG_PID=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/v2/" >/dev/null && break; sleep 0.1; done
-REF=127.0.0.1:$PORT/bench/big:1.0
+bench_registry "$WORK"
+REF=$REG_HOST/bench/big:1.0
 skopeo copy --quiet --dest-tls-verify=false "oci:$WORK/image:1.0" "docker://$REF"
 
 # --- a private dockerd -----------------------------------------------------------------------
-mkdir -p "$WORK/docker"
-cat >"$WORK/docker/daemon.json" <<EOF
-{"data-root": "$WORK/docker/root", "exec-root": "$WORK/docker/exec", "pidfile": "$WORK/docker/dockerd.pid",
- "hosts": ["unix://$WORK/docker/docker.sock"], "storage-driver": "overlay2",
- "iptables": false, "ip-forward": false, "ip-masq": false, "bridge": "none",
- "exec-opts": ["native.cgroupdriver=cgroupfs"], "log-level": "warn"}
-EOF
-"$DOCKERD" --config-file "$WORK/docker/daemon.json" >"$WORK/docker/dockerd.log" 2>&1 &
-DOCKERD_PID=$!
-D="$DOCKER -H unix://$WORK/docker/docker.sock"
-for _ in $(seq 300); do $D info >/dev/null 2>&1 && break; sleep 0.2; done
-$D info >/dev/null || { echo "dockerd did not start:" >&2; tail -20 "$WORK/docker/dockerd.log" >&2; exit 1; }
+bench_dockerd "$WORK"
 
 # --- podman, with private storage and the rlimits this machine allows (see peers.md) ---------
-mkdir -p "$WORK/podman"
-cat >"$WORK/podman/containers.conf" <<EOF
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-EOF
-export CONTAINERS_CONF=$WORK/podman/containers.conf
-P="podman --root $WORK/podman/root --runroot $WORK/podman/run --storage-driver overlay"
+bench_podman "$WORK"
 
 # --- timings ---------------------------------------------------------------------------------
 LL_ROOT=$WORK/layerlab-root

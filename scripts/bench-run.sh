@@ -33,15 +33,9 @@ for tool in hyperfine busybox python3; do
   fi
 done
 
-WORK=$(mktemp -d /tmp/layerlab-bench.XXXXXX)
-REG_PID='' DOCKERD_PID=''
-cleanup() {
-  [ -n "$DOCKERD_PID" ] && kill "$DOCKERD_PID" 2>/dev/null && wait "$DOCKERD_PID" 2>/dev/null || true
-  [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null || true
-  grep -o " $WORK[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/bench-common.sh
+. "$ROOT/scripts/bench-common.sh"
+bench_start run
 
 # Two layers, as the snapshotter leaves them: busybox and its applets, then a small top layer.
 base=$WORK/layers/base top=$WORK/layers/top
@@ -118,31 +112,14 @@ json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.
     open(os.path.join(out, "index.json"), "w"))
 json.dump({"imageLayoutVersion": "1.0.0"}, open(os.path.join(out, "oci-layout"), "w"))
 EOF
-  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  printf 'version: 0.1\nlog: {level: error}\nstorage:\n  filesystem: {rootdirectory: %s}\nhttp: {addr: 127.0.0.1:%s}\n' \
-    "$WORK/registry" "$PORT" >"$WORK/registry.yml"
-  docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
-  REG_PID=$!
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/v2/" >/dev/null && break; sleep 0.1; done
-  REF=127.0.0.1:$PORT/bench/true:1.0
+  bench_registry "$WORK"
+  REF=$REG_HOST/bench/true:1.0
   skopeo copy --quiet --dest-tls-verify=false "oci:$WORK/oci:1.0" "docker://$REF"
 
   "$cli" --root "$WORK/ll-root" pull -q "$REF" >/dev/null
   commands+=(-n "layerlab run --rm" "$cli --root $WORK/ll-root run --rm $REF /bin/true")
 
-  DOCKERD=$(command -v dockerd || true)
-  if [ -n "$DOCKERD" ] && [ -x /usr/bin/docker ]; then
-    mkdir -p "$WORK/docker"
-    cat >"$WORK/docker/daemon.json" <<EOF
-{"data-root": "$WORK/docker/root", "exec-root": "$WORK/docker/exec", "pidfile": "$WORK/docker/dockerd.pid",
- "hosts": ["unix://$WORK/docker/docker.sock"], "storage-driver": "overlay2",
- "iptables": false, "ip-forward": false, "ip-masq": false, "bridge": "none",
- "exec-opts": ["native.cgroupdriver=cgroupfs"], "log-level": "warn"}
-EOF
-    "$DOCKERD" --config-file "$WORK/docker/daemon.json" >"$WORK/docker/dockerd.log" 2>&1 &
-    DOCKERD_PID=$!
-    D="/usr/bin/docker -H unix://$WORK/docker/docker.sock"
-    for _ in $(seq 300); do $D info >/dev/null 2>&1 && break; sleep 0.2; done
+  if [ -x /usr/bin/docker ] && bench_dockerd "$WORK"; then
     if $D pull -q "$REF" >/dev/null 2>&1; then
       commands+=(-n "docker run --rm" "$D run --rm --network none $REF /bin/true")
     else
@@ -150,11 +127,7 @@ EOF
     fi
   fi
   if command -v podman >/dev/null; then
-    mkdir -p "$WORK/podman"
-    printf '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nruntime = "runc"\n' \
-      >"$WORK/podman/containers.conf"
-    export CONTAINERS_CONF=$WORK/podman/containers.conf
-    P="podman --root $WORK/podman/root --runroot $WORK/podman/run --storage-driver overlay"
+    bench_podman "$WORK"
     if $P pull -q --tls-verify=false "$REF" >/dev/null 2>&1 && $P run --rm --network none "$REF" /bin/true 2>/dev/null; then
       commands+=(-n "podman run --rm" "$P run --rm --network none $REF /bin/true")
     else
