@@ -30,6 +30,13 @@ ensure_wasm_bindgen
 ensure_wasm_opt
 install_secs=$((SECONDS - started))
 
+# Every temporary file of the run goes under the target directory and is removed at the end: the
+# browser test runner leaves a Chromium profile (about 65 MB) in the temporary directory per suite.
+# Kept short: the tests put unix sockets in it.
+export TMPDIR=$TARGET_DIR/t
+rm -rf "$TMPDIR" && mkdir -p "$TMPDIR"
+trap 'rm -rf "$TMPDIR"' EXIT
+
 names=() results=() times=()
 # Runs one step, records whether it passed and how long it took, and carries on either way so
 # that the summary shows every failure at once.
