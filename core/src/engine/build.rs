@@ -126,6 +126,12 @@ impl Simulator {
         build_args: &BuildArgs,
         out: &mut String,
     ) -> Result<Digest, BuildError> {
+        // A bad tag is refused before anything is built, as Docker's CLI does.
+        let tags = tags
+            .iter()
+            .map(|t| crate::reference::Reference::parse(t).map(|r| r.familiar()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(EngineError::from)?;
         let context = self.context_for(dir);
         let name = dockerfile_name.unwrap_or("Dockerfile");
         let text = context.get(name).ok_or_else(|| BuildError::NoDockerfile {
@@ -231,14 +237,10 @@ impl Simulator {
             return Err(BuildError::Dockerfile(dockerfile::DockerfileError::Empty));
         };
         out.push_str(&format!("Successfully built {}\n", id.short()));
-        for t in tags {
-            let r = crate::reference::Reference::parse(t).map_err(EngineError::from)?;
-            self.store.tag(&r.familiar(), id);
-            self.emit(Event::ImageTagged {
-                image: id,
-                name: r.familiar(),
-            });
-            out.push_str(&format!("Successfully tagged {}\n", r.familiar()));
+        for name in tags {
+            self.store.tag(&name, id);
+            out.push_str(&format!("Successfully tagged {name}\n"));
+            self.emit(Event::ImageTagged { image: id, name });
         }
         self.build_cache = 0;
         Ok(id)

@@ -195,3 +195,14 @@ proptest! {
         prop_assert_eq!(df.containers.size, writes.iter().sum::<u64>() * 1024 * 1024);
     }
 }
+
+#[test]
+fn a_bad_build_tag_is_refused_before_anything_is_built() {
+    let mut sim = Simulator::new();
+    let images_before = sim.run_line("docker images -q").stdout;
+    let out = sim.run_line("docker build -t 'Bad Name' .");
+    assert_ne!(out.exit_code, 0);
+    assert!(out.stderr.contains("invalid reference format"), "{}", out.stderr);
+    assert!(!out.stdout.contains("Step 1/"), "nothing was built: {}", out.stdout);
+    assert_eq!(sim.run_line("docker images -q").stdout, images_before, "no image was pulled or made");
+}
