@@ -125,7 +125,12 @@ impl Driver {
         let layers_bytes = layers.iter().map(|l| self.layer_on_disk(l)).sum();
         let containers_bytes = containers
             .iter()
-            .map(|c| self.container_create_cost(c.image_size) + c.allocated)
+            .map(|c| match self {
+                // The container's copy of the image holds its changed files in place of the old
+                // ones, and its deletions are gone from it: those image bytes are not kept twice.
+                Driver::Vfs => self.container_create_cost(c.image_size).saturating_sub(c.replaced) + c.allocated,
+                Driver::Overlay2 | Driver::Btrfs | Driver::Zfs => c.allocated,
+            })
             .sum();
         DiskUsage {
             layers: layers_bytes,
@@ -151,6 +156,10 @@ pub struct ContainerUsage {
     pub image_size: u64,
     /// The container's own bytes under the driver ([`Ledger::allocated`]).
     pub allocated: u64,
+    /// Bytes of image files the container changed or deleted (overwritten, or hidden by a
+    /// whiteout or an opaque directory): a driver that gives the container a full copy of the
+    /// image changes them in that copy instead of keeping them twice.
+    pub replaced: u64,
 }
 
 /// Disk used, split between image layers and containers.
@@ -314,9 +323,10 @@ impl Ledger {
     }
 }
 
-/// Copies the blocks of `[offset, offset+len)` that lie in the shared prefix `[0, shared_len)`
-/// and were not copied before; returns their bytes (a file's last block is only as long as the
-/// data in it).
+/// Copies the blocks that `[offset, offset+len)` touches and that hold shared data, and were not
+/// copied before; returns the shared bytes they held. A write that only lands in the unused end
+/// of the last shared block still rewrites that block, with its old data: an append to a file
+/// whose length is not a whole number of blocks copies the file's tail.
 fn shared_blocks_cost(
     block: u64,
     shared_len: u64,
@@ -324,7 +334,8 @@ fn shared_blocks_cost(
     len: u64,
     touched: &mut BTreeSet<u64>,
 ) -> u64 {
-    let end = offset.saturating_add(len).min(shared_len);
+    let shared_end = shared_len.div_ceil(block).saturating_mul(block);
+    let end = offset.saturating_add(len).min(shared_end);
     if len == 0 || offset >= end {
         return 0;
     }
@@ -363,13 +374,13 @@ mod tests {
                 (d.name(), l.record(&o).copied)
             })
             .collect();
+        // The appended byte lands in the file's last block, which is rewritten with the 100,000,000
+        // mod 4096 = 256 bytes it held (mod 131,072 = 123,136 for a zfs record).
         assert_eq!(
             costs,
-            [("overlay2", 100_000_000), ("vfs", 0), ("btrfs", 0), ("zfs", 0)]
+            [("overlay2", 100_000_000), ("vfs", 0), ("btrfs", 256), ("zfs", 123_136)]
         );
-        // Appending touches no shared block: it only adds data past the shared part. A write over
-        // the last shared byte copies the last block, which holds 100,000,000 mod 4096 = 256 bytes
-        // (mod 131,072 = 123,136 for a zfs record).
+        // So does a write over the last shared byte.
         let mut c = container_with(100_000_000);
         let o = c
             .write_at("/data", 99_999_999, &Content::bytes(&b"xy"[..]))
@@ -379,6 +390,10 @@ mod tests {
         let mut zfs = Ledger::new(Driver::Zfs);
         assert_eq!(zfs.record(&o).copied, 123_136);
         assert_eq!(btrfs.allocated(), 256 + 1);
+        // A file of whole blocks has no tail to rewrite: an append copies nothing.
+        let mut c = container_with(8 * BTRFS_BLOCK);
+        let o = c.append("/data", b"x").unwrap_or_default();
+        assert_eq!(Ledger::new(Driver::Btrfs).record(&o).copied, 0);
     }
 
     #[test]
@@ -426,6 +441,7 @@ mod tests {
         let containers = [ContainerUsage {
             image_size: 7_000_000,
             allocated: 1_000,
+            replaced: 0,
         }];
         assert_eq!(
             Driver::Vfs.disk_usage(&layers, &containers).total(),
@@ -435,6 +451,14 @@ mod tests {
             Driver::Overlay2.disk_usage(&layers, &containers).total(),
             7_001_000
         );
+        // A container that rewrote 400 bytes of a 1,000-byte image file holds them once in its copy.
+        let changed = [ContainerUsage {
+            image_size: 7_000_000,
+            allocated: 1_000,
+            replaced: 1_000,
+        }];
+        assert_eq!(Driver::Vfs.disk_usage(&layers, &changed).containers, 7_000_000);
+        assert_eq!(Driver::Overlay2.disk_usage(&layers, &changed).containers, 1_000);
         assert_eq!(Driver::parse("zfs"), Ok(Driver::Zfs));
         assert!(Driver::parse("aufs").is_err());
     }
