@@ -3,6 +3,9 @@
 //! their output is identical by construction.
 //!
 //! - [`args`]: the command grammar (a typed line to a [`args::Command`]).
+//! - `grammar`: the table of commands, groups and flags the grammar reads.
+//! - `flags`: reading one command's flags and operands against its row of the table.
+//! - `help`: `--help` output rendered from the table.
 //! - [`format`]: single values (sizes, durations, times, cut-off text, short IDs).
 //! - [`table`]: Docker's column layout (Go's tabwriter).
 //! - [`template`]: the `--format` subset of Go templates.
@@ -10,7 +13,10 @@
 
 pub mod args;
 pub mod dispatch;
+mod flags;
 pub mod format;
+mod grammar;
+mod help;
 pub mod render;
 pub mod table;
 pub mod template;
