@@ -32,7 +32,11 @@ use crate::state::Lab;
 /// The whole lab page.
 #[component]
 pub fn App() -> Html {
-    let lab = use_reducer(Lab::new);
+    let lab = use_reducer(|| {
+        let mut lab = Lab::new();
+        lab.editor = components::dockerfile_editor::remembered_draft().into();
+        lab
+    });
     let classroom = use_state(classroom_toggle::remembered);
     let panel = use_state(|| Panel::Layers);
     let onchange = {
@@ -62,7 +66,8 @@ pub fn App() -> Html {
         Panel::Files => html! { <FileExplorer sim={lab.sim()} /> },
         Panel::Lessons => html! {
             <LessonPanel sim={lab.sim()} history={lab.history.clone()}
-                         transcript={lab.transcript.clone()} dispatch={lab.dispatcher()} />
+                         transcript={lab.transcript.clone()} editor={lab.editor.clone()}
+                         dispatch={lab.dispatcher()} />
         },
     };
     html! {

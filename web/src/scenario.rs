@@ -35,6 +35,10 @@ pub const FILE_HEADER: &str = "# layerlab scenario v1";
 pub const FILE_NAME: &str = "layerlab-scenario.txt";
 /// The prefix of the line that stands for an archive opened in the page (see `state.rs`).
 const LOAD_PREFIX: &str = "docker load -i ";
+/// The prefix of the line that stands for a Dockerfile written in the page's editor (see
+/// `state.rs`): the editor's text follows on the same line, a line break written `\n` and a
+/// backslash `\\`, so that a link or a file carries it and a replay builds what was built.
+const DOCKERFILE_PREFIX: &str = "dockerfile:";
 
 /// What opening a scenario does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -312,6 +316,48 @@ impl Scenario {
     }
 }
 
+/// The line a lab records for a Dockerfile written in the editor. Carriage returns go (a
+/// Dockerfile reads the same without them); tabs are written `\t`.
+pub fn dockerfile_line(text: &str) -> String {
+    let mut line = format!("{DOCKERFILE_PREFIX} ");
+    for c in text.chars() {
+        match c {
+            '\\' => line.push_str("\\\\"),
+            '\n' => line.push_str("\\n"),
+            '\t' => line.push_str("\\t"),
+            '\r' => {}
+            c => line.push(c),
+        }
+    }
+    line
+}
+
+/// The Dockerfile a `dockerfile: ...` line stands for ([`dockerfile_line`] undone). An escape
+/// it does not know keeps its backslash.
+pub fn dockerfile_of(command: &str) -> Option<String> {
+    let escaped = command.strip_prefix(DOCKERFILE_PREFIX)?;
+    let escaped = escaped.strip_prefix(' ').unwrap_or(escaped);
+    let mut text = String::with_capacity(escaped.len());
+    let mut chars = escaped.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            text.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => text.push('\n'),
+            Some('t') => text.push('\t'),
+            Some('\\') => text.push('\\'),
+            Some(other) => {
+                text.push('\\');
+                text.push(other);
+            }
+            None => text.push('\\'),
+        }
+    }
+    Some(text)
+}
+
 /// The archive a recorded `docker load -i NAME` line stands for.
 pub fn archive_of(command: &str) -> Option<&str> {
     command
@@ -353,10 +399,11 @@ fn checked_command(command: &str, place: Place) -> Result<String, ScenarioError>
 }
 
 /// `key: value` where the key is one lowercase word: how a file writes a setting. No command
-/// the lab runs looks like this.
+/// the lab runs looks like this, but for the editor's `dockerfile: ...` lines, which are steps
+/// and may come anywhere.
 fn setting_line(line: &str) -> Option<(&str, &str)> {
     let (key, value) = line.split_once(':')?;
-    let word = !key.is_empty() && key.bytes().all(|b| b.is_ascii_lowercase());
+    let word = !key.is_empty() && key != "dockerfile" && key.bytes().all(|b| b.is_ascii_lowercase());
     (word && value.starts_with(' ')).then(|| (key, value.trim()))
 }
 
@@ -868,5 +915,36 @@ mod tests {
         assert!(lab.record.is_empty());
         assert_eq!(lab.sim().borrow().store().images().count(), 0);
         assert!(lab.revision > before);
+    }
+
+    #[test]
+    fn a_dockerfile_travels_on_one_line_and_comes_back_the_same() {
+        for text in [
+            "FROM busybox\nRUN echo a \\\n\t&& echo b\n",
+            "FROM busybox\nRUN printf 'x\\ny' > /f\n",
+            "",
+            "\\",
+            "FROM busybox\r\nCMD [\"sh\"]\r\n",
+        ] {
+            let line = dockerfile_line(text);
+            assert!(!line.contains('\n') && !line.contains('\t'), "{line:?}");
+            assert_eq!(dockerfile_of(&line), Some(text.replace('\r', "")), "{line:?}");
+        }
+        assert_eq!(dockerfile_of("docker build ."), None);
+    }
+
+    #[test]
+    fn a_file_may_hold_a_dockerfile_line_between_commands() {
+        let text = format!(
+            "{FILE_HEADER}\npanel: lessons\ndocker pull busybox\n{}\ndocker build -t app .\n",
+            dockerfile_line("FROM busybox\nRUN touch /x\n")
+        );
+        let scenario = Scenario::from_file(&text).expect("a valid scenario");
+        assert_eq!(scenario.commands().len(), 3);
+        assert_eq!(
+            scenario.commands().get(1).and_then(|c| dockerfile_of(c)).as_deref(),
+            Some("FROM busybox\nRUN touch /x\n")
+        );
+        assert_eq!(Scenario::from_file(&scenario.to_file()), Ok(scenario));
     }
 }

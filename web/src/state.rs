@@ -14,6 +14,9 @@ use crate::completion::{Completion, Names, complete};
 use crate::disk::DiskView;
 use crate::stacks::{ImageStack, stacks};
 
+/// The lesson's Dockerfile: what the editor holds until the learner changes it.
+pub const LESSON_DOCKERFILE: &str = "FROM ubuntu:15.04\nCOPY . /app\nRUN make /app\nCMD python /app/app.py\n";
+
 /// What the prompt shows before the line being typed.
 pub const PROMPT: &str = "$ ";
 
@@ -73,6 +76,8 @@ pub enum Action {
     /// Build this Dockerfile, with the lesson's other files as its context, and tag the result:
     /// the transcript shows the `docker build` line it stands for, exactly as if typed.
     Build { dockerfile: String, tag: String },
+    /// The text in the Dockerfile editor changed to this.
+    EditDockerfile(String),
 }
 
 /// Which action a key pressed in the command input stands for, given what is typed so far.
@@ -121,6 +126,9 @@ pub struct Lab {
     pub disk: Rc<DiskView>,
     /// What happened underneath the newest command that reached the simulator.
     pub events: Rc<Vec<Event>>,
+    /// The text in the Dockerfile editor. The lab holds it, not the editor, so that a replayed
+    /// scenario's Dockerfile shows there, and a fresh lab (Reset) keeps the learner's draft.
+    pub editor: Rc<str>,
     /// While walking the history: the index of the command shown, and the line that was being
     /// typed before the walk started (given back when walking past the newest command).
     recall: Option<(usize, String)>,
@@ -157,6 +165,7 @@ impl Lab {
             record: Rc::new(Vec::new()),
             input: String::new(),
             revision: 0,
+            editor: Rc::from(LESSON_DOCKERFILE),
             recall: None,
         }
     }
@@ -177,9 +186,12 @@ impl Lab {
             Action::Reset => {
                 // Revisions only grow, so nothing mistakes the fresh lab for one it has seen.
                 let revision = self.revision + 1;
+                let editor = Rc::clone(&self.editor);
                 *self = Lab::new();
                 self.revision = revision;
+                self.editor = editor;
             }
+            Action::EditDockerfile(text) => self.editor = Rc::from(text),
             Action::Build { dockerfile, tag } => self.build(dockerfile, &tag),
             Action::Older => self.older(),
             Action::Newer => self.newer(),
@@ -201,6 +213,11 @@ impl Lab {
         let line = std::mem::take(&mut self.input);
         self.recall = None;
         let command = line.trim();
+        if let Some(dockerfile) = crate::scenario::dockerfile_of(command) {
+            Rc::make_mut(&mut self.record).push(command.to_owned());
+            self.set_dockerfile(dockerfile);
+            return;
+        }
         let transcript = Rc::make_mut(&mut self.transcript);
         transcript.push(Line::new(LineKind::Command, &format!("{PROMPT}{line}")));
         if command.is_empty() {
@@ -241,13 +258,28 @@ impl Lab {
     }
 
     /// The editor's build: its Dockerfile becomes the context of [`BUILD_DIR`] beside the lesson's
-    /// app files, and the build runs as the typed line would, so the terminal shows it.
+    /// app files, and the build runs as the typed line would, so the terminal shows it. Both go
+    /// through the record as lines, so a scenario replays the build of this very Dockerfile.
     fn build(&mut self, dockerfile: String, tag: &str) {
-        let mut files = lesson_context();
-        files.insert("Dockerfile".to_owned(), dockerfile.into_bytes());
-        self.sim.borrow_mut().set_build_context(BUILD_DIR, files);
+        self.input = crate::scenario::dockerfile_line(&dockerfile);
+        self.submit();
         self.input = format!("docker build -t {} {BUILD_DIR}", shell_word(tag));
         self.submit();
+    }
+
+    /// Makes `dockerfile` the one `docker build ... .` reads, and shows it in the terminal.
+    fn set_dockerfile(&mut self, dockerfile: String) {
+        let listing: String = dockerfile
+            .lines()
+            .enumerate()
+            .map(|(i, l)| format!("{:>4}  {l}\n", i + 1))
+            .collect();
+        let note = format!("The editor's Dockerfile, now ./Dockerfile in the build context:\n{listing}");
+        Rc::make_mut(&mut self.transcript).push(Line::new(LineKind::Note, &note));
+        let mut files = lesson_context();
+        files.insert("Dockerfile".to_owned(), dockerfile.clone().into_bytes());
+        self.sim.borrow_mut().set_build_context(BUILD_DIR, files);
+        self.editor = Rc::from(dockerfile);
     }
 
     /// Appends a command's output to the transcript and reads the pictures' views again.
@@ -454,6 +486,46 @@ mod tests {
             "COPY and RUN make one layer each, ENV none"
         );
         assert!(lab.stacks.iter().any(|s| s.names.iter().any(|n| n == "edited:latest")));
+    }
+
+    #[test]
+    fn the_editors_dockerfile_is_recorded_so_a_replay_builds_the_same_image() {
+        let dockerfile = "FROM ubuntu:15.04\nCOPY . /app\nRUN mkdir -p /data \\\n\t&& echo hi > /data/x\nCMD [\"python\"]\n";
+        let mut lab = Lab::new();
+        lab.apply(Action::Build {
+            dockerfile: dockerfile.into(),
+            tag: "edited".into(),
+        });
+        assert_eq!(&*lab.editor, dockerfile);
+        assert_eq!(lab.record.len(), 2, "{:?}", lab.record);
+        assert_eq!(
+            lab.history.last().map(String::as_str),
+            Some("docker build -t edited ."),
+            "the Dockerfile line is not a command to recall"
+        );
+        let shown: String = lab.transcript.iter().map(|l| l.text.as_str()).collect();
+        assert!(shown.contains("   3  RUN mkdir -p /data \\\n"), "{shown}");
+        let built = lab.sim().borrow().store().resolve_tag("edited:latest");
+        assert!(built.is_some(), "{shown}");
+
+        let scenario = crate::scenario::Scenario::new(&lab.record, crate::scenario::Settings::default());
+        let scenario = scenario.expect("the record makes a scenario");
+        for copy in [
+            crate::scenario::Scenario::from_fragment(&scenario.to_fragment()).ok().flatten(),
+            crate::scenario::Scenario::from_file(&scenario.to_file()).ok(),
+        ] {
+            let copy = copy.expect("the scenario reads back");
+            let mut replayed = Lab::new();
+            let (runs, rest) = copy.replay();
+            assert!(rest.is_none());
+            for run in runs {
+                replayed.apply(run);
+            }
+            assert_eq!(replayed.transcript, lab.transcript);
+            assert_eq!(&*replayed.editor, dockerfile);
+            let again = replayed.sim().borrow().store().resolve_tag("edited:latest");
+            assert_eq!(again, built, "the same image, not the lesson's default one");
+        }
     }
 
     #[test]

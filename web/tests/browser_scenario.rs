@@ -157,6 +157,35 @@ async fn a_scenario_link_replays_the_lab_with_its_settings() {
 }
 
 #[wasm_bindgen_test]
+async fn a_link_carries_the_editors_dockerfile_into_the_editor_and_the_build() {
+    let dockerfile = "FROM busybox\nRUN mkdir /shared && echo hi > /shared/note\nCMD [\"sh\"]\n";
+    let mut lab = Lab::new();
+    lab.apply(Action::Build {
+        dockerfile: dockerfile.to_owned(),
+        tag: "shared".to_owned(),
+    });
+    let settings = Settings {
+        classroom: false,
+        panel: Panel::Lessons,
+        start: Start::Replay,
+    };
+    let scenario = Scenario::new(&lab.record, settings).expect("a scenario");
+    let root = mount_with_fragment(&scenario.to_fragment()).await;
+    wait_for(&root, "the replayed build", || {
+        output(&root).contains("Successfully tagged shared:latest")
+    })
+    .await;
+    let shown: String = lab.transcript.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(output(&root), shown, "the page built what the shared lab built");
+    wait_for(&root, "the lessons panel", || find(&root, "#lesson-link-editor").is_some()).await;
+    click(&root, "#lesson-link-editor");
+    wait_for(&root, "the editor", || find(&root, "#dockerfile-text").is_some()).await;
+    let editor: web_sys::HtmlTextAreaElement =
+        find(&root, "#dockerfile-text").expect("the editor").unchecked_into();
+    assert_eq!(editor.value(), dockerfile, "the editor shows the shared Dockerfile");
+}
+
+#[wasm_bindgen_test]
 async fn a_broken_link_says_so() {
     let root = mount_with_fragment("s=1&c=docker%ZZps").await;
     wait_for(&root, "the error", || {

@@ -14,7 +14,7 @@ use crate::lessons::APP_TAG;
 use crate::state::{Action, Lab, Line, LineKind};
 
 /// The Dockerfile the lesson walks through, as the editor starts.
-pub const LESSON_DOCKERFILE: &str = "FROM ubuntu:15.04\nCOPY . /app\nRUN make /app\nCMD python /app/app.py\n";
+pub use crate::state::LESSON_DOCKERFILE;
 
 const DRAFT_KEY: &str = "layerlab.dockerfile";
 
@@ -57,6 +57,13 @@ pub enum Outcome {
 /// The outcome of the command echoed at `echo_at` in the transcript: the output blocks after
 /// it, up to the next command. `None` while there is none (or the screen was cleared since).
 pub fn outcome(transcript: &[Line], echo_at: usize) -> Option<Outcome> {
+    // The build's echo follows the note that shows the Dockerfile.
+    let notes = transcript
+        .get(echo_at..)?
+        .iter()
+        .take_while(|l| l.kind == LineKind::Note)
+        .count();
+    let echo_at = echo_at.checked_add(notes)?;
     let echoed = transcript.get(echo_at)?;
     // After a `clear` the index may point at some later command: only a build is ours.
     if echoed.kind != LineKind::Command || !echoed.text.contains("docker build ") {
@@ -86,8 +93,8 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 
-/// The draft kept from last time, so a change of panel or a reload does not lose edits.
-fn remembered_draft() -> String {
+/// The draft kept from last time, so that a reload does not lose edits.
+pub fn remembered_draft() -> String {
     storage()
         .and_then(|s| s.get_item(DRAFT_KEY).ok().flatten())
         .unwrap_or_else(|| LESSON_DOCKERFILE.to_owned())
@@ -102,24 +109,26 @@ fn remember_draft(text: &str) {
 
 #[derive(Debug, Properties, PartialEq)]
 pub struct DockerfileEditorProps {
+    /// The editor's text ([`Lab::editor`]).
+    pub text: Rc<str>,
     pub transcript: Rc<Vec<Line>>,
     pub dispatch: UseReducerDispatcher<Lab>,
 }
 
 #[component]
 pub fn DockerfileEditor(props: &DockerfileEditorProps) -> Html {
-    let text = use_state(remembered_draft);
+    let text = Rc::clone(&props.text);
     let name = use_state(|| APP_TAG.to_owned());
+    // Kept whatever changed it: typing, or a replayed scenario's Dockerfile.
+    use_effect_with(Rc::clone(&text), |text| remember_draft(text));
     // Where this editor's newest build was echoed in the transcript.
     let echo_at = use_state(|| None::<usize>);
 
     let oninput = {
-        let text = text.clone();
+        let dispatch = props.dispatch.clone();
         Callback::from(move |e: InputEvent| {
             let area: HtmlTextAreaElement = e.target_unchecked_into();
-            let value = area.value();
-            remember_draft(&value);
-            text.set(value);
+            dispatch.dispatch(Action::EditDockerfile(area.value()));
         })
     };
     let onname = {
@@ -141,17 +150,14 @@ pub fn DockerfileEditor(props: &DockerfileEditorProps) -> Html {
             }
             echo_at.set(Some(next_echo));
             dispatch.dispatch(Action::Build {
-                dockerfile: (*text).clone(),
+                dockerfile: text.to_string(),
                 tag: name.trim().to_owned(),
             });
         })
     };
     let onreset = {
-        let text = text.clone();
-        Callback::from(move |_: MouseEvent| {
-            remember_draft(LESSON_DOCKERFILE);
-            text.set(LESSON_DOCKERFILE.to_owned());
-        })
+        let dispatch = props.dispatch.clone();
+        Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::EditDockerfile(LESSON_DOCKERFILE.to_owned())))
     };
 
     let trouble = problem(&text);
@@ -177,7 +183,7 @@ pub fn DockerfileEditor(props: &DockerfileEditorProps) -> Html {
                 <ol class="df-gutter" aria-hidden="true">{ for gutter }</ol>
                 <textarea id="dockerfile-text" aria-label="Dockerfile" spellcheck="false"
                           autocapitalize="off" autocomplete="off" wrap="off"
-                          rows={(line_count + 1).to_string()} value={(*text).clone()}
+                          rows={(line_count + 1).to_string()} value={text.to_string()}
                           aria-invalid={trouble.is_some().to_string()}
                           aria-describedby="dockerfile-problem" {oninput} />
             </div>
@@ -298,7 +304,7 @@ mod tests {
     #[test]
     fn no_outcome_before_the_build_or_after_clear() {
         let (mut lab, at) = built(LESSON_DOCKERFILE);
-        assert_eq!(outcome(&lab.transcript, at + 1), None, "not a command line");
+        assert_eq!(outcome(&lab.transcript, at + 2), None, "build output, not a command line");
         assert_eq!(outcome(&lab.transcript, usize::MAX), None);
         lab.apply(Action::Run("clear".into()));
         assert_eq!(outcome(&lab.transcript, at), None);

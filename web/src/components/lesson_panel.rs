@@ -133,6 +133,8 @@ pub struct LessonPanelProps {
     pub sim: SimView,
     pub history: Rc<Vec<String>>,
     pub transcript: Rc<Vec<Line>>,
+    /// The Dockerfile editor's text ([`Lab::editor`]).
+    pub editor: Rc<str>,
     pub dispatch: UseReducerDispatcher<Lab>,
 }
 
@@ -231,7 +233,8 @@ pub fn LessonPanel(props: &LessonPanelProps) -> Html {
     };
 
     let editor = html! {
-        <DockerfileEditor transcript={props.transcript.clone()} dispatch={props.dispatch.clone()} />
+        <DockerfileEditor text={props.editor.clone()} transcript={props.transcript.clone()}
+                          dispatch={props.dispatch.clone()} />
     };
 
     let body = match place.get() {
