@@ -605,7 +605,8 @@ const VOLUME: &[Spec] = &[
         Cmd::VolumeRm,
         1,
         None,
-    ),
+    )
+    .aka(&["remove"]),
 ];
 
 const SYSTEM: &[Spec] = &[

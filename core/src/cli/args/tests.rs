@@ -424,3 +424,377 @@ fn prunes() {
         }
     ));
 }
+
+#[test]
+fn short_flags_group_and_take_values_attached_or_next() {
+    let Command::Run(r) = ok("docker run -dit -m512m --name=web nginx") else {
+        panic!("not run")
+    };
+    assert!(r.detach && r.interactive && r.tty);
+    assert_eq!(r.memory, Some(512 * 1024 * 1024));
+    assert_eq!(r.name.as_deref(), Some("web"));
+    // A value flag at the end of a group takes the next word; `-x=value` drops the `=`.
+    let Command::Run(r) = ok("docker run -dm 1g -w=/srv nginx") else {
+        panic!("not run")
+    };
+    assert!(r.detach);
+    assert_eq!(r.memory, Some(1 << 30));
+    assert_eq!(r.workdir.as_deref(), Some("/srv"));
+    // A value flag takes the next word even when it starts with a dash, as pflag does.
+    let Command::Run(r) = ok("docker run --name -x -e -y nginx") else {
+        panic!("not run")
+    };
+    assert_eq!(r.name.as_deref(), Some("-x"));
+    assert_eq!(r.env, ["-y"]);
+    let Command::Stop(s) = ok("docker stop -t -1 demo") else {
+        panic!("not stop")
+    };
+    assert_eq!(s.time, Some(-1));
+}
+
+#[test]
+fn bool_flags_take_go_bools_after_an_equals_sign() {
+    assert_eq!(
+        ok("docker ps --all=false -s=true"),
+        Command::Ps(PsArgs {
+            size: true,
+            ..Default::default()
+        })
+    );
+    assert_eq!(
+        ok("docker ps -a --all=0"),
+        Command::Ps(PsArgs::default()),
+        "the last value given wins"
+    );
+    let Command::History { args, .. } = ok("docker history -qH=false nginx") else {
+        panic!("not history")
+    };
+    assert!(args.quiet && !args.human);
+    let Command::History { args, .. } = ok("docker history -H=false -H nginx") else {
+        panic!("not history")
+    };
+    assert!(args.human);
+    assert_eq!(
+        err("docker ps --all=maybe"),
+        "invalid argument \"maybe\" for \"-a, --all\" flag: strconv.ParseBool: parsing \"maybe\": invalid \
+         syntax\nSee 'docker ps --help'."
+    );
+    // A bare `=` after a bool letter is read as the next letter, as `docker ps -a=` does.
+    assert_eq!(
+        err("docker ps -a="),
+        "unknown shorthand flag: '=' in -=\nSee 'docker ps --help'."
+    );
+}
+
+#[test]
+fn repeated_flags_collect_and_single_ones_keep_the_last() {
+    let Command::Run(r) = ok(
+        "docker run -v a:/a --volume b:/b --log-opt max-size=1m --log-opt max-file=2 -e A=1 --env=B=2 \
+         --name one --name two busybox",
+    ) else {
+        panic!("not run")
+    };
+    assert_eq!(r.volumes, ["a:/a", "b:/b"]);
+    assert_eq!(r.log_opt, ["max-size=1m", "max-file=2"]);
+    assert_eq!(r.env, ["A=1", "B=2"]);
+    assert_eq!(r.name.as_deref(), Some("two"));
+    let Command::Commit { args, .. } = ok("docker commit -c 'CMD [\"sh\"]' -c 'ENV A=1' demo") else {
+        panic!("not commit")
+    };
+    assert_eq!(args.change, ["CMD [\"sh\"]", "ENV A=1"]);
+}
+
+#[test]
+fn double_dash_ends_the_flags() {
+    assert_eq!(
+        ok("docker rm -f -- -odd --name"),
+        Command::Rm(RmArgs {
+            force: true,
+            volumes: false,
+            containers: vec!["-odd".into(), "--name".into()],
+        })
+    );
+    let Command::Run(r) = ok("docker run -d -- busybox ls") else {
+        panic!("not run")
+    };
+    assert_eq!(
+        (r.image.as_str(), r.command.as_slice()),
+        ("busybox", &["ls".to_string()][..])
+    );
+    // After the image, `--` belongs to the container's command.
+    let Command::Run(r) = ok("docker run busybox -- ls") else {
+        panic!("not run")
+    };
+    assert_eq!(r.command, ["--", "ls"]);
+    assert!(err("docker ps -- -a").starts_with("\"docker ps\" accepts no arguments."));
+}
+
+#[test]
+fn flags_may_follow_operands_except_for_run_create_and_exec() {
+    assert!(matches!(
+        ok("docker rm demo -f"),
+        Command::Rm(RmArgs { force: true, .. })
+    ));
+    let Command::History { image, args } = ok("docker history nginx -H=false") else {
+        panic!("not history")
+    };
+    assert_eq!(image, "nginx");
+    assert!(!args.human);
+    let Command::Run(r) = ok("docker run busybox --help -d") else {
+        panic!("not run")
+    };
+    assert!(!r.detach);
+    assert_eq!(r.command, ["--help", "-d"]);
+    let Command::Create(c) = ok("docker create busybox -m 1g") else {
+        panic!("not create")
+    };
+    assert_eq!((c.memory, c.command.len()), (None, 2));
+    let Command::Exec(e) = ok("docker exec demo ls -la --help") else {
+        panic!("not exec")
+    };
+    assert_eq!(e.command, ["ls", "-la", "--help"]);
+}
+
+#[test]
+fn aliases_name_the_same_commands() {
+    for (line, expected) in [
+        ("docker image list", ok("docker images")),
+        ("docker image ls", ok("docker images")),
+        ("docker container list -a", ok("docker ps -a")),
+        ("docker container ps -a", ok("docker ps -a")),
+        ("docker image remove nginx", ok("docker rmi nginx")),
+        ("docker image rmi nginx", ok("docker rmi nginx")),
+        ("docker container remove demo", ok("docker rm demo")),
+        ("docker volume list -q", ok("docker volume ls -q")),
+        ("docker volume remove -f data", ok("docker volume rm -f data")),
+        ("docker image load -i a.tar", ok("docker load --input a.tar")),
+        ("docker image build -t x .", ok("docker build --tag x .")),
+        ("docker container logs -n 3 demo", ok("docker logs --tail 3 demo")),
+        ("docker container commit demo x", ok("docker commit demo x")),
+    ] {
+        assert_eq!(ok(line), expected, "{line}");
+    }
+    // Errors name the command by its own name, as Docker does, not by the alias typed.
+    assert_eq!(
+        err("docker image list --bogus"),
+        "unknown flag: --bogus\nSee 'docker image ls --help'."
+    );
+    assert_eq!(
+        err("docker container ps -z"),
+        "unknown shorthand flag: 'z' in -z\nSee 'docker container ls --help'."
+    );
+}
+
+#[test]
+fn help_is_found_at_every_level() {
+    let help = |line: &str| match ok(line) {
+        Command::Help { text } => text,
+        other => panic!("{line}: {other:?}"),
+    };
+    let root = help("docker --help");
+    assert_eq!(root, help("docker"));
+    assert_eq!(root, help("docker -h"));
+    assert_eq!(root, help("layerlab --engine sim"));
+    assert!(root.starts_with("Usage:  docker [OPTIONS] COMMAND\n"), "{root}");
+    for part in [
+        "\nCommon Commands:\n  run         Create and start a container from an image\n",
+        "\nManagement Commands:\n  container   Manage containers\n  image       Manage images\n",
+        "\nCommands:\n  commit      ",
+        "\nGlobal Options:\n      --engine string   ",
+        "\nRun 'docker COMMAND --help' for more information on a command.\n",
+    ] {
+        assert!(root.contains(part), "{part:?} missing from:\n{root}");
+    }
+    let image = help("docker image");
+    assert_eq!(image, help("docker image --help"));
+    assert_eq!(image, help("docker help image"));
+    assert!(image.starts_with("Usage:  docker image COMMAND\n\nManage images\n\nCommands:\n"));
+    assert!(image.contains("\n  ls          List images\n"), "{image}");
+
+    let ls = help("docker image ls --help");
+    assert_eq!(ls, help("docker image list -h"));
+    assert_eq!(ls, help("docker help image ls"));
+    assert!(
+        ls.starts_with("Usage:  docker image ls [OPTIONS] [REPOSITORY[:TAG]]\n"),
+        "{ls}"
+    );
+    assert!(
+        ls.contains("Aliases:\n  docker image ls, docker image list, docker images\n"),
+        "{ls}"
+    );
+    assert!(
+        ls.contains("\n  -q, --quiet           Print only image IDs\n"),
+        "{ls}"
+    );
+
+    let run = help("docker run --help");
+    assert!(
+        run.contains("\n  -m, --memory bytes        Memory limit"),
+        "{run}"
+    );
+    assert!(run.contains("\n  -e, --env list            Set"), "{run}");
+    assert!(run.contains("\n      --pids-limit int      Most"), "{run}");
+    let history = help("docker history --help -q");
+    assert!(history.contains("RFC 3339 times) (default true)\n"), "{history}");
+    // `--help=false` is no request for help; `run -h` is the host name.
+    assert!(matches!(ok("docker ps --help=false"), Command::Ps(_)));
+    let Command::Run(r) = ok("docker run -h box busybox") else {
+        panic!("not run")
+    };
+    assert_eq!(r.hostname.as_deref(), Some("box"));
+    assert_eq!(
+        err("docker run -h"),
+        "flag needs an argument: 'h' in -h\nSee 'docker run --help'."
+    );
+    // A bad flag is reported even next to --help, as pflag reads all flags first.
+    assert_eq!(
+        err("docker ps --help --bogus"),
+        "unknown flag: --bogus\nSee 'docker ps --help'."
+    );
+    assert_eq!(
+        err("docker help frob"),
+        "docker: 'frob' is not a docker command.\nSee 'docker --help'"
+    );
+    assert_eq!(
+        err("docker help image frob"),
+        "docker: 'image frob' is not a docker command.\nSee 'docker --help'"
+    );
+}
+
+#[test]
+fn flag_errors_use_pflag_wording() {
+    assert_eq!(
+        err("docker ps --foo=bar"),
+        "unknown flag: --foo\nSee 'docker ps --help'."
+    );
+    assert_eq!(
+        err("docker --bogus ps"),
+        "unknown flag: --bogus\nSee 'docker --help'."
+    );
+    assert_eq!(
+        err("docker image --bogus"),
+        "unknown flag: --bogus\nSee 'docker image --help'."
+    );
+    assert_eq!(
+        err("docker ps ---all"),
+        "bad flag syntax: ---all\nSee 'docker ps --help'."
+    );
+    assert_eq!(
+        err("docker ps --=x"),
+        "bad flag syntax: --=x\nSee 'docker ps --help'."
+    );
+    assert_eq!(
+        err("docker run -dm"),
+        "flag needs an argument: 'm' in -m\nSee 'docker run --help'."
+    );
+    assert_eq!(
+        err("docker ps --format"),
+        "flag needs an argument: --format\nSee 'docker ps --help'."
+    );
+    assert_eq!(
+        err("docker stop -t soon demo"),
+        "invalid argument \"soon\" for \"-t, --time\" flag: strconv.ParseInt: parsing \"soon\": invalid \
+         syntax\nSee 'docker stop --help'."
+    );
+    assert_eq!(
+        err("docker run --pids-limit 99999999999999999999 busybox"),
+        "invalid argument \"99999999999999999999\" for \"--pids-limit\" flag: strconv.ParseInt: parsing \
+         \"99999999999999999999\": value out of range\nSee 'docker run --help'."
+    );
+    // The value is checked as it is read, before the missing image is noticed.
+    assert!(err("docker run -m lots").starts_with("invalid argument \"lots\" for \"-m, --memory\" flag"));
+    assert_eq!(
+        err("docker ps -é"),
+        "unknown shorthand flag: 'é' in -é\nSee 'docker ps --help'."
+    );
+    assert_eq!(
+        err("layerlab --engine vm ps"),
+        "invalid argument \"vm\" for \"--engine\" flag: the engines are sim and native\nSee 'docker --help'."
+    );
+}
+
+#[test]
+fn operand_counts_read_like_docker() {
+    assert_eq!(
+        err("docker ps extra"),
+        "\"docker ps\" accepts no arguments.\nSee 'docker ps --help'.\n\nUsage:  docker ps [OPTIONS]\n\nList containers"
+    );
+    assert_eq!(
+        err("docker images a b"),
+        "\"docker images\" requires at most 1 argument.\nSee 'docker images --help'.\n\nUsage:  docker images \
+         [OPTIONS] [REPOSITORY[:TAG]]\n\nList images"
+    );
+    assert!(
+        err("docker commit a b c")
+            .starts_with("\"docker commit\" requires at least 1 and at most 2 arguments.\n")
+    );
+    assert!(
+        err("docker container ls x").starts_with(
+            "\"docker container ls\" accepts no arguments.\nSee 'docker container ls --help'.\n\nUsage:  docker container ls [OPTIONS]"
+        )
+    );
+    assert!(err("docker volume rm").starts_with("\"docker volume rm\" requires at least 1 argument.\n"));
+    assert!(err("docker system df x").starts_with("\"docker system df\" accepts no arguments."));
+}
+
+#[test]
+fn global_flags_take_both_spellings() {
+    let inv = parse_invocation(&argv(
+        "/usr/bin/layerlab --engine=native --root /srv/ll --explain=false rmi x",
+    ))
+    .expect("valid");
+    assert_eq!(
+        inv.global,
+        GlobalOptions {
+            engine: Some(EngineKind::Native),
+            state: None,
+            root: Some("/srv/ll".into()),
+            explain: false,
+        }
+    );
+    assert!(matches!(inv.command, Command::Rmi(_)));
+    // Global flags belong before the command; after it they are the command's.
+    assert_eq!(
+        err("docker ps --explain"),
+        "unknown flag: --explain\nSee 'docker ps --help'."
+    );
+}
+
+proptest! {
+    /// Whatever follows the image is the container's command, untouched.
+    #[test]
+    fn run_passes_its_command_through(words in proptest::collection::vec("\\PC{0,6}", 0..6)) {
+        let mut argv = vec!["docker".to_string(), "run".to_string(), "-d".to_string(), "busybox".to_string()];
+        argv.extend(words.iter().cloned());
+        match parse(&argv) {
+            Ok(Command::Run(r)) => {
+                prop_assert_eq!(r.image, "busybox");
+                prop_assert_eq!(r.command, words);
+            }
+            other => prop_assert!(false, "{:?}", other),
+        }
+    }
+
+    /// Any mix of real flags, commands and noise is a command, help or a usage error.
+    #[test]
+    fn flag_soup_never_panics(words in proptest::collection::vec(
+        prop_oneof![
+            Just("container".to_string()), Just("image".to_string()), Just("volume".to_string()),
+            Just("system".to_string()), Just("help".to_string()), Just("ls".to_string()),
+            Just("rm".to_string()), Just("history".to_string()), Just("exec".to_string()),
+            Just("-h".to_string()), Just("--help".to_string()), Just("-m".to_string()),
+            Just("-aqs".to_string()), Just("--pids-limit".to_string()), Just("-t".to_string()),
+            Just("-é=".to_string()), Just("--format=".to_string()), Just("-=".to_string()),
+            Just("---".to_string()), Just("--engine".to_string()), "-{1,2}\\PC{0,5}", "\\PC{0,6}"
+        ],
+        0..9,
+    )) {
+        let mut argv = vec!["docker".to_string()];
+        argv.extend(words);
+        match parse(&argv) {
+            Ok(Command::Help { text }) => prop_assert!(text.starts_with("Usage:  docker"), "{}", text),
+            Ok(_) => {}
+            Err(e) => prop_assert_eq!(e.exit_code(), 125),
+        }
+    }
+}
