@@ -2,125 +2,37 @@
 //! container, step through the copy-up and the write forwards and back, trace a read, let
 //! auto-play advance, and compare the four storage drivers on the same lab.
 
-use std::time::Duration;
-
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
-use web_sys::{
-    Element, Event, EventInit, HtmlElement, HtmlInputElement, HtmlSelectElement, KeyboardEvent,
-    KeyboardEventInit,
+use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
+
+mod common;
+
+use common::page::{
+    attr, click, find, fire, mount, open_tab, output, press, run, text, type_text, wait_for, wait_secs,
 };
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// Mounts a fresh App in its own element, so tests do not see each other's pages.
-fn mount() -> Element {
-    let doc = web_sys::window()
-        .and_then(|w| w.document())
-        .expect("a browser document");
-    let root = doc.create_element("div").expect("a div");
-    doc.body()
-        .expect("a body")
-        .append_child(&root)
-        .expect("attach the root");
-    yew::Renderer::<layerlab_web::App>::with_root(root.clone()).render();
-    root
-}
-
-/// Yew renders asynchronously: wait until `cond` holds, for at most `secs` seconds (a pull runs
-/// slowly in a debug build). The panic shows the terminal and the panel, which usually say why.
-async fn wait_secs(root: &Element, secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
-    for _ in 0..secs * 50 {
-        if cond() {
-            return;
-        }
-        yew::platform::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!(
-        "timed out waiting for {what}; the terminal shows:\n{}\nthe panel shows:\n{}",
-        text(root, "pre[role=log]"),
-        text(root, "[role=tabpanel]")
-    );
-}
-
-async fn wait_for(root: &Element, what: &str, cond: impl FnMut() -> bool) {
-    wait_secs(root, 10, what, cond).await;
-}
-
-fn find(root: &Element, selector: &str) -> Option<Element> {
-    root.query_selector(selector).ok().flatten()
-}
-
-fn text(root: &Element, selector: &str) -> String {
-    find(root, selector)
-        .and_then(|e| e.text_content())
-        .unwrap_or_default()
-}
-
-fn attr(root: &Element, selector: &str, name: &str) -> Option<String> {
-    find(root, selector).and_then(|e| e.get_attribute(name))
-}
-
-fn click(root: &Element, selector: &str) {
-    let el: HtmlElement = find(root, selector)
-        .unwrap_or_else(|| panic!("no {selector} in:\n{}", text(root, "[role=tabpanel]")))
-        .unchecked_into();
-    el.click();
-}
-
-/// Types `text` into an input as a learner would: set the value, then fire `input`.
-fn type_text(input: &HtmlInputElement, text: &str) {
-    input.set_value(text);
-    let init = EventInit::new();
-    init.set_bubbles(true);
-    let event = Event::new_with_event_init_dict("input", &init).expect("an input event");
-    input.dispatch_event(&event).expect("dispatch input");
-}
-
-fn press(target: &Element, key: &str) {
-    let init = KeyboardEventInit::new();
-    init.set_key(key);
-    init.set_bubbles(true);
-    init.set_cancelable(true);
-    let event = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("a key event");
-    target.dispatch_event(&event).expect("dispatch keydown");
-}
-
-/// Runs a command in the lab's terminal and waits until its output is in.
-async fn run(root: &Element, line: &str, done: &str) {
-    wait_for(root, "the command input", || {
-        find(root, "input[aria-label=Command]").is_some()
-    })
-    .await;
-    let input: HtmlInputElement = find(root, "input[aria-label=Command]")
-        .expect("command input")
-        .unchecked_into();
-    type_text(&input, line);
-    press(&input, "Enter");
-    wait_for(root, done, || text(root, "pre[role=log]").contains(done)).await;
+/// Runs a command in the lab's terminal and waits until `done` shows in it.
+async fn run_until(root: &Element, line: &str, done: &str) {
+    run(root, line).await;
+    wait_for(root, done, || output(root).contains(done)).await;
 }
 
 /// Runs nginx and appends to its configuration, which copies the file up.
 async fn nginx_with_a_changed_file(root: &Element) {
-    run(
+    run_until(
         root,
         "docker run -d --name web nginx:1.15.8",
         "Status: Downloaded newer image",
     )
     .await;
-    run(
+    run_until(
         root,
         r#"docker exec web sh -c "echo hi >> /etc/nginx/nginx.conf""#,
         r#"$ docker exec web sh -c "echo hi >> /etc/nginx/nginx.conf""#,
     )
-    .await;
-}
-
-async fn open_tab(root: &Element, slug: &str) {
-    click(root, &format!("#tab-{slug}"));
-    wait_for(root, "the panel", || {
-        find(root, &format!("#panel-{slug}")).is_some()
-    })
     .await;
 }
 
@@ -211,7 +123,7 @@ async fn stepping_through_a_copy_up_forwards_and_back() {
 #[wasm_bindgen_test]
 async fn a_traced_read_looks_down_until_a_layer_has_the_file() {
     let root = mount();
-    run(
+    run_until(
         &root,
         "docker run -d --name web nginx:1.15.8",
         "Status: Downloaded newer image",
@@ -265,13 +177,13 @@ async fn a_traced_read_looks_down_until_a_layer_has_the_file() {
 #[wasm_bindgen_test]
 async fn play_advances_by_itself_and_pause_stops_it() {
     let root = mount();
-    run(
+    run_until(
         &root,
         "docker run -d --name web nginx:1.15.8",
         "Status: Downloaded newer image",
     )
     .await;
-    run(
+    run_until(
         &root,
         r#"docker exec web sh -c "rm -r /etc/nginx/conf.d && mkdir /etc/nginx/conf.d""#,
         "$ docker exec web sh -c",
@@ -303,13 +215,13 @@ async fn play_advances_by_itself_and_pause_stops_it() {
 #[wasm_bindgen_test]
 async fn with_nothing_changed_the_panel_offers_commands_that_work() {
     let root = mount();
-    run(
+    run_until(
         &root,
         "docker run -d --name web nginx:1.15.8",
         "Status: Downloaded newer image",
     )
     .await;
-    run(&root, "docker ps", "CONTAINER ID").await;
+    run_until(&root, "docker ps", "CONTAINER ID").await;
     open_tab(&root, "cow").await;
     wait_for(&root, "the suggestions", || {
         find(&root, ".cow-tries .cow-run").is_some()
@@ -366,7 +278,7 @@ async fn drivers_compare_four_rows_with_numbers() {
 #[wasm_bindgen_test]
 async fn picking_another_container_shows_its_stack() {
     let root = mount();
-    run(
+    run_until(
         &root,
         "docker run -d --name other nginx:1.15.8",
         "Status: Downloaded newer image",
@@ -383,10 +295,7 @@ async fn picking_another_container_shows_its_stack() {
         .unchecked_into();
     assert_eq!(select.value(), "web");
     select.set_value("other");
-    let init = EventInit::new();
-    init.set_bubbles(true);
-    let change = Event::new_with_event_init_dict("change", &init).expect("a change event");
-    select.dispatch_event(&change).expect("dispatch change");
+    fire(&select, "change");
     wait_for(&root, "other's suggestions", || {
         text(&root, ".cow-tries").contains("docker exec other sh -c")
     })

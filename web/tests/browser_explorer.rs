@@ -18,15 +18,13 @@ use layerlab_web::state::{Action, Lab};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
-use web_sys::{
-    Element, Event, EventInit, HtmlElement, HtmlInputElement, HtmlSelectElement, KeyboardEvent,
-    KeyboardEventInit,
-};
+use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 mod common;
 
 use common::docker_save;
+use common::page::{click, count, document, find, fire, mount, new_root, press, run, text, wait_for};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -35,99 +33,6 @@ extern "C" {
     /// `performance.now()`: milliseconds, finer than `Date.now()`.
     #[wasm_bindgen(js_namespace = performance, js_name = now)]
     fn performance_now() -> f64;
-}
-
-fn document() -> web_sys::Document {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .expect("a browser document")
-}
-
-fn new_root() -> Element {
-    let doc = document();
-    let root = doc.create_element("div").expect("a div");
-    doc.body()
-        .expect("a body")
-        .append_child(&root)
-        .expect("attach the root");
-    root
-}
-
-/// Mounts a fresh App in its own element, so tests do not see each other's pages.
-fn mount() -> Element {
-    let root = new_root();
-    yew::Renderer::<layerlab_web::App>::with_root(root.clone()).render();
-    root
-}
-
-/// Waits until `cond` holds, for at most ten seconds (pulls of big images take a while in a
-/// debug build).
-async fn wait_for(root: &Element, what: &str, mut cond: impl FnMut() -> bool) {
-    for _ in 0..1000 {
-        if cond() {
-            return;
-        }
-        yew::platform::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!(
-        "timed out waiting for {what}; the terminal shows:\n{}\nthe Files panel shows:\n{}",
-        text(root, "pre[role=log]"),
-        text(root, ".files")
-    );
-}
-
-fn find(root: &Element, selector: &str) -> Option<Element> {
-    root.query_selector(selector).ok().flatten()
-}
-
-fn text(root: &Element, selector: &str) -> String {
-    find(root, selector)
-        .and_then(|e| e.text_content())
-        .unwrap_or_default()
-}
-
-fn count(root: &Element, selector: &str) -> u32 {
-    root.query_selector_all(selector).map(|l| l.length()).unwrap_or(0)
-}
-
-fn click(root: &Element, selector: &str) {
-    let el: HtmlElement = find(root, selector)
-        .unwrap_or_else(|| panic!("no {selector}; the Files panel shows:\n{}", text(root, ".files")))
-        .unchecked_into();
-    el.click();
-}
-
-fn fire(el: &Element, kind: &str) {
-    let init = EventInit::new();
-    init.set_bubbles(true);
-    let event = Event::new_with_event_init_dict(kind, &init).expect("an event");
-    el.dispatch_event(&event).expect("dispatch");
-}
-
-fn press(el: &Element, key: &str) {
-    let init = KeyboardEventInit::new();
-    init.set_key(key);
-    init.set_bubbles(true);
-    init.set_cancelable(true);
-    let event = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("a key event");
-    el.dispatch_event(&event).expect("dispatch keydown");
-}
-
-async fn run(root: &Element, line: &str) {
-    let input: HtmlInputElement = {
-        wait_for(root, "the command input", || {
-            find(root, "input[aria-label=Command]").is_some()
-        })
-        .await;
-        find(root, "input[aria-label=Command]")
-            .expect("command input")
-            .unchecked_into()
-    };
-    let before = count(root, ".line.cmd");
-    input.set_value(line);
-    fire(&input, "input");
-    press(&input, "Enter");
-    wait_for(root, line, || count(root, ".line.cmd") > before).await;
 }
 
 /// Picks the option whose text is `label` in the select inside the label `field`.

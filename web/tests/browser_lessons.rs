@@ -1,78 +1,28 @@
 //! The Lessons panel in headless Chromium: follow a step with its own buttons until the lab ticks
 //! the task off, break the Dockerfile and see the line blamed, build and see the new image.
 
-use std::time::Duration;
-
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
-use web_sys::{Element, Event, EventInit, HtmlElement, HtmlInputElement, HtmlTextAreaElement};
+use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlTextAreaElement};
+
+mod common;
+
+use common::page::{self, click_when_shown, find, fire, output, text, wait_for};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// Mounts a fresh App in its own element, with no lesson progress or draft left from another
-/// test (they share the page's local storage).
+/// Mounts a fresh App, with no lesson progress or draft left from another test (they share the
+/// page's local storage).
 fn mount() -> Element {
-    let window = web_sys::window().expect("a browser window");
-    if let Ok(Some(storage)) = window.local_storage() {
+    if let Ok(Some(storage)) = web_sys::window().expect("a browser window").local_storage() {
         let _ = storage.remove_item("layerlab.lesson");
         let _ = storage.remove_item("layerlab.dockerfile");
     }
-    let doc = window.document().expect("a browser document");
-    let root = doc.create_element("div").expect("a div");
-    doc.body()
-        .expect("a body")
-        .append_child(&root)
-        .expect("attach the root");
-    yew::Renderer::<layerlab_web::App>::with_root(root.clone()).render();
-    root
-}
-
-fn find(root: &Element, selector: &str) -> Option<Element> {
-    root.query_selector(selector).ok().flatten()
-}
-
-fn text(root: &Element, selector: &str) -> String {
-    find(root, selector)
-        .and_then(|e| e.text_content())
-        .unwrap_or_default()
-}
-
-fn output(root: &Element) -> String {
-    text(root, "pre[role=log]")
-}
-
-/// Yew renders asynchronously: wait until `cond` holds, for at most five seconds (pulls of the
-/// lesson's images run in the page). The panic shows what the terminal said.
-async fn wait_for(root: &Element, what: &str, mut cond: impl FnMut() -> bool) {
-    for _ in 0..500 {
-        if cond() {
-            return;
-        }
-        yew::platform::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!(
-        "timed out waiting for {what}; the terminal shows:\n{}",
-        output(root)
-    );
-}
-
-async fn click(root: &Element, selector: &str) {
-    wait_for(root, selector, || find(root, selector).is_some()).await;
-    let element: HtmlElement = find(root, selector)
-        .unwrap_or_else(|| panic!("{selector}"))
-        .unchecked_into();
-    element.click();
-}
-
-fn fire_input(target: &web_sys::EventTarget) {
-    let init = EventInit::new();
-    init.set_bubbles(true);
-    let event = Event::new_with_event_init_dict("input", &init).expect("an input event");
-    target.dispatch_event(&event).expect("dispatch input");
+    page::mount()
 }
 
 async fn open_lessons(root: &Element) {
-    click(root, "#tab-lessons").await;
+    click_when_shown(root, "#tab-lessons").await;
     wait_for(root, "the first step", || {
         find(root, "#lesson-step-pull").is_some()
     })
@@ -85,7 +35,7 @@ async fn type_dockerfile(root: &Element, dockerfile: &str) {
         .expect("the Dockerfile textarea")
         .unchecked_into();
     area.set_value(dockerfile);
-    fire_input(&area);
+    fire(&area, "input");
 }
 
 #[wasm_bindgen_test]
@@ -160,7 +110,7 @@ async fn next_back_and_the_hint_work_and_the_place_survives_a_tab_change() {
     open_lessons(&root).await;
     let back = find(&root, "#lesson-back").expect("a back button");
     assert!(back.has_attribute("disabled"), "nothing before the first step");
-    click(&root, "#lesson-next").await;
+    click_when_shown(&root, "#lesson-next").await;
     wait_for(&root, "the Dockerfile step", || {
         find(&root, "#lesson-step-dockerfile").is_some()
     })
@@ -175,7 +125,7 @@ async fn next_back_and_the_hint_work_and_the_place_survives_a_tab_change() {
     .await;
     let hint = "#lesson-hint";
     assert!(find(&root, hint).is_some_and(|h| h.has_attribute("hidden")));
-    click(&root, "#lesson-hint-toggle").await;
+    click_when_shown(&root, "#lesson-hint-toggle").await;
     wait_for(&root, "the hint", || {
         find(&root, hint).is_some_and(|h| !h.has_attribute("hidden"))
     })
@@ -184,17 +134,17 @@ async fn next_back_and_the_hint_work_and_the_place_survives_a_tab_change() {
         find(&root, "#lesson-hint-toggle").and_then(|b| b.get_attribute("aria-expanded")),
         Some("true".to_owned())
     );
-    click(&root, "#tab-layers").await;
+    click_when_shown(&root, "#tab-layers").await;
     wait_for(&root, "the layers panel", || {
         find(&root, "#panel-layers").is_some()
     })
     .await;
-    click(&root, "#tab-lessons").await;
+    click_when_shown(&root, "#tab-lessons").await;
     wait_for(&root, "the same step again", || {
         find(&root, "#lesson-step-dockerfile").is_some()
     })
     .await;
-    click(&root, "#lesson-back").await;
+    click_when_shown(&root, "#lesson-back").await;
     wait_for(&root, "the first step again", || {
         find(&root, "#lesson-step-pull").is_some()
     })
@@ -205,7 +155,7 @@ async fn next_back_and_the_hint_work_and_the_place_survives_a_tab_change() {
 async fn a_broken_dockerfile_is_blamed_on_its_line_next_to_the_editor_and_in_the_terminal() {
     let root = mount();
     open_lessons(&root).await;
-    click(&root, "#lesson-link-dockerfile").await;
+    click_when_shown(&root, "#lesson-link-dockerfile").await;
     type_dockerfile(&root, "FROM ubuntu:15.04\nCOPPY . /app\nRUN make /app\n").await;
     wait_for(&root, "the problem on line 2", || {
         find(&root, "#dockerfile-problem").and_then(|p| p.get_attribute("data-line")) == Some("2".to_owned())
@@ -219,7 +169,7 @@ async fn a_broken_dockerfile_is_blamed_on_its_line_next_to_the_editor_and_in_the
         find(&root, "#dockerfile-text").and_then(|t| t.get_attribute("aria-invalid")),
         Some("true".to_owned())
     );
-    click(&root, "#dockerfile-build").await;
+    click_when_shown(&root, "#dockerfile-build").await;
     wait_for(&root, "the failed build", || {
         find(&root, ".df-outcome[data-outcome=failed]").is_some()
     })
@@ -236,7 +186,7 @@ async fn a_broken_dockerfile_is_blamed_on_its_line_next_to_the_editor_and_in_the
 async fn building_from_the_editor_adds_an_image_to_the_layers_panel() {
     let root = mount();
     open_lessons(&root).await;
-    click(&root, "#lesson-link-editor").await;
+    click_when_shown(&root, "#lesson-link-editor").await;
     type_dockerfile(
         &root,
         "FROM ubuntu:15.04\nCOPY . /app\nRUN make /app\nCMD python /app/app.py\n",
@@ -246,26 +196,26 @@ async fn building_from_the_editor_adds_an_image_to_the_layers_panel() {
         .expect("the image name field")
         .unchecked_into();
     name.set_value("Not Valid");
-    fire_input(&name);
+    fire(&name, "input");
     wait_for(&root, "the name refused", || {
         find(&root, "#dockerfile-build").is_some_and(|b| b.has_attribute("disabled"))
     })
     .await;
     assert!(text(&root, "#dockerfile-tag-problem").contains("invalid argument"));
     name.set_value("myapp");
-    fire_input(&name);
+    fire(&name, "input");
     wait_for(&root, "the name accepted", || {
         find(&root, "#dockerfile-build").is_some_and(|b| !b.has_attribute("disabled"))
     })
     .await;
-    click(&root, "#dockerfile-build").await;
+    click_when_shown(&root, "#dockerfile-build").await;
     wait_for(&root, "the build", || {
         find(&root, ".df-outcome[data-outcome=built]").is_some()
     })
     .await;
     assert!(text(&root, ".df-outcome").contains("Successfully tagged myapp:latest"));
     assert!(output(&root).contains("Step 4/4 : CMD python /app/app.py"));
-    click(&root, "#tab-layers").await;
+    click_when_shown(&root, "#tab-layers").await;
     wait_for(&root, "the new image's stack", || {
         root.query_selector_all(".stacks figcaption .image-name")
             .ok()
@@ -315,7 +265,7 @@ async fn the_whole_lesson_can_be_completed_with_its_own_buttons() {
         .await;
         assert!(find(&root, &format!("#lesson-link-{slug}.done")).is_some());
         if slug != "disk" {
-            click(&root, "#lesson-next").await;
+            click_when_shown(&root, "#lesson-next").await;
         }
     }
     assert!(

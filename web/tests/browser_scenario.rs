@@ -10,31 +10,14 @@ use layerlab_web::scenario::{Scenario, Settings, Start};
 use layerlab_web::state::{Action, Lab};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
-use web_sys::{Element, Event, EventInit, HtmlElement, HtmlInputElement, KeyboardEvent, KeyboardEventInit};
+use web_sys::{Element, HtmlInputElement, KeyboardEvent, KeyboardEventInit};
 
 mod common;
 
 use common::docker_save;
+use common::page::{click, command_input, document, find, fire, mount, output, press, text, type_text, wait_for};
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn document() -> web_sys::Document {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .expect("a browser document")
-}
-
-/// Mounts a fresh App in its own element, so tests do not see each other's pages.
-fn mount() -> Element {
-    let doc = document();
-    let root = doc.create_element("div").expect("a div");
-    doc.body()
-        .expect("a body")
-        .append_child(&root)
-        .expect("attach the root");
-    yew::Renderer::<layerlab_web::App>::with_root(root.clone()).render();
-    root
-}
 
 /// Sets the page's fragment, mounts an App that reads it, and clears it again once the App has
 /// started, so later tests' Apps start empty.
@@ -47,53 +30,6 @@ async fn mount_with_fragment(fragment: &str) -> Element {
     yew::platform::time::sleep(Duration::from_millis(50)).await;
     location.set_hash("").expect("clear the fragment");
     root
-}
-
-/// Yew renders asynchronously: wait until `cond` holds, for at most five seconds.
-async fn wait_for(root: &Element, what: &str, mut cond: impl FnMut() -> bool) {
-    for _ in 0..500 {
-        if cond() {
-            return;
-        }
-        yew::platform::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!(
-        "timed out waiting for {what}; the terminal shows:\n{}\nthe scenario bar shows: {}\nthe archive status: {}",
-        output(root),
-        text(root, ".scenario-bar"),
-        text(root, ".archive-status"),
-    );
-}
-
-fn find(root: &Element, selector: &str) -> Option<Element> {
-    root.query_selector(selector).ok().flatten()
-}
-
-fn text(root: &Element, selector: &str) -> String {
-    find(root, selector)
-        .and_then(|e| e.text_content())
-        .unwrap_or_default()
-}
-
-fn output(root: &Element) -> String {
-    text(root, "pre[role=log]")
-}
-
-async fn command_input(root: &Element) -> HtmlInputElement {
-    wait_for(root, "the command input", || {
-        find(root, "input[aria-label=Command]").is_some()
-    })
-    .await;
-    find(root, "input[aria-label=Command]")
-        .expect("command input")
-        .unchecked_into()
-}
-
-fn click(root: &Element, selector: &str) {
-    let el: HtmlElement = find(root, selector)
-        .unwrap_or_else(|| panic!("no {selector}"))
-        .unchecked_into();
-    el.click();
 }
 
 /// What the terminal shows after the lab ran these actions, computed without a page.
@@ -263,10 +199,7 @@ fn pick_file(root: &Element, selector: &str, name: &str, bytes: &[u8]) {
     let transfer = web_sys::DataTransfer::new().expect("a data transfer");
     transfer.items().add_with_file(&file).expect("add the file");
     input.set_files(transfer.files().as_ref());
-    let init = EventInit::new();
-    init.set_bubbles(true);
-    let event = Event::new_with_event_init_dict("change", &init).expect("a change event");
-    input.dispatch_event(&event).expect("dispatch change");
+    fire(&input, "change");
 }
 
 #[wasm_bindgen_test]
@@ -298,16 +231,8 @@ async fn a_broken_archive_gets_a_clear_error() {
     assert!(output(&root).contains("$ docker load -i broken.tar"));
     // The page still works.
     let input = command_input(&root).await;
-    input.set_value("help");
-    let typed = EventInit::new();
-    typed.set_bubbles(true);
-    let event = Event::new_with_event_init_dict("input", &typed).expect("an input event");
-    input.dispatch_event(&event).expect("dispatch input");
-    let init = KeyboardEventInit::new();
-    init.set_key("Enter");
-    init.set_bubbles(true);
-    let enter = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("a key event");
-    input.dispatch_event(&enter).expect("dispatch");
+    type_text(&input, "help");
+    press(&input, "Enter");
     wait_for(&root, "help", || output(&root).contains("Terminal keys")).await;
 }
 

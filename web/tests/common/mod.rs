@@ -1,6 +1,11 @@
 //! Fixtures shared by the browser test suites (each suite is its own test binary and declares
 //! `mod common;`).
 
+// Each suite uses some of these helpers, never all: what one suite leaves unused is not dead.
+#![allow(dead_code)]
+
+pub mod page;
+
 use layerlab_core::digest::Digest;
 use layerlab_core::layer::{Changeset, tar as layer_tar};
 
