@@ -1575,11 +1575,8 @@ fn dd_human(bytes: u64) -> String {
             unit += 1;
         }
         let name = units.get(unit).copied().unwrap_or("");
-        if value < 10.0 {
-            format!("{value:.1} {name}")
-        } else {
-            format!("{value:.0} {name}")
-        }
+        let decimals = if value < 10.0 { 1 } else { 0 };
+        format!("{} {name}", crate::cli::format::fixed(value, decimals))
     }
     if bytes < 1000 {
         return String::new();

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use layerlab_core::cli::format::ellipsis;
+use layerlab_core::cli::format::{ellipsis, fixed};
 use layerlab_core::digest::Digest;
 use layerlab_core::engine::Simulator;
 use layerlab_core::explorer::{Change, DiffChange, Explorer, Fate, ImageDiff, Kind, NodeId, Order, Presence};
@@ -434,6 +434,12 @@ pub fn fate_text(fate: Fate, names: &LayerNames) -> String {
     }
 }
 
+/// A tree row's indent, 1.2em a level, written in tenths so no float is printed.
+pub fn indent(depth: usize) -> String {
+    let tenths = depth.saturating_mul(12);
+    format!("padding-left: {}.{}em", tenths / 10, tenths % 10)
+}
+
 /// The efficiency as a percentage with one decimal (`97.3%`); 100% exactly only when nothing is
 /// wasted, so a tiny waste never reads as none.
 pub fn percent(x: &Explorer) -> String {
@@ -441,7 +447,7 @@ pub fn percent(x: &Explorer) -> String {
     if x.wasted_bytes() > 0 && p > 99.95 {
         return "99.9%".to_owned();
     }
-    format!("{p:.1}%")
+    format!("{}%", fixed(p, 1))
 }
 
 /// How many files (non-directories) and directories the merged view shows.
@@ -474,6 +480,12 @@ pub fn ancestors_of(path: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_indent_by_a_fixed_step() {
+        assert_eq!(indent(0), "padding-left: 0.0em");
+        assert_eq!(indent(3), "padding-left: 3.6em");
+    }
 
     fn nginx_lab() -> Simulator {
         let mut sim = Simulator::new();

@@ -27,7 +27,7 @@ pub fn human_size(bytes: u64) -> String {
     human_size_precision(bytes, 3)
 }
 
-/// A size with `precision` significant digits (go-units `HumanSizeWithPrecision`).
+/// A size with `precision` significant digits (go-units `HumanSizeWithPrecision`), up to 38.
 pub fn human_size_precision(bytes: u64, precision: usize) -> String {
     // Same float operations in the same order as go-units, so the rounding matches too.
     let mut size = bytes as f64;
@@ -43,17 +43,16 @@ pub fn human_size_precision(bytes: u64, precision: usize) -> String {
 /// Go's `fmt.Sprintf("%.*g", precision, value)` for a finite, non-negative value.
 ///
 /// Go switches to exponent form when the exponent after rounding is at least the precision, which
-/// is why 999.5 MB rounds to `1e+03`. Rust's `{:e}` gives the correctly rounded digits (ties to
+/// is why 999.5 MB rounds to `1e+03`. [`scientific`] gives the correctly rounded digits (ties to
 /// even, like Go's); the layout rules below are Go's `strconv.FormatFloat(_, 'g', _, 64)`.
 fn go_format_g(value: f64, precision: usize) -> String {
     let prec = precision.max(1);
     if value == 0.0 || !value.is_finite() {
         return "0".to_string();
     }
-    let sci = format!("{:.*e}", prec - 1, value.abs());
-    let (mantissa, exponent) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
-    let exponent: i64 = exponent.parse().unwrap_or(0);
-    let mut digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
+    let Some((mut digits, exponent)) = scientific(value.abs(), prec) else {
+        return "0".to_string();
+    };
     while digits.len() > 1 && digits.last() == Some(&b'0') {
         digits.pop();
     }
@@ -103,6 +102,162 @@ fn go_format_g(value: f64, precision: usize) -> String {
         }
     }
     out
+}
+
+/// `format!("{value:.decimals$}")` for a finite, non-negative value below 2^64 (anything else
+/// prints as 0), in integer arithmetic; see [`Exact`] for why.
+pub fn fixed(value: f64, decimals: u32) -> String {
+    let scaled = Exact::new(value)
+        .and_then(|exact| exact.scaled(i64::from(decimals)))
+        .unwrap_or(0);
+    let mut digits = decimal_digits(scaled);
+    let decimals = decimals as usize;
+    while digits.len() <= decimals {
+        digits.insert(0, b'0');
+    }
+    let point = digits.len() - decimals;
+    let mut out = String::with_capacity(digits.len() + 1);
+    for (i, &d) in digits.iter().enumerate() {
+        if i == point {
+            out.push('.');
+        }
+        out.push(char::from(d));
+    }
+    out
+}
+
+/// The first `precision` significant digits of `value` (positive, finite), correctly rounded, and
+/// the decimal exponent of the first: what `format!("{:.*e}", precision - 1, value)` shows.
+/// `None` where [`Exact`] cannot hold the value or the digits pass 10^38.
+fn scientific(value: f64, precision: usize) -> Option<(Vec<u8>, i64)> {
+    let exact = Exact::new(value)?;
+    let mut exponent = exact.leading_exponent()?;
+    let precision = u32::try_from(precision).ok()?;
+    let mut scaled = exact.scaled(i64::from(precision) - 1 - exponent)?;
+    // Rounding up can carry into a new digit (9.995 -> 10.00): one digit fewer then.
+    if scaled >= 10u128.checked_pow(precision)? {
+        scaled /= 10;
+        exponent += 1;
+    }
+    Some((decimal_digits(scaled), exponent))
+}
+
+/// The decimal digits of `n`, most significant first.
+fn decimal_digits(mut n: u128) -> Vec<u8> {
+    let mut digits = Vec::new();
+    loop {
+        digits.push(b'0' + (n % 10) as u8);
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits.reverse();
+    digits
+}
+
+/// A non-negative f64 split exactly into its integer part and a binary fraction `frac / 2^shift`.
+///
+/// The sizes and percentages the lab prints are rounded from these with integer arithmetic, not
+/// with `{:.1}` or `{:e}`: Rust's float formatting (Grisu, Dragon and their tables) was the biggest
+/// piece of the standard library in the page's bundle, and nothing else needs it.
+struct Exact {
+    int: u128,
+    frac: u128,
+    shift: u32,
+}
+
+impl Exact {
+    /// `None` for values it cannot hold: negative, not finite, 2^128 or more, or with binary digits
+    /// below 2^-124 (far smaller than any size or percentage the lab shows).
+    fn new(value: f64) -> Option<Exact> {
+        if !value.is_finite() || value < 0.0 {
+            return None;
+        }
+        let bits = value.to_bits();
+        let biased = ((bits >> 52) & 0x7ff) as i32;
+        let low = u128::from(bits & ((1u64 << 52) - 1));
+        let (mut mantissa, mut exp) = if biased == 0 {
+            (low, -1074)
+        } else {
+            (low | 1 << 52, biased - 1075)
+        };
+        if mantissa == 0 {
+            return Some(Exact {
+                int: 0,
+                frac: 0,
+                shift: 0,
+            });
+        }
+        let zeros = mantissa.trailing_zeros();
+        mantissa >>= zeros;
+        exp += zeros as i32;
+        if exp >= 0 {
+            // The mantissa has at most 53 bits.
+            let exp = u32::try_from(exp).ok().filter(|&e| e <= 75)?;
+            return Some(Exact {
+                int: mantissa << exp,
+                frac: 0,
+                shift: 0,
+            });
+        }
+        let shift = exp.unsigned_abs();
+        if shift > 124 {
+            return None;
+        }
+        Some(Exact {
+            int: mantissa >> shift,
+            frac: mantissa & ((1u128 << shift) - 1),
+            shift,
+        })
+    }
+
+    /// The decimal exponent of the first non-zero digit; `None` for zero.
+    fn leading_exponent(&self) -> Option<i64> {
+        if self.int > 0 {
+            return Some(i64::from(self.int.ilog10()));
+        }
+        if self.frac == 0 {
+            return None;
+        }
+        let mut frac = self.frac;
+        let mut exponent = -1;
+        loop {
+            frac *= 10;
+            if frac >> self.shift > 0 {
+                return Some(exponent);
+            }
+            exponent -= 1;
+        }
+    }
+
+    /// `self * 10^scale` rounded to an integer, ties to even (as Rust and Go round when they
+    /// print); `None` if that passes u128.
+    fn scaled(&self, scale: i64) -> Option<u128> {
+        let mask = (1u128 << self.shift) - 1;
+        let half = if self.shift == 0 {
+            0
+        } else {
+            1u128 << (self.shift - 1)
+        };
+        if scale < 0 {
+            let divisor = 10u128.checked_pow(u32::try_from(scale.unsigned_abs()).ok()?)?;
+            let (q, r) = (self.int / divisor, self.int % divisor);
+            let twice = r * 2;
+            let up = twice > divisor || (twice == divisor && (self.frac != 0 || q % 2 == 1));
+            return Some(q + u128::from(up));
+        }
+        let mut q = self.int;
+        let mut frac = self.frac;
+        for _ in 0..scale {
+            // frac < 2^124, so ten times it still fits.
+            frac *= 10;
+            q = q.checked_mul(10)?.checked_add(frac >> self.shift)?;
+            frac &= mask;
+        }
+        let up = frac > half || (frac == half && frac != 0 && q % 2 == 1);
+        q.checked_add(u128::from(up))
+    }
 }
 
 /// go-units `HumanDuration`: how Docker says how long ago something happened.
@@ -322,6 +477,31 @@ mod tests {
     }
 
     #[test]
+    fn scientific_digits_round_ties_to_even() {
+        assert_eq!(scientific(2.5, 1), Some((b"2".to_vec(), 0)));
+        assert_eq!(scientific(999.5, 3), Some((b"100".to_vec(), 3)));
+        assert_eq!(scientific(0.125, 2), Some((b"12".to_vec(), -1)));
+        assert_eq!(scientific(1e300, 3), None);
+    }
+
+    #[test]
+    fn fixed_matches_rust_formatting_on_ties_and_edges() {
+        for &(value, decimals) in &[
+            (0.25, 1),
+            (0.35, 1),
+            (2.5, 0),
+            (3.5, 0),
+            (0.05, 1),
+            (99.95, 1),
+            (0.0, 1),
+            (7.0, 0),
+        ] {
+            let want = format!("{value:.*}", decimals as usize);
+            assert_eq!(fixed(value, decimals), want, "{value} to {decimals}");
+        }
+    }
+
+    #[test]
     fn durations_match_go_units() {
         let cases: &[(i64, &str)] = &[
             (-5, "Less than a second"),
@@ -396,6 +576,26 @@ mod tests {
         fn any_size_formats_without_panicking(bytes in any::<u64>(), precision in 0usize..20) {
             let s = human_size_precision(bytes, precision);
             prop_assert!(s.ends_with('B'));
+        }
+
+        #[test]
+        fn scientific_matches_rust_formatting(
+            value in prop_oneof![0.0f64..1000.0, 0.0f64..1e19, 1e-30f64..1e-3],
+            precision in 1usize..30,
+        ) {
+            prop_assume!(value > 0.0);
+            let want = format!("{:.*e}", precision - 1, value);
+            let (mantissa, exponent) = want.split_once('e').unwrap();
+            let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
+            prop_assert_eq!(scientific(value, precision), Some((digits, exponent.parse().unwrap())));
+        }
+
+        #[test]
+        fn fixed_matches_rust_formatting(
+            value in prop_oneof![0.0f64..100.0, 0.0f64..1.8e19],
+            decimals in 0u32..4,
+        ) {
+            prop_assert_eq!(fixed(value, decimals), format!("{value:.*}", decimals as usize));
         }
 
         #[test]

@@ -13,6 +13,8 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{DragEvent, File, HtmlInputElement};
 use yew::prelude::*;
 
+use layerlab_core::cli::format::fixed;
+
 use crate::state::{Action, Lab, Line, LineKind, PROMPT};
 
 /// The largest file the page opens: 256 MiB, the native terminal's cap as well. The page holds the
@@ -76,7 +78,7 @@ fn mib(bytes: u64) -> String {
         return format!("{} MiB", bytes >> 20);
     }
     // Display only: the precision lost in the conversion is far below the one decimal shown.
-    format!("{:.1} MiB", bytes as f64 / f64::from(1u32 << 20))
+    format!("{} MiB", fixed(bytes as f64 / f64::from(1u32 << 20), 1))
 }
 
 /// What the lab answered to the load of `name` at or after line `from` of the transcript, once it

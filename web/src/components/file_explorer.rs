@@ -16,8 +16,8 @@ use web_sys::{HtmlElement, HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::explorer_view::{
-    self, Choice, Explored, LayerNames, PAGE, Row, Subject, TreeMove, diff_rows, fate_text, mark, percent,
-    tree_key, tree_rows,
+    self, Choice, Explored, LayerNames, PAGE, Row, Subject, TreeMove, diff_rows, fate_text, indent, mark,
+    percent, tree_key, tree_rows,
 };
 use crate::state::SimView;
 
@@ -178,7 +178,7 @@ fn tree_row(
             class={classes!("fx-row", removed.then_some("fx-removed"), (index == focus).then_some("focused"))}
             title={format!("/{}: {}", node.path, m.sentence)}
             {onclick}>
-            <span class="fx-name" style={format!("padding-left: {}em", row.depth as f32 * 1.2)}>
+            <span class="fx-name" style={indent(row.depth)}>
                 <span class="fx-disclosure" aria-hidden="true">{ disclosure }</span>
                 { format!("{}{suffix}", node.name()) }
                 <span class="fx-target">{ target }</span>
