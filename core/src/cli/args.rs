@@ -16,7 +16,11 @@
 //!
 //! Flags follow Docker's CLI: `-as` groups, `--format X` or `--format=X`, bool flags take `=false`
 //! (`-H=false`), and for `run`, `create` and `exec` the first word that is not a flag starts the
-//! container's command, whose own flags are left alone (`run ubuntu ls -l`).
+//! container's command, whose own flags are left alone (`run ubuntu ls -l`). `--help` (and `-h`
+//! where it names nothing else) works at every level, and `help [COMMAND...]` too.
+//!
+//! The commands and flags are a table in `grammar.rs`, read by the one tokenizer in `flags.rs`;
+//! this module turns what was read into the typed [`Command`].
 
 use super::flags::{Matched, match_words};
 use super::grammar::{Body, Cmd, ROOT, Spec};

@@ -370,6 +370,14 @@ const INSPECT: &[Flag] = &[
     ),
 ];
 
+// The group spellings take only the flags that mean something for their one kind of object.
+const IMAGE_INSPECT: &[Flag] = &[flag('f', "format", Text, "Go template, e.g. '{{.Id}}'")];
+const CONTAINER_INSPECT: &[Flag] = &[
+    flag('f', "format", Text, "Go template, e.g. '{{.State.Status}}'"),
+    flag('s', "size", Bool, "Include the container's sizes"),
+];
+const VOLUME_INSPECT: &[Flag] = &[flag('f', "format", Text, "Go template, e.g. '{{.Mountpoint}}'")];
+
 const COMMIT: &[Flag] = &[
     flag('a', "author", Text, "Author"),
     flag(
@@ -482,7 +490,7 @@ const IMAGE: &[Spec] = &[
         "inspect",
         "[OPTIONS] IMAGE [IMAGE...]",
         "Show images' details as JSON",
-        INSPECT,
+        IMAGE_INSPECT,
         Cmd::ImageInspect,
         1,
         None,
@@ -521,7 +529,7 @@ const CONTAINER: &[Spec] = &[
         "inspect",
         CONTAINERS,
         "Show containers' details as JSON",
-        INSPECT,
+        CONTAINER_INSPECT,
         Cmd::ContainerInspect,
         1,
         None,
@@ -573,7 +581,7 @@ const VOLUME: &[Spec] = &[
         "inspect",
         "[OPTIONS] VOLUME [VOLUME...]",
         "Show volumes' details as JSON",
-        INSPECT,
+        VOLUME_INSPECT,
         Cmd::VolumeInspect,
         1,
         None,

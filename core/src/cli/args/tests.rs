@@ -798,3 +798,49 @@ proptest! {
         }
     }
 }
+
+/// Every flag in the table reaches the typed command: setting it changes what is parsed. This
+/// catches a conversion that reads a flag under the wrong name.
+#[test]
+fn every_flag_in_the_table_is_read() {
+    use super::super::grammar::{Body, Kind, ROOT, Spec};
+    // Accepted for Docker's sake but meaningless here: the simulator prints no load progress.
+    let ignored = [("docker load", "quiet"), ("docker image load", "quiet")];
+    let mut todo: Vec<(String, &'static Spec)> = vec![("docker".to_string(), &ROOT)];
+    let mut checked = 0;
+    while let Some((path, spec)) = todo.pop() {
+        let (min, cmd) = match spec.body {
+            Body::Group(children) => {
+                todo.extend(children.iter().map(|c| (format!("{path} {}", c.name), c)));
+                continue;
+            }
+            Body::Leaf { operands, cmd, .. } => (operands.min, cmd),
+        };
+        if cmd == super::super::grammar::Cmd::Help {
+            continue;
+        }
+        let operands = vec!["x".to_string(); min];
+        let line = |flags: &[String]| {
+            let mut argv: Vec<String> = path.split(' ').map(str::to_string).collect();
+            argv.extend(flags.iter().cloned());
+            argv.extend(operands.iter().cloned());
+            parse(&argv).unwrap_or_else(|e| panic!("{path} {flags:?}: {e}"))
+        };
+        let plain = line(&[]);
+        for f in spec.flags {
+            if ignored.contains(&(path.as_str(), f.long)) {
+                continue;
+            }
+            let flags = match f.kind {
+                Kind::Bool => vec![format!("--{}", f.long)],
+                Kind::BoolOn => vec![format!("--{}=false", f.long)],
+                Kind::Text | Kind::List => vec![format!("--{}", f.long), "v".to_string()],
+                Kind::Int => vec![format!("--{}", f.long), "7".to_string()],
+                Kind::Bytes => vec![format!("--{}", f.long), "1k".to_string()],
+            };
+            assert_ne!(line(&flags), plain, "{path} --{} changes nothing", f.long);
+            checked += 1;
+        }
+    }
+    assert!(checked > 80, "only {checked} flags checked");
+}
