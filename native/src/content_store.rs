@@ -146,6 +146,11 @@ pub struct ContentStore {
 /// Creates `path` and its parents with mode 0700: image content may hold setuid binaries, and
 /// host users must not be able to reach them (CVE-2021-41091).
 pub(crate) fn make_private_dir(path: &Path) -> Result<()> {
+    // Every command opens the store: a directory already private costs one stat, and no chmod
+    // (which would dirty its inode, a journal write, on every command).
+    if fs::metadata(path).is_ok_and(|m| m.is_dir() && m.permissions().mode() & 0o7777 == 0o700) {
+        return Ok(());
+    }
     DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -516,6 +521,33 @@ impl ContentStore {
         let path = self.container_path(container)?;
         let _g = self.lock()?;
         write_json(&path, &ContainerRef { image: *image })
+    }
+
+    /// [`add_container_ref`](Self::add_container_ref) for a container that is deleted when it
+    /// exits (`run --rm`): written atomically but not synced, since a crash leaves no container
+    /// whose layers would need keeping (the engine deletes what such a container left behind
+    /// before any `rmi`).
+    pub fn add_ephemeral_container_ref(&self, container: &str, image: &Digest) -> Result<()> {
+        let path = self.container_path(container)?;
+        let bytes = serde_json::to_vec(&ContainerRef { image: *image }).map_err(|source| {
+            StoreError::BadRecord {
+                path: path.clone(),
+                source,
+            }
+        })?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let _g = self.lock()?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".tmp-")
+            .tempfile_in(dir)
+            .map_err(io_err("create temp file in", dir))?;
+        tmp.write_all(&bytes).map_err(io_err("write", tmp.path()))?;
+        tmp.persist(&path).map_err(|e| StoreError::Io {
+            action: "rename into",
+            path: path.clone(),
+            source: e.error,
+        })?;
+        Ok(())
     }
 
     /// Forgets container `container`'s reference (no error if there was none).

@@ -26,7 +26,7 @@ use super::volumes::{MountKind, MountRecord};
 use super::{Engine, EngineError, io_err, now};
 use crate::content_store::ImageRecord;
 use crate::runtime::changes::{ChangeKind, container_changes, container_size};
-use crate::runtime::detach::ContainerState;
+use crate::runtime::detach::{ContainerState, StateError};
 use crate::runtime::{ContainerLayout, StorageDriver};
 
 /// What `run` or `create` was asked for, kept for `start`, `ps`, `exec`, `diff`, `inspect` and
@@ -107,7 +107,7 @@ impl Container {
     /// with the machine cannot record the exit).
     pub fn running_pid(&self) -> Option<i32> {
         let state = self.state.as_ref()?;
-        (state.running && kill(Pid::from_raw(state.pid), None).is_ok()).then_some(state.pid)
+        (state.running && alive(state.pid)).then_some(state.pid)
     }
 
     fn status(&self) -> ContainerStatus {
@@ -121,6 +121,33 @@ impl Container {
                 finished_at: epoch(s.finished_at.as_deref()),
             },
         }
+    }
+}
+
+/// Whether `pid` is a process that has not begun to exit. A container's init is the child of
+/// whoever waits for it (the attached `run`, or the monitor), and signals still reach it while it
+/// exits (the last process of a mount namespace unmounts it first, which can take a while on a
+/// busy disk) and while it is a zombie, until that wait. Both count as ended here, so that
+/// readers wait for the exit to be recorded instead of reporting a container still up.
+pub(crate) fn alive(pid: i32) -> bool {
+    /// `PF_EXITING` in `/proc/<pid>/stat`'s flags: set as the process starts to exit.
+    const EXITING: u64 = 0x4;
+    if kill(Pid::from_raw(pid), None).is_err() {
+        return false;
+    }
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // `pid (comm) state ppid pgrp session tty_nr tpgid flags ...`: the fields after the last
+        // ')' (comm may hold anything).
+        Ok(stat) => {
+            let mut fields = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace());
+            let state = fields.as_mut().and_then(|f| f.next());
+            let flags = fields
+                .as_mut()
+                .and_then(|f| f.nth(5))
+                .and_then(|f| f.parse::<u64>().ok());
+            !matches!(state, Some("Z" | "X")) && flags.is_none_or(|f| f & EXITING == 0)
+        }
+        Err(e) => e.kind() != std::io::ErrorKind::NotFound,
     }
 }
 
@@ -177,10 +204,12 @@ impl Engine {
         // falls between the two waits for the record rather than report an exit it cannot know.
         if let Some(s) = &state
             && s.running
-            && kill(Pid::from_raw(s.pid), None).is_err()
+            && !alive(s.pid)
         {
             state = match ContainerState::wait(dir, Duration::from_secs(5)) {
                 Ok(recorded) => Some(recorded),
+                // It was `--rm` and is gone now.
+                Err(StateError::Removed { .. }) => return Ok(None),
                 // Whoever watched it is gone too (an attached run whose terminal was closed, a
                 // monitor killed): record the end once, with the 255 Docker gives an exit it did
                 // not see, so the next reader does not wait again.
@@ -415,14 +444,15 @@ impl Engine {
         let pid = Pid::from_raw(pid);
         let _ = kill(pid, Signal::SIGTERM);
         let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline && kill(pid, None).is_ok() {
+        while Instant::now() < deadline && alive(pid.as_raw()) {
             std::thread::sleep(Duration::from_millis(20));
         }
         // The container's init ignores signals it has no handler for, as any pid 1 does.
         let _ = kill(pid, Signal::SIGKILL);
         if c.state.is_some() {
-            if let Err(e) = ContainerState::wait(&c.dir, Duration::from_secs(10)) {
-                return Err(e.into());
+            match ContainerState::wait(&c.dir, Duration::from_secs(10)) {
+                Ok(_) | Err(StateError::Removed { .. }) => {}
+                Err(e) => return Err(e.into()),
             }
         }
         Ok(())
@@ -719,6 +749,26 @@ mod tests {
                 .expect("read")
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn a_zombie_is_not_alive() {
+        assert!(alive(std::process::id() as i32));
+        // SAFETY: the child only calls _exit.
+        match unsafe { nix::unistd::fork() }.expect("fork") {
+            nix::unistd::ForkResult::Child => unsafe { libc::_exit(0) },
+            nix::unistd::ForkResult::Parent { child } => {
+                // Not reaped yet: a zombie once it has exited.
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while alive(child.as_raw()) && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                assert!(!alive(child.as_raw()));
+                assert!(kill(child, None).is_ok(), "a zombie still takes signals");
+                let _ = nix::sys::wait::waitpid(child, None);
+                assert!(!alive(child.as_raw()));
+            }
+        }
     }
 
     #[test]

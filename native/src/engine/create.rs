@@ -8,16 +8,52 @@ use std::io::Write;
 use layerlab_core::cli::args::RunArgs;
 
 use super::containers::{Container, ContainerRecord, generated_name, key, random_hex, valid_name};
+use super::images::ImageConfig;
 use super::volumes::{MountKind, parse_volume};
 use super::{Engine, EngineError, io_err, now};
+use crate::content_store::ImageRecord;
+use crate::registry::reference::ImageRef;
 use crate::runtime::{ContainerLayout, NetworkMode, StorageDriver};
 
+/// Whether a start follows the create at once (`run`) or not (`create`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Then {
+    /// `create`: the writable layer and init layer are made now, so that `ps -s`, `diff` and
+    /// `inspect` see a Created container as Docker shows one.
+    Wait,
+    /// `run`: the start that follows makes them; doing it here too would only repeat the work.
+    Start,
+}
+
 impl Engine {
+    /// The image `name` names (a tag, or an image ID or its prefix) and its config. `run` needs
+    /// no more than this: one tag lookup, the image record and the config, without the listing
+    /// of every image that `find_image` does for the tags it returns.
+    fn image_to_run(&self, name: &str) -> Result<Option<(ImageRecord, ImageConfig)>, EngineError> {
+        let by_name = match ImageRef::parse(name) {
+            Ok(r) => self.store.content.resolve(&r.store_name())?,
+            Err(_) => None,
+        };
+        let id = match by_name {
+            Some(id) => id,
+            None => match self.store.content.find_image_id(name)? {
+                Some(id) => id,
+                None => return Ok(None),
+            },
+        };
+        let Some(record) = self.store.content.image(&id)? else {
+            return Ok(None);
+        };
+        let config = self.read_config(&record)?;
+        Ok(Some((record, config)))
+    }
+
     /// Makes the container `args` describe, pulling its image first if it is not here (the
     /// progress goes to `err`, as Docker's does for `run` and `create`).
     pub(crate) fn create_container(
         &self,
         args: &RunArgs,
+        then: Then,
         err: &mut dyn Write,
     ) -> Result<Container, EngineError> {
         // Flags are checked before anything is pulled, as Docker's client checks them.
@@ -35,17 +71,19 @@ impl Engine {
             .iter()
             .map(|v| parse_volume(v))
             .collect::<Result<Vec<_>, _>>()?;
-        let image = match self.find_image(&args.image)? {
-            Some(i) => i.record,
+        let (image, config) = match self.image_to_run(&args.image)? {
+            Some(found) => found,
             None => {
                 let shown = layerlab_core::reference::Reference::parse(&args.image)
                     .map(|r| r.familiar())
                     .unwrap_or_else(|_| args.image.clone());
                 let _ = writeln!(err, "Unable to find image '{shown}' locally");
-                self.pull_image(&args.image, args.platform.as_deref(), false, false, err)?
+                let image = self.pull_image(&args.image, args.platform.as_deref(), false, false, err)?;
+                let config = self.read_config(&image)?;
+                (image, config)
             }
         };
-        let config = self.read_config(&image)?.config.unwrap_or_default();
+        let config = config.config.unwrap_or_default();
 
         let id = random_hex(32)?;
         let name = match &args.name {
@@ -106,7 +144,15 @@ impl Engine {
 
         let dir = self.container_dir(&id);
         crate::content_store::make_private_dir(&dir)?;
-        self.store.content.add_container_ref(&id, &image.id)?;
+        if args.rm {
+            // A `--rm` container is deleted when it exits, and one a crash left behind is deleted
+            // by the next command (`reap_auto_remove`, which runs before any `rmi`): its reference
+            // never has to outlive a crash, so it is not synced to disk (two fsyncs, the largest
+            // cost of a start on a busy disk).
+            self.store.content.add_ephemeral_container_ref(&id, &image.id)?;
+        } else {
+            self.store.content.add_container_ref(&id, &image.id)?;
+        }
         let mut record = ContainerRecord {
             id: id.clone(),
             name,
@@ -133,16 +179,20 @@ impl Engine {
         // The record goes to disk before the volumes are made, so that a failure below leaves a
         // container `rm` can clean up rather than a directory nobody knows.
         self.write_record(&record)?;
-        let mounts = self.resolve_volumes(&specs, &image_layers)?;
-        record.volumes = mounts.iter().filter(|m| m.kind == MountKind::Volume).count();
-        record.mounts = mounts;
-        self.write_record(&record)?;
-        let driver = if vfs {
-            StorageDriver::Vfs
-        } else {
-            StorageDriver::Overlay
-        };
-        ContainerLayout::new(&dir).prepare(driver, &image_layers, !nix::unistd::geteuid().is_root())?;
+        if !specs.is_empty() {
+            let mounts = self.resolve_volumes(&specs, &image_layers)?;
+            record.volumes = mounts.iter().filter(|m| m.kind == MountKind::Volume).count();
+            record.mounts = mounts;
+            self.write_record(&record)?;
+        }
+        if then == Then::Wait {
+            let driver = if vfs {
+                StorageDriver::Vfs
+            } else {
+                StorageDriver::Overlay
+            };
+            ContainerLayout::new(&dir).prepare(driver, &image_layers, !nix::unistd::geteuid().is_root())?;
+        }
         Ok(Container {
             record,
             dir,
@@ -170,7 +220,7 @@ impl Engine {
         out: &mut dyn Write,
         err: &mut dyn Write,
     ) -> Result<i32, EngineError> {
-        let c = self.create_container(args, err)?;
+        let c = self.create_container(args, Then::Wait, err)?;
         let _ = writeln!(out, "{}", c.record.id);
         Ok(0)
     }

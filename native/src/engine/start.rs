@@ -8,6 +8,7 @@ use layerlab_core::cli::args::{RunArgs, StartArgs};
 use nix::sys::signal::{SigHandler, Signal, signal};
 
 use super::containers::{Container, write_state};
+use super::create::Then;
 use super::{Engine, EngineError};
 use crate::runtime::detach::ContainerState;
 use crate::runtime::tty::stdin_is_terminal;
@@ -128,20 +129,22 @@ impl Engine {
             Ok(c) => *c,
             Err(e) => e.exit_code(),
         };
-        write_state(
-            &c.dir,
-            &ContainerState {
-                pid: 0,
-                running: false,
-                exit_code: Some(code),
-                started_at,
-                finished_at: Some(jiff::Timestamp::now().to_string()),
-            },
-        );
+        let exited = ContainerState {
+            pid: 0,
+            running: false,
+            exit_code: Some(code),
+            started_at,
+            finished_at: Some(jiff::Timestamp::now().to_string()),
+        };
         if c.record.auto_remove {
-            if let Some(c) = self.load_container(&c.dir)? {
-                self.remove_container(&c, true)?;
+            // Its record is about to go: only a container that cannot be removed needs its end
+            // written down, so that `ps -a` shows it exited.
+            if let Err(e) = self.remove_container(c, true) {
+                write_state(&c.dir, &exited);
+                return Err(e);
             }
+        } else {
+            write_state(&c.dir, &exited);
         }
         result.map_err(EngineError::from)
     }
@@ -156,7 +159,7 @@ impl Engine {
             let _ = writeln!(err, "{NOT_A_TTY}");
             return Ok(1);
         }
-        let c = self.create_container(args, err)?;
+        let c = self.create_container(args, Then::Start, err)?;
         if args.detach {
             self.start_container(&c, false, false, out, err)?;
             let _ = writeln!(out, "{}", c.record.id);

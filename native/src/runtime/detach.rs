@@ -63,6 +63,10 @@ pub enum StateError {
     },
     #[error("container did not exit within {seconds} s")]
     Timeout { seconds: u64 },
+    /// The container's directory went while waiting: a `--rm` container is deleted when it exits,
+    /// without its end being recorded first.
+    #[error("container {path} was removed", path = path.display())]
+    Removed { path: PathBuf },
 }
 
 fn state_path(dir: &Path) -> PathBuf {
@@ -84,10 +88,16 @@ impl ContainerState {
         let deadline = Instant::now() + timeout;
         loop {
             // The file is replaced by rename, so a read never sees half of it.
-            if let Ok(state) = ContainerState::load(container_dir)
-                && !state.running
-            {
-                return Ok(state);
+            match ContainerState::load(container_dir) {
+                Ok(state) if !state.running => return Ok(state),
+                Err(StateError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound && !container_dir.exists() =>
+                {
+                    return Err(StateError::Removed {
+                        path: container_dir.to_owned(),
+                    });
+                }
+                _ => {}
             }
             if Instant::now() >= deadline {
                 return Err(StateError::Timeout {
