@@ -63,7 +63,11 @@ pub fn write_etc_files(
     network: NetworkMode,
 ) -> io::Result<EtcFiles> {
     fs::write(&layout.hostname, format!("{hostname}\n"))?;
-    let host_hosts = fs::read_to_string("/etc/hosts").ok();
+    // Only the host's network shares the host's names.
+    let host_hosts = match network {
+        NetworkMode::Host => fs::read_to_string("/etc/hosts").ok(),
+        NetworkMode::None => None,
+    };
     fs::write(&layout.hosts, hosts_file(network, host_hosts.as_deref()))?;
     let host_resolv = fs::read_to_string("/etc/resolv.conf").ok();
     fs::write(&layout.resolv_conf, resolv_conf(network, host_resolv.as_deref()))?;

@@ -185,8 +185,12 @@ fn os(call: &'static str) -> impl FnOnce(Errno) -> RunError {
 /// A started container.
 #[derive(Debug)]
 pub struct Running {
-    helper: Pid,
+    /// The caller's child: the container's init, or (rootless) the helper that waits for it.
+    child: Pid,
     init: Pid,
+    /// The stdout and stderr pipes, copied while waiting (see [`Output`]).
+    output: Option<Output>,
+    /// The terminal relay of a `-t` container.
     readers: Vec<JoinHandle<()>>,
     cgroups: Cgroups,
     /// The writing end of a detached `-i` container's stdin, held open until it exits.
@@ -212,7 +216,10 @@ impl Running {
 
     /// Wait for the container to exit; its output has all reached the log when this returns.
     pub fn wait(self) -> Result<ExitCode, RunError> {
-        let code = wait_exit(self.helper)?;
+        if let Some(output) = self.output {
+            output.copy_to_end();
+        }
+        let code = wait_exit(self.child)?;
         drop(self.stdin_keeper);
         for r in self.readers {
             // A reader that panicked lost some output; the exit code is still right.
@@ -363,30 +370,44 @@ pub fn start(spec: &ContainerSpec, opts: &RunOptions) -> Result<Running, RunErro
 
     let cgroups = Cgroups::setup(&spec.id, &spec.limits);
     child.cgroup_procs = cgroups.procs_files();
-    // SAFETY: the child only runs `helper`, which never returns (it ends in _exit) and keeps to
-    // async-signal-safe calls plus allocation (see the module comment).
-    let forked = match unsafe { nix::unistd::fork() } {
+    // Rootless, the user namespace must own the pid namespace (or init could not mount /proc),
+    // so a helper unshares both and forks init; with root, init is forked straight into its pid
+    // namespace and makes the others itself.
+    let forked = if spec.rootless {
+        // SAFETY: the child only runs `helper`, which never returns (it ends in _exit) and keeps
+        // to async-signal-safe calls plus allocation (see the module comment).
+        unsafe { nix::unistd::fork() }.map_err(os("fork"))
+    } else {
+        fork_into_new_pid_namespace()
+    };
+    let forked = match forked {
         Ok(f) => f,
-        Err(errno) => {
+        Err(e) => {
             cgroups.remove();
-            return Err(os("fork")(errno));
+            return Err(e);
         }
     };
     match forked {
-        ForkResult::Child => helper(
-            &child,
-            Stdio {
+        ForkResult::Child => {
+            let stdio = Stdio {
                 stdin,
                 out: out_w,
                 err: err_w,
                 console: console.map(|(_, theirs)| theirs),
-            },
-            status_w,
-        ),
-        ForkResult::Parent { child: helper_pid } => {
+            };
+            drop(status_r);
+            if spec.rootless {
+                helper(&child, stdio, status_w)
+            } else {
+                init(&child, stdio, status_w, Entered::No)
+            }
+        }
+        ForkResult::Parent { child: child_pid } => {
             let console = console.map(|(ours, _)| ours);
             drop((stdin, out_w, err_w, status_w));
-            let status = read_status(status_r);
+            // Forked straight into its namespace, init is our child; a helper says its pid.
+            let known = (!spec.rootless).then_some(child_pid);
+            let status = read_status(status_r, known);
             let init = match status {
                 Status::Started(pid) => pid,
                 Status::Failed {
@@ -394,7 +415,7 @@ pub fn start(spec: &ContainerSpec, opts: &RunOptions) -> Result<Running, RunErro
                     exit_code,
                     message,
                 } => {
-                    let _ = wait_exit(helper_pid);
+                    let _ = wait_exit(child_pid);
                     cgroups.remove();
                     return Err(RunError::Start {
                         stage,
@@ -403,27 +424,38 @@ pub fn start(spec: &ContainerSpec, opts: &RunOptions) -> Result<Running, RunErro
                     });
                 }
                 Status::Lost => {
-                    let _ = wait_exit(helper_pid);
+                    let _ = wait_exit(child_pid);
                     cgroups.remove();
                     return Err(RunError::LostChild);
                 }
             };
             let mut readers = Vec::new();
+            let mut output = None;
             if let Some(socket) = console {
                 let Some(master) = super::tty::receive_master(&socket) else {
                     let _ = nix::sys::signal::kill(init, nix::sys::signal::Signal::SIGKILL);
-                    let _ = wait_exit(helper_pid);
+                    let _ = wait_exit(child_pid);
                     cgroups.remove();
                     return Err(RunError::LostChild);
                 };
-                readers.push(super::tty::spawn_relay(master, log, opts.attach, opts.interactive));
-            } else if let (Some((or, er)), Some(log)) = (out_pipes, log) {
-                readers.push(spawn_reader(or, Stream::Stdout, log.clone(), opts.attach));
-                readers.push(spawn_reader(er, Stream::Stderr, log, opts.attach));
+                readers.push(super::tty::spawn_relay(
+                    master,
+                    log,
+                    opts.attach,
+                    opts.interactive,
+                ));
+            } else if let (Some((stdout, stderr)), Some(log)) = (out_pipes, log) {
+                output = Some(Output {
+                    stdout,
+                    stderr,
+                    log,
+                    attach: opts.attach,
+                });
             }
             Ok(Running {
-                helper: helper_pid,
+                child: child_pid,
                 init,
+                output,
                 readers,
                 cgroups,
                 stdin_keeper,
@@ -432,42 +464,102 @@ pub fn start(spec: &ContainerSpec, opts: &RunOptions) -> Result<Running, RunErro
     }
 }
 
-/// Copy one output stream into the log, and to our own output when attached.
-fn spawn_reader(
-    fd: OwnedFd,
-    stream: Stream,
+/// The container's stdout and stderr pipes, copied into the log (and to our own output when
+/// attached) by the thread that waits for the container, with `poll`, rather than by a thread per
+/// stream: starting and joining two threads cost more than a short container's whole output.
+/// Both pipes reach their end when the last process holding them exits, which in a pid namespace
+/// is at the latest when init does.
+#[derive(Debug)]
+struct Output {
+    stdout: OwnedFd,
+    stderr: OwnedFd,
     log: std::sync::Arc<JsonFileLog>,
     attach: bool,
-) -> JoinHandle<()> {
-    std::thread::spawn(move || {
-        let mut file = fs::File::from(fd);
-        let mut split = LineSplitter::default();
+}
+
+/// One stream being copied.
+#[derive(Debug)]
+struct Pipe {
+    fd: OwnedFd,
+    stream: Stream,
+    split: LineSplitter,
+}
+
+impl Output {
+    /// Copy until both streams end.
+    fn copy_to_end(self) {
+        use rustix::event::{PollFd, PollFlags, poll};
+        let Output {
+            stdout,
+            stderr,
+            log,
+            attach,
+        } = self;
+        let mut open = vec![
+            Pipe {
+                fd: stdout,
+                stream: Stream::Stdout,
+                split: LineSplitter::default(),
+            },
+            Pipe {
+                fd: stderr,
+                stream: Stream::Stderr,
+                split: LineSplitter::default(),
+            },
+        ];
         let mut buf = vec![0u8; 32 * 1024];
-        loop {
-            let n = match file.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(_) => break,
+        while !open.is_empty() {
+            let ready: Vec<bool> = {
+                let mut fds: Vec<PollFd<'_>> =
+                    open.iter().map(|p| PollFd::new(&p.fd, PollFlags::IN)).collect();
+                match poll(&mut fds, None) {
+                    Ok(_) => {}
+                    Err(rustix::io::Errno::INTR) => continue,
+                    // Nothing sensible is left to do with the output; the exit code is still right.
+                    Err(_) => return,
+                }
+                fds.iter().map(|f| !f.revents().is_empty()).collect()
             };
-            let Some(chunk) = buf.get(..n) else { break };
-            if attach {
-                let _ = match stream {
-                    Stream::Stdout => std::io::stdout().write_all(chunk),
-                    Stream::Stderr => std::io::stderr().write_all(chunk),
-                };
+            let mut i = 0;
+            open.retain_mut(|pipe| {
+                let was_ready = ready.get(i).copied().unwrap_or(false);
+                i += 1;
+                !was_ready || pipe.read_some(&mut buf, &log, attach)
+            });
+        }
+    }
+}
+
+impl Pipe {
+    /// Read what is there and pass it on; `false` once the stream has ended.
+    fn read_some(&mut self, buf: &mut [u8], log: &JsonFileLog, attach: bool) -> bool {
+        let n = loop {
+            match rustix::io::read(&self.fd, &mut *buf) {
+                Ok(n) => break n,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(_) => break 0,
             }
-            for line in split.push(chunk) {
-                let _ = log.write(stream, &line);
+        };
+        let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
+            if let Some(rest) = self.split.finish() {
+                let _ = log.write(self.stream, &rest);
             }
+            if attach && self.stream == Stream::Stdout {
+                let _ = std::io::stdout().flush();
+            }
+            return false;
+        };
+        if attach {
+            let _ = match self.stream {
+                Stream::Stdout => std::io::stdout().write_all(chunk),
+                Stream::Stderr => std::io::stderr().write_all(chunk),
+            };
         }
-        if let Some(rest) = split.finish() {
-            let _ = log.write(stream, &rest);
+        for line in self.split.push(chunk) {
+            let _ = log.write(self.stream, &line);
         }
-        if attach && stream == Stream::Stdout {
-            let _ = std::io::stdout().flush();
-        }
-    })
+        true
+    }
 }
 
 /// What came back on the status pipe.
@@ -482,12 +574,14 @@ enum Status {
 }
 
 // Messages on the status pipe, each well under PIPE_BUF so a write is atomic:
-//   b'P' + pid (4 bytes, native endian)           the helper forked init
+//   b'P' + pid (4 bytes, native endian)           the helper (rootless) forked init
 //   b'E' + stage + exit code (1 byte) + message    init failed before exec
-fn read_status(fd: OwnedFd) -> Status {
+/// Reads the status pipe to its end (init's `execve` closes it). `known` is init's pid when the
+/// caller forked init itself; otherwise the helper's `P` message gives it.
+fn read_status(fd: OwnedFd, known: Option<Pid>) -> Status {
     let mut bytes = Vec::new();
     let _ = fs::File::from(fd).read_to_end(&mut bytes);
-    let mut pid = None;
+    let mut pid = known;
     let mut rest = bytes.as_slice();
     while let Some((&tag, tail)) = rest.split_first() {
         match tag {
@@ -553,20 +647,8 @@ fn helper(child: &ChildPlan, stdio: Stdio, status: OwnedFd) -> ! {
         // Detached: out of the caller's session, so its terminal's signals are not the container's.
         let _ = nix::unistd::setsid();
     }
-    for procs in &child.cgroup_procs {
-        // "0" means the writing process; init inherits the groups from the helper.
-        let _ = fs::write(procs, b"0");
-    }
-    let mut flags = CloneFlags::CLONE_NEWNS
-        | CloneFlags::CLONE_NEWUTS
-        | CloneFlags::CLONE_NEWIPC
-        | CloneFlags::CLONE_NEWPID;
-    if child.network == NetworkMode::None {
-        flags |= CloneFlags::CLONE_NEWNET;
-    }
-    if child.rootless {
-        flags |= CloneFlags::CLONE_NEWUSER;
-    }
+    join_cgroups(child);
+    let flags = namespace_flags(child) | CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWUSER;
     if let Err(e) = nix::sched::unshare(flags) {
         die(
             &status,
@@ -594,7 +676,7 @@ fn helper(child: &ChildPlan, stdio: Stdio, status: OwnedFd) -> ! {
             EXIT_RUNTIME,
             &format!("fork: {}", e.desc()),
         ),
-        Ok(ForkResult::Child) => init(child, stdio, status),
+        Ok(ForkResult::Child) => init(child, stdio, status, Entered::Yes),
         Ok(ForkResult::Parent { child: pid }) => {
             drop(stdio);
             let mut msg = vec![b'P'];
@@ -619,6 +701,91 @@ fn helper(child: &ChildPlan, stdio: Stdio, status: OwnedFd) -> ! {
             unsafe { libc::_exit(code) }
         }
     }
+}
+
+/// The namespaces init gets besides its pid namespace (and, rootless, its user namespace).
+fn namespace_flags(child: &ChildPlan) -> CloneFlags {
+    let flags = CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWUTS | CloneFlags::CLONE_NEWIPC;
+    if child.network == NetworkMode::None {
+        flags | CloneFlags::CLONE_NEWNET
+    } else {
+        flags
+    }
+}
+
+fn join_cgroups(child: &ChildPlan) {
+    for procs in &child.cgroup_procs {
+        // "0" means the writing process; init's command (and whoever it starts) inherits them.
+        let _ = fs::write(procs, b"0");
+    }
+}
+
+/// Forks the container's init straight into a new pid namespace, where it is pid 1, without
+/// the process between that `unshare --fork` needs: the calling thread points its children's pid
+/// namespace at a new one, forks, and points it back. That setting belongs to the calling thread
+/// alone, so other threads are untouched; while it is changed this thread starts no thread (the
+/// kernel would refuse) and no other process.
+fn fork_into_new_pid_namespace() -> Result<ForkResult, RunError> {
+    let own = nix::fcntl::open(
+        "/proc/self/ns/pid",
+        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .map_err(os("open /proc/self/ns/pid"))?;
+    nix::sched::unshare(CloneFlags::CLONE_NEWPID).map_err(os("unshare"))?;
+    // SAFETY: the child only runs `init`, which never returns (it ends in execve or _exit) and
+    // keeps to async-signal-safe calls plus allocation (see the module comment).
+    let forked = unsafe { nix::unistd::fork() };
+    if let Ok(ForkResult::Child) = forked {
+        return Ok(ForkResult::Child);
+    }
+    if let Err(errno) = nix::sched::setns(&own, CloneFlags::CLONE_NEWPID) {
+        // Every later child of this thread would land in the container's pid namespace: refuse
+        // to go on rather than leave it so.
+        if let Ok(ForkResult::Parent { child }) = forked {
+            let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
+            let _ = wait_exit(child);
+        }
+        return Err(os("setns back to the caller's pid namespace")(errno));
+    }
+    forked.map_err(os("fork"))
+}
+
+/// What the rootless helper does before it forks init, done by init itself: leave the
+/// caller's session when detached, join the cgroups, make the namespaces.
+fn enter_namespaces(child: &ChildPlan, status: &OwnedFd) {
+    if child.attach {
+        // An attached caller that died before the death signal was armed would leave this
+        // container running unwatched. Its end of the status pipe (init's own copy is closed
+        // above) is open while it lives: a pipe without readers polls as an error.
+        use rustix::event::{PollFd, PollFlags, Timespec, poll};
+        let mut fds = [PollFd::new(status, PollFlags::OUT)];
+        let now = Timespec::default();
+        if poll(&mut fds, Some(&now)).is_ok() && fds.iter().any(|f| f.revents().contains(PollFlags::ERR)) {
+            // SAFETY: see `die`.
+            unsafe { libc::_exit(EXIT_RUNTIME) }
+        }
+    } else if child.tty.is_none() {
+        // Detached: out of the caller's session, so its terminal's signals are not the
+        // container's (with -t, the terminal set-up makes the session).
+        let _ = nix::unistd::setsid();
+    }
+    join_cgroups(child);
+    if let Err(e) = nix::sched::unshare(namespace_flags(child)) {
+        die(
+            status,
+            Stage::Namespaces,
+            EXIT_RUNTIME,
+            &format!("unshare: {}", e.desc()),
+        );
+    }
+}
+
+/// Whether init's namespaces are made already (by the rootless helper) or init makes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Entered {
+    Yes,
+    No,
 }
 
 /// Map root in the new user namespace to the caller: the one mapping an unprivileged process
@@ -657,15 +824,18 @@ fn cstrings(items: &[String]) -> Result<Vec<CString>, String> {
 }
 
 /// The container's pid 1, from fork to execve.
-fn init(child: &ChildPlan, stdio: Stdio, status: OwnedFd) -> ! {
+fn init(child: &ChildPlan, stdio: Stdio, status: OwnedFd, entered: Entered) -> ! {
     let Stdio {
         stdin,
         out,
         err,
         console,
     } = stdio;
-    // If the helper dies, so does the container (nobody would be left to reap or report it).
-    let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
+    // If the helper dies, so does the container (nobody would be left to reap or report it);
+    // forked by the caller itself, init dies with an attached caller, as the helper did.
+    if entered == Entered::Yes || child.attach {
+        let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
+    }
     let stdio = nix::unistd::dup2_stdin(&stdin)
         .and_then(|()| nix::unistd::dup2_stdout(&out))
         .and_then(|()| nix::unistd::dup2_stderr(&err));
@@ -727,6 +897,9 @@ fn init(child: &ChildPlan, stdio: Stdio, status: OwnedFd) -> ! {
     // the status pipe and console socket, which are forgotten right after).
     if unsafe { libc::close_range(first_closed, u32::MAX, 0) } != 0 {
         die(&status, Stage::Descriptors, EXIT_RUNTIME, "close_range failed");
+    }
+    if entered == Entered::No {
+        enter_namespaces(child, &status);
     }
 
     if let Err(e) = child.plan.apply(&LinuxSyscall) {
@@ -882,7 +1055,7 @@ mod tests {
             "exec: \"x\": executable file not found in $PATH",
         );
         drop(w);
-        match read_status(r) {
+        match read_status(r, None) {
             Status::Failed {
                 stage,
                 exit_code,
@@ -896,7 +1069,11 @@ mod tests {
         }
         let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).expect("pipe");
         drop(w);
-        assert!(matches!(read_status(r), Status::Lost));
+        assert!(matches!(read_status(r, None), Status::Lost));
+        // Forked by the caller, init says nothing on success: its exec closes the pipe.
+        let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).expect("pipe");
+        drop(w);
+        assert!(matches!(read_status(r, Some(Pid::from_raw(7))), Status::Started(p) if p.as_raw() == 7));
     }
 
     #[test]
