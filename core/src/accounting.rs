@@ -72,8 +72,9 @@ pub struct ImageUsage {
 pub fn image_usage(store: &Store) -> Vec<ImageUsage> {
     let mut holders: BTreeMap<Digest, usize> = BTreeMap::new();
     for image in store.images() {
-        for chain_id in image.layers.iter().collect::<BTreeSet<_>>() {
-            *holders.entry(*chain_id).or_default() += 1;
+        // Owned digests: a set of references would be one more BTreeSet instance in the page's bundle.
+        for chain_id in image.layers.iter().copied().collect::<BTreeSet<Digest>>() {
+            *holders.entry(chain_id).or_default() += 1;
         }
     }
     store

@@ -251,7 +251,8 @@ impl Store {
             .filter(|i| i.layers.contains(chain_id))
             .map(|i| i.id)
             .collect();
-        let set: BTreeSet<&Digest> = images.iter().collect();
+        // Owned digests: a set of references would be one more BTreeSet instance in the page's bundle.
+        let set: BTreeSet<Digest> = images.iter().copied().collect();
         let containers = self
             .containers
             .iter()
@@ -303,11 +304,11 @@ impl Store {
         is_running: &dyn Fn(&str) -> bool,
     ) -> Result<Removal, StoreError> {
         let tags = self.tags_of(&id);
-        let repos: BTreeSet<&str> = tags
+        let mut repos = tags
             .iter()
-            .map(|t| t.rsplit_once(':').map_or(t.as_str(), |(r, _)| r))
-            .collect();
-        if repos.len() > 1 {
+            .map(|t| t.rsplit_once(':').map_or(t.as_str(), |(r, _)| r));
+        let first = repos.next();
+        if repos.any(|r| Some(r) != first) {
             return Err(StoreError::ReferencedInMultipleRepositories { image: id.short() });
         }
         let users = self.containers_of(&id);

@@ -172,9 +172,11 @@ pub fn render_list<R>(
 /// One row as Go's `json.Marshal` writes a map of strings: sorted keys, no spaces, and `<`, `>`
 /// and `&` escaped.
 fn json_line(fields: &[(&str, &str)], value: impl Fn(&str) -> Option<String>) -> String {
-    let map: std::collections::BTreeMap<&str, String> = fields
+    // Owned keys: the map type is then the one the rest of core uses, not one more BTreeMap instance
+    // in the page's bundle.
+    let map: std::collections::BTreeMap<String, String> = fields
         .iter()
-        .map(|(name, _)| (*name, value(name).unwrap_or_default()))
+        .map(|(name, _)| ((*name).to_owned(), value(name).unwrap_or_default()))
         .collect();
     let text = serde_json::to_string(&map).unwrap_or_else(|_| "{}".to_string());
     format!("{}\n", go_json_escape(&text))
