@@ -49,6 +49,49 @@ pub struct Output {
     pub stderr: String,
     pub exit_code: i32,
     pub events: Vec<Event>,
+    /// The order the two streams were printed in, as runs of bytes of one stream: a terminal
+    /// that shows both on one screen replays them with [`Output::interleaved`]. Empty means
+    /// stdout, then stderr.
+    #[serde(default)]
+    pub runs: Vec<(Stream, usize)>,
+}
+
+/// One of a command's two output streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+impl Output {
+    /// Both streams in the order they were printed: `Unable to find image ... locally` before
+    /// the pull that follows it, a failed build's error after its steps. Text the runs do not
+    /// cover (they never leave any) follows, stdout first.
+    pub fn interleaved(&self) -> Vec<(Stream, &str)> {
+        let mut parts = Vec::with_capacity(self.runs.len() + 2);
+        let (mut out, mut err) = (self.stdout.as_str(), self.stderr.as_str());
+        for &(stream, len) in &self.runs {
+            let rest = match stream {
+                Stream::Stdout => &mut out,
+                Stream::Stderr => &mut err,
+            };
+            // A run that would split a character or overrun its stream is taken whole.
+            let (part, tail) = match (rest.get(..len), rest.get(len..)) {
+                (Some(part), Some(tail)) => (part, tail),
+                _ => (*rest, ""),
+            };
+            if !part.is_empty() {
+                parts.push((stream, part));
+            }
+            *rest = tail;
+        }
+        for (stream, rest) in [(Stream::Stdout, out), (Stream::Stderr, err)] {
+            if !rest.is_empty() {
+                parts.push((stream, rest));
+            }
+        }
+        parts
+    }
 }
 
 /// Why an engine operation failed. The messages are the daemon's (`Error response from daemon: `

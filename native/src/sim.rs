@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::collections::BTreeMap;
 
 use layerlab_core::cli::args::{self, Command};
-use layerlab_core::engine::{Output, Simulator};
+use layerlab_core::engine::{Output, Simulator, Stream};
 
 /// Why the simulator could not run.
 #[derive(Debug, thiserror::Error)]
@@ -267,9 +267,16 @@ pub fn run(
     attach_build_context(&mut sim, &line)?;
     let output = sim.run_line_with_input(&line, input.as_deref());
     save(state, &sim)?;
-    // A closed pipe (`| head`) is not the simulator's failure: the state is saved already.
-    let _ = stdout.write_all(output.stdout.as_bytes());
-    let _ = stderr.write_all(output.stderr.as_bytes());
+    // A closed pipe (`| head`) is not the simulator's failure: the state is saved already. Each
+    // part is flushed before the other stream's next one, so a terminal shows them in order.
+    for (stream, text) in output.interleaved() {
+        let to: &mut dyn Write = match stream {
+            Stream::Stdout => &mut *stdout,
+            Stream::Stderr => &mut *stderr,
+        };
+        let _ = to.write_all(text.as_bytes());
+        let _ = to.flush();
+    }
     if explain_events {
         let _ = stdout.write_all(explain(&output).as_bytes());
     }

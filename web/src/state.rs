@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
-use layerlab_core::engine::{Event, Output, Simulator, lesson_context};
+use layerlab_core::engine::{Event, Output, Simulator, Stream, lesson_context};
 
 use crate::completion::{Completion, Names, complete};
 use crate::disk::DiskView;
@@ -285,14 +285,12 @@ impl Lab {
     /// Appends a command's output to the transcript and reads the pictures' views again.
     fn show(&mut self, output: Output) {
         let transcript = Rc::make_mut(&mut self.transcript);
-        // The engine reports the two streams apart, not interleaved. Its stderr is mostly either
-        // the whole answer (an error) or what Docker prints before anything else (`Unable to
-        // find image ... locally`), so it goes first.
-        if !output.stderr.is_empty() {
-            transcript.push(Line::new(LineKind::Stderr, &output.stderr));
-        }
-        if !output.stdout.is_empty() {
-            transcript.push(Line::new(LineKind::Stdout, &output.stdout));
+        for (stream, text) in output.interleaved() {
+            let kind = match stream {
+                Stream::Stdout => LineKind::Stdout,
+                Stream::Stderr => LineKind::Stderr,
+            };
+            transcript.push(Line::new(kind, text));
         }
         self.revision += 1;
         let sim = self.sim.borrow();

@@ -16,31 +16,59 @@ use crate::container::ChangeKind;
 use crate::digest::Digest;
 use crate::engine::{
     ContainerRecord, ContainerState, CreateOptions, EngineError, LoadError, LoadReport, Output, PullReport,
-    PullStatus, Simulator,
+    PullStatus, Simulator, Stream,
 };
 use crate::reference::Reference;
 
-/// What one command prints, before events are attached.
+/// What one command prints, before events are attached: both streams, and the order their parts
+/// were printed in.
 #[derive(Debug, Default)]
 struct Printed {
     stdout: String,
     stderr: String,
     code: i32,
+    runs: Vec<(Stream, usize)>,
 }
 
 impl Printed {
     fn ok(stdout: String) -> Self {
-        Self {
-            stdout,
-            ..Self::default()
-        }
+        let mut p = Self::default();
+        p.print(&stdout);
+        p
     }
     fn err(stderr: String, code: i32) -> Self {
-        Self {
-            stderr,
-            code,
-            ..Self::default()
+        let mut p = Self::default();
+        p.eprint(&stderr);
+        p.code = code;
+        p
+    }
+    /// `stdout`, then an error on stderr with `code`: a command that failed part way.
+    fn failed(stdout: String, stderr: &str, code: i32) -> Self {
+        let mut p = Self::ok(stdout);
+        p.eprint(stderr);
+        p.code = code;
+        p
+    }
+    fn print(&mut self, text: &str) {
+        self.stdout.push_str(text);
+        self.note(Stream::Stdout, text.len());
+    }
+    fn eprint(&mut self, text: &str) {
+        self.stderr.push_str(text);
+        self.note(Stream::Stderr, text.len());
+    }
+    fn note(&mut self, stream: Stream, len: usize) {
+        match self.runs.last_mut() {
+            _ if len == 0 => {}
+            Some((last, n)) if *last == stream => *n += len,
+            _ => self.runs.push((stream, len)),
         }
+    }
+    /// A process's output (`run`, `exec`, `start -a`) after what was printed so far. The
+    /// simulated processes keep their two streams apart, so their stdout comes first.
+    fn process(&mut self, stdout: &str, stderr: &str) {
+        self.print(stdout);
+        self.eprint(stderr);
     }
     /// A daemon error as the CLI prints it for most commands.
     fn daemon(e: &EngineError) -> Self {
@@ -75,6 +103,7 @@ pub fn run_line_with_input(sim: &mut Simulator, line: &str, input: Option<&[u8]>
         stderr: printed.stderr,
         exit_code: printed.code,
         events: Vec::new(),
+        runs: printed.runs,
     }
 }
 
@@ -169,11 +198,7 @@ fn pull(sim: &mut Simulator, name: &str, quiet: bool) -> Printed {
             out.push_str(&pull_text(&report, true));
             Printed::ok(out)
         }
-        Err(e) => Printed {
-            stdout: out,
-            stderr: format!("Error response from daemon: {e}\n"),
-            code: 1,
-        },
+        Err(e) => Printed::failed(out, &format!("Error response from daemon: {e}\n"), 1),
     }
 }
 
@@ -226,22 +251,22 @@ fn load(sim: &mut Simulator, file: Option<&str>, input: Option<&[u8]>) -> Printe
 fn run(sim: &mut Simulator, a: &args::RunArgs, is_run: bool) -> Printed {
     let command = if is_run { "run" } else { "create" };
     let see = format!("See 'docker {command} --help'.");
-    let fail = |stdout: String, stderr: String, msg: String, code: i32| Printed {
-        stdout,
-        stderr: format!("{stderr}docker: {msg}.\n{see}\n"),
-        code,
+    let fail = |mut p: Printed, msg: String, code: i32| {
+        p.eprint(&format!("docker: {msg}.\n{see}\n"));
+        p.code = code;
+        p
     };
     let reference = match Reference::parse(&a.image) {
         Ok(r) => r,
-        Err(e) => return fail(String::new(), String::new(), e.to_string(), 125),
+        Err(e) => return fail(Printed::default(), e.to_string(), 125),
     };
-    let mut stdout = String::new();
-    let mut stderr = String::new();
+    // Docker says it has to pull on stderr first, then pulls on stdout.
+    let mut p = Printed::default();
     if sim.resolve_image(&a.image).is_none() {
-        stderr.push_str(&format!("{}\n", render::unable_to_find_locally(&reference)));
+        p.eprint(&format!("{}\n", render::unable_to_find_locally(&reference)));
         match sim.pull(&a.image) {
-            Ok(report) => stdout.push_str(&pull_text(&report, false)),
-            Err(e) => return fail(stdout, stderr, format!("Error response from daemon: {e}"), 125),
+            Ok(report) => p.print(&pull_text(&report, false)),
+            Err(e) => return fail(p, format!("Error response from daemon: {e}"), 125),
         }
     }
     let opts = CreateOptions {
@@ -255,41 +280,24 @@ fn run(sim: &mut Simulator, a: &args::RunArgs, is_run: bool) -> Printed {
     };
     let id = match sim.create_container(&opts) {
         Ok(id) => id,
-        Err(e) => return fail(stdout, stderr, format!("Error response from daemon: {e}"), 125),
+        Err(e) => return fail(p, format!("Error response from daemon: {e}"), 125),
     };
     if !is_run {
-        stdout.push_str(&format!("{}\n", id.hex()));
-        return Printed {
-            stdout,
-            stderr,
-            code: 0,
-        };
+        p.print(&format!("{}\n", id.hex()));
+        return p;
     }
     let Ok(idx) = sim.find_container(&id.hex()) else {
-        return Printed {
-            stdout,
-            stderr,
-            code: 0,
-        };
+        return p;
     };
     match sim.start_container(idx, !a.detach) {
         Ok(outcome) => {
             if a.detach {
-                stdout.push_str(&format!("{}\n", id.hex()));
-                Printed {
-                    stdout,
-                    stderr,
-                    code: 0,
-                }
+                p.print(&format!("{}\n", id.hex()));
             } else {
-                stdout.push_str(&outcome.stdout);
-                stderr.push_str(&outcome.stderr);
-                Printed {
-                    stdout,
-                    stderr,
-                    code: outcome.exit_code.unwrap_or(0),
-                }
+                p.process(&outcome.stdout, &outcome.stderr);
+                p.code = outcome.exit_code.unwrap_or(0);
             }
+            p
         }
         Err(e) => {
             let code = if matches!(e, EngineError::ExecutableNotFound { .. }) {
@@ -298,9 +306,9 @@ fn run(sim: &mut Simulator, a: &args::RunArgs, is_run: bool) -> Printed {
                 125
             };
             if a.detach {
-                stdout.push_str(&format!("{}\n", id.hex()));
+                p.print(&format!("{}\n", id.hex()));
             }
-            fail(stdout, stderr, format!("Error response from daemon: {e}"), code)
+            fail(p, format!("Error response from daemon: {e}"), code)
         }
     }
 }
@@ -315,14 +323,13 @@ fn each_container(
     let mut out = Printed::default();
     for name in names {
         match sim.find_container(name).and_then(|idx| act(sim, idx)) {
-            Ok(()) => out.stdout.push_str(&format!("{name}\n")),
+            Ok(()) => out.print(&format!("{name}\n")),
             Err(EngineError::NoSuchContainer { .. }) => {
-                out.stderr
-                    .push_str(&format!("{missing_prefix}No such container: {name}\n"));
+                out.eprint(&format!("{missing_prefix}No such container: {name}\n"));
                 out.code = 1;
             }
             Err(e) => {
-                out.stderr.push_str(&format!("Error response from daemon: {e}\n"));
+                out.eprint(&format!("Error response from daemon: {e}\n"));
                 out.code = 1;
             }
         }
@@ -332,7 +339,7 @@ fn each_container(
 
 fn start(sim: &mut Simulator, a: &args::StartArgs) -> Printed {
     let mut attached = Printed::default();
-    let mut printed = each_container(sim, &a.containers, "Error response from daemon: ", |sim, idx| {
+    let printed = each_container(sim, &a.containers, "Error response from daemon: ", |sim, idx| {
         let outcome = sim.start_container(idx, false)?;
         attached.stdout.push_str(&outcome.stdout);
         attached.stderr.push_str(&outcome.stderr);
@@ -341,11 +348,12 @@ fn start(sim: &mut Simulator, a: &args::StartArgs) -> Printed {
     });
     // `start -a` prints the container's output instead of its name, and ends with its status.
     if a.attach {
-        printed.stdout = attached.stdout;
-        printed.stderr.push_str(&attached.stderr);
-        if printed.code == 0 {
-            printed.code = attached.code;
+        let mut shown = Printed::err(printed.stderr, printed.code);
+        shown.process(&attached.stdout, &attached.stderr);
+        if shown.code == 0 {
+            shown.code = attached.code;
         }
+        return shown;
     }
     printed
 }
@@ -356,11 +364,12 @@ fn exec(sim: &mut Simulator, name: &str, argv: &[String]) -> Printed {
         Err(_) => return Printed::err(format!("Error: No such container: {name}\n"), 1),
     };
     match sim.exec(idx, argv) {
-        Ok(r) => Printed {
-            stdout: r.stdout,
-            stderr: r.stderr,
-            code: r.exit_code,
-        },
+        Ok(r) => {
+            let mut p = Printed::default();
+            p.process(&r.stdout, &r.stderr);
+            p.code = r.exit_code;
+            p
+        }
         Err(EngineError::ExecutableNotFound { program }) => Printed::err(
             format!(
                 "OCI runtime exec failed: exec failed: unable to start container process: exec: \"{program}\": executable file not found in $PATH: unknown\n"
@@ -453,9 +462,9 @@ fn logs(sim: &mut Simulator, name: &str, a: &args::LogsArgs) -> Printed {
             format!("{}\n", l.text)
         };
         if l.stream == "stderr" {
-            out.stderr.push_str(&text)
+            out.eprint(&text)
         } else {
-            out.stdout.push_str(&text)
+            out.print(&text)
         }
     }
     out
@@ -563,17 +572,17 @@ fn rmi(sim: &mut Simulator, names: &[String]) -> Printed {
                 lines.extend(removal.untagged_digests.iter().cloned().map(RmiLine::Untagged));
                 lines.extend(removal.deleted_image.map(RmiLine::Deleted));
                 lines.extend(removal.freed_layers.iter().map(|l| RmiLine::Deleted(l.chain_id)));
-                out.stdout.push_str(&render::rmi(&lines));
+                out.print(&render::rmi(&lines));
             }
             Err(EngineError::NoSuchImage { .. }) => {
-                out.stderr.push_str(&format!(
+                out.eprint(&format!(
                     "Error response from daemon: No such image: {}\n",
                     familiar_or(name)
                 ));
                 out.code = 1;
             }
             Err(e) => {
-                out.stderr.push_str(&format!("Error response from daemon: {e}\n"));
+                out.eprint(&format!("Error response from daemon: {e}\n"));
                 out.code = 1;
             }
         }
@@ -694,22 +703,22 @@ fn inspect(sim: &mut Simulator, a: &args::InspectArgs) -> Printed {
                     Some("container") => "No such container",
                     _ => "No such object",
                 };
-                out.stderr.push_str(&format!("Error: {what}: {name}\n"));
+                out.eprint(&format!("Error: {what}: {name}\n"));
                 out.code = 1;
             }
         }
     }
     if let Some(format) = &a.format {
         for item in &items {
-            out.stdout.push_str(&format_value(format, item));
-            out.stdout.push('\n');
+            out.print(&format_value(format, item));
+            out.print("\n");
         }
         return out;
     }
     match render::inspect_json(&items) {
-        Ok(t) => out.stdout.push_str(&t),
+        Ok(t) => out.print(&t),
         Err(e) => {
-            out.stderr.push_str(&format!("{e}\n"));
+            out.eprint(&format!("{e}\n"));
             out.code = 1;
         }
     }
@@ -768,11 +777,7 @@ fn build(sim: &mut Simulator, dir: &str, a: &args::BuildArgs) -> Printed {
     match result {
         Ok(id) if a.quiet => Printed::ok(format!("{id}\n")),
         Ok(_) => Printed::ok(report.stdout),
-        Err(e) => Printed {
-            stdout: report.stdout,
-            stderr: format!("{e}\n"),
-            code: e.exit_code(),
-        },
+        Err(e) => Printed::failed(report.stdout, &format!("{e}\n"), e.exit_code()),
     }
 }
 
@@ -793,10 +798,10 @@ fn volume_rm(sim: &mut Simulator, names: &[String], force: bool) -> Printed {
     let mut out = Printed::default();
     for name in names {
         match sim.remove_volume(name) {
-            Ok(()) => out.stdout.push_str(&format!("{name}\n")),
+            Ok(()) => out.print(&format!("{name}\n")),
             Err(EngineError::NoSuchVolume { .. }) if force => {}
             Err(e) => {
-                out.stderr.push_str(&format!("Error response from daemon: {e}\n"));
+                out.eprint(&format!("Error response from daemon: {e}\n"));
                 out.code = 1;
             }
         }
@@ -819,18 +824,18 @@ fn volume_inspect(sim: &mut Simulator, names: &[String], format: Option<&str>) -
                 "Scope": "local",
             })),
             None => {
-                out.stderr.push_str(&format!("Error: No such volume: {name}\n"));
+                out.eprint(&format!("Error: No such volume: {name}\n"));
                 out.code = 1;
             }
         }
     }
     if let Some(format) = format {
         for item in &items {
-            out.stdout.push_str(&format_value(format, item));
-            out.stdout.push('\n');
+            out.print(&format_value(format, item));
+            out.print("\n");
         }
     } else if let Ok(t) = render::inspect_json(&items) {
-        out.stdout.push_str(&t);
+        out.print(&t);
     }
     out
 }

@@ -150,6 +150,7 @@ impl Simulator {
             stderr,
             exit_code,
             events: std::mem::take(&mut self.events),
+            runs: Vec::new(),
         }
     }
 }

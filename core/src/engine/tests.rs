@@ -206,3 +206,61 @@ fn a_bad_build_tag_is_refused_before_anything_is_built() {
     assert!(!out.stdout.contains("Step 1/"), "nothing was built: {}", out.stdout);
     assert_eq!(sim.run_line("docker images -q").stdout, images_before, "no image was pulled or made");
 }
+
+#[test]
+fn output_keeps_the_order_the_two_streams_were_printed_in() {
+    use crate::engine::Stream;
+    let mut sim = Simulator::new();
+    // Docker says it has to pull (stderr) before it pulls (stdout).
+    let out = sim.run_line("docker run --name one busybox true");
+    let parts = out.interleaved();
+    assert!(
+        matches!(parts.first(), Some((Stream::Stderr, t)) if t.starts_with("Unable to find image 'busybox:latest' locally")),
+        "{parts:?}"
+    );
+    assert!(matches!(parts.get(1), Some((Stream::Stdout, t)) if t.contains("Pulling from library/busybox")));
+    // Errors and successes of a multi-name command come in the order of the names.
+    ok(&mut sim, "docker create --name two busybox");
+    let out = sim.run_line("docker rm one nothere two");
+    let parts = out.interleaved();
+    let streams: Vec<Stream> = parts.iter().map(|(s, _)| *s).collect();
+    assert_eq!(streams, [Stream::Stdout, Stream::Stderr, Stream::Stdout], "{parts:?}");
+    assert_eq!(parts.first().map(|p| p.1), Some("one\n"));
+    assert_eq!(parts.last().map(|p| p.1), Some("two\n"));
+    // Both streams are there whole, whatever the order.
+    let joined: String = parts.iter().filter(|(s, _)| *s == Stream::Stderr).map(|(_, t)| *t).collect();
+    assert_eq!(joined, out.stderr);
+}
+
+#[test]
+fn a_failed_build_prints_its_steps_before_the_error() {
+    use crate::engine::Stream;
+    let mut sim = Simulator::new();
+    let mut files = crate::engine::lesson_context();
+    files.insert("Dockerfile".into(), b"FROM busybox\nRUN false\n".to_vec());
+    sim.set_build_context("ctx", files);
+    let out = sim.run_line("docker build -t broken ctx");
+    assert_ne!(out.exit_code, 0);
+    let parts = out.interleaved();
+    assert!(matches!(parts.first(), Some((Stream::Stdout, t)) if t.starts_with("Sending build context")), "{parts:?}");
+    assert!(matches!(parts.last(), Some((Stream::Stderr, t)) if t.contains("returned a non-zero code: 1")), "{parts:?}");
+}
+
+#[test]
+fn interleaving_survives_runs_that_do_not_fit_their_streams() {
+    use crate::engine::{Output, Stream};
+    let out = Output {
+        stdout: "ab".into(),
+        stderr: "é".into(),
+        runs: vec![(Stream::Stderr, 1), (Stream::Stdout, 5)],
+        ..Output::default()
+    };
+    // A run that splits a character or overruns is taken whole; nothing is lost or repeated.
+    assert_eq!(out.interleaved(), [(Stream::Stderr, "é"), (Stream::Stdout, "ab")]);
+    let plain = Output {
+        stdout: "o".into(),
+        stderr: "e".into(),
+        ..Output::default()
+    };
+    assert_eq!(plain.interleaved(), [(Stream::Stdout, "o"), (Stream::Stderr, "e")]);
+}
