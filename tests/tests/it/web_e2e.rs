@@ -19,7 +19,7 @@ use fantoccini::elements::Element;
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
 use layerlab_core::cli::format::human_size;
-use layerlab_core::engine::Simulator;
+use layerlab_core::engine::{Simulator, Stream};
 use serde_json::Value;
 
 use page::{ChromeDriver, StaticServer};
@@ -130,15 +130,18 @@ impl Lab {
             .map_err(|e| format!("press Enter after {line:?}: {e}"))?;
         let out = self.sim.run_line(line);
         let mut want = vec![("line cmd".to_owned(), format!("$ {line}\n"))];
-        for (class, text) in [("line stderr", &out.stderr), ("line stdout", &out.stdout)] {
-            if !text.is_empty() {
-                let text = if text.ends_with('\n') {
-                    text.clone()
-                } else {
-                    format!("{text}\n")
-                };
-                want.push((class.to_owned(), text));
-            }
+        // The page shows both streams in the order core printed them.
+        for (stream, text) in out.interleaved() {
+            let class = match stream {
+                Stream::Stdout => "line stdout",
+                Stream::Stderr => "line stderr",
+            };
+            let text = if text.ends_with('\n') {
+                text.to_owned()
+            } else {
+                format!("{text}\n")
+            };
+            want.push((class.to_owned(), text));
         }
         let deadline = Instant::now() + PATIENCE;
         loop {
