@@ -251,7 +251,8 @@ impl Scenario {
             "{FILE_HEADER}\n\
              # Settings first (classroom: on or off; panel: {panels}; start: replay runs every\n\
              # command at once, step waits for Next step), then one command per line, run in order.\n\
-             # Lines starting with # are comments and blank lines are skipped.\n\
+             # A `dockerfile:` line is the editor's Dockerfile (\\n for a line break), which the\n\
+             # builds after it read. Lines starting with # are comments; blank lines are skipped.\n\
              classroom: {}\npanel: {}\nstart: {}\n\n",
             if s.classroom { "on" } else { "off" },
             s.panel.slug(),
