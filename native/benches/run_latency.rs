@@ -33,7 +33,12 @@ fn main() -> ExitCode {
             return ExitCode::from(125);
         }
     };
-    let layout = ContainerLayout::new(dir);
+    // As the engine does, every container shares one init layer (beside the container's dir).
+    let dir = PathBuf::from(dir);
+    let shared_init = dir
+        .parent()
+        .map_or_else(|| PathBuf::from("init"), |p| p.join("init"));
+    let layout = ContainerLayout::new(&dir).with_shared_init(shared_init);
     let spec = ContainerSpec {
         // Any 64-hex ID: every run uses a fresh directory, so they never collide.
         id: format!("{:0>64x}", std::process::id()),

@@ -70,6 +70,9 @@ pub struct ContainerRecord {
     pub memory: Option<u64>,
     #[serde(default)]
     pub pids_limit: Option<i64>,
+    /// Its init layer is the one all containers share (`<root>/init`), not its own `init/`.
+    #[serde(default)]
+    pub shared_init: bool,
 }
 
 impl ContainerRecord {
@@ -82,6 +85,9 @@ impl ContainerRecord {
     }
 }
 
+/// The init layer every container made since it exists shares, under the data root.
+pub(crate) const SHARED_INIT: &str = "init";
+
 /// A container as found on disk.
 #[derive(Debug, Clone)]
 pub struct Container {
@@ -92,7 +98,12 @@ pub struct Container {
 
 impl Container {
     pub fn layout(&self) -> ContainerLayout {
-        ContainerLayout::new(&self.dir)
+        let layout = ContainerLayout::new(&self.dir);
+        // `<root>/containers/<id>` → `<root>/init`.
+        match self.dir.parent().and_then(Path::parent) {
+            Some(root) if self.record.shared_init => layout.with_shared_init(root.join(SHARED_INIT)),
+            _ => layout,
+        }
     }
 
     fn driver(&self) -> StorageDriver {

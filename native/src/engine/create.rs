@@ -13,7 +13,7 @@ use super::volumes::{MountKind, parse_volume};
 use super::{Engine, EngineError, io_err, now};
 use crate::content_store::ImageRecord;
 use crate::registry::reference::ImageRef;
-use crate::runtime::{ContainerLayout, NetworkMode, StorageDriver};
+use crate::runtime::{NetworkMode, StorageDriver};
 
 /// Whether a start follows the create at once (`run`) or not (`create`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,6 +175,7 @@ impl Engine {
             mounts: Vec::new(),
             memory: args.memory,
             pids_limit: args.pids_limit,
+            shared_init: true,
         };
         // The record goes to disk before the volumes are made, so that a failure below leaves a
         // container `rm` can clean up rather than a directory nobody knows.
@@ -185,19 +186,21 @@ impl Engine {
             record.mounts = mounts;
             self.write_record(&record)?;
         }
+        let c = Container {
+            record,
+            dir,
+            state: None,
+        };
         if then == Then::Wait {
             let driver = if vfs {
                 StorageDriver::Vfs
             } else {
                 StorageDriver::Overlay
             };
-            ContainerLayout::new(&dir).prepare(driver, &image_layers, !nix::unistd::geteuid().is_root())?;
+            c.layout()
+                .prepare(driver, &image_layers, !nix::unistd::geteuid().is_root())?;
         }
-        Ok(Container {
-            record,
-            dir,
-            state: None,
-        })
+        Ok(c)
     }
 
     pub(crate) fn write_record(&self, record: &ContainerRecord) -> Result<(), EngineError> {

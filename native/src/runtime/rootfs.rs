@@ -4,7 +4,9 @@
 //! Public API:
 //! - [`StorageDriver`]: `Overlay` or `Vfs` (`--storage-driver`), `FromStr`/`Display`.
 //! - [`ContainerLayout::new`]`(dir)`: the paths under one container's directory
-//!   (`upper/`, `work/`, `merged/`, `init/`, `rootfs/`, `hostname`, `hosts`, `resolv.conf`).
+//!   (`upper/`, `work/`, `merged/`, `init/`, `rootfs/`, `hostname`, `hosts`, `resolv.conf`);
+//!   [`ContainerLayout::with_shared_init`]`(init)` puts the init layer in a directory that many
+//!   containers share.
 //! - [`ContainerLayout::prepare`]`(&self, driver, lowers, rootless) -> Result<RootfsMount, RootfsError>`:
 //!   makes the directories and the init layer, checks the image, returns the mount to make;
 //!   [`ContainerLayout::remove`] deletes it all again.
@@ -281,6 +283,15 @@ impl ContainerLayout {
         }
     }
 
+    /// The same layout with its init layer at `init`, a directory any number of containers
+    /// share: the init layer holds the same empty mount points for every container and is never
+    /// written to (it is a lower layer), so it is made once, not created and deleted again with
+    /// each container (eleven files and directories, most of a start's filesystem work).
+    pub fn with_shared_init(mut self, init: impl Into<PathBuf>) -> Self {
+        self.init = init.into();
+        self
+    }
+
     /// Delete the container's directory (`docker rm`). Its mounts lived in its own mount
     /// namespace and went with it; overlay leaves `work/work` without permissions, which only
     /// root could remove as it is, so it is opened up first.
@@ -333,7 +344,7 @@ impl ContainerLayout {
                 for d in [&self.upper, &self.work] {
                     fs::create_dir_all(d).map_err(io_err("create", d))?;
                 }
-                self.make_init_layer(&self.init)?;
+                ensure_init_layer(&self.init)?;
                 Ok(RootfsMount::Overlay {
                     lowers: self.overlay_lowers(image_lowers),
                     upper: self.upper.clone(),
@@ -351,7 +362,7 @@ impl ContainerLayout {
                     fs::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
                     // The init layer is kept apart as for overlay, so that `diff` can tell the
                     // runtime's mount points from what the container changed.
-                    self.make_init_layer(&self.init)?;
+                    ensure_init_layer(&self.init)?;
                     // Bottom layer first, so each layer lands over the ones it changes.
                     for layer in self.overlay_lowers(image_lowers).iter().rev() {
                         super::vfs::apply_layer_dir(layer, &tmp)?;
@@ -364,50 +375,50 @@ impl ContainerLayout {
             }
         }
     }
+}
 
-    /// The mount points the runtime needs, made in `into` without touching what the image has.
-    fn make_init_layer(&self, into: &Path) -> Result<(), RootfsError> {
-        // Each of these must be a real directory: for vfs `into` is the image's own tree, and a
-        // symlinked /etc there would otherwise lead the writes below onto the host.
-        fs::create_dir_all(into).map_err(io_err("create", into))?;
-        for d in ["proc", "sys", "dev", "dev/pts", "dev/shm", "etc"] {
-            let p = into.join(d);
-            match fs::symlink_metadata(&p) {
-                Ok(m) if m.is_dir() => continue,
-                Ok(_) => fs::remove_file(&p).map_err(io_err("remove", &p))?,
-                Err(_) => {}
-            }
-            fs::create_dir(&p).map_err(io_err("create", &p))?;
-            fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).map_err(io_err("chmod", &p))?;
+/// Makes the init layer at `path` unless it is there. It is built beside and renamed into place,
+/// so a directory at `path` is always complete, and containers sharing it can prepare at once:
+/// the first rename wins, the others find it there and drop their copy.
+fn ensure_init_layer(path: &Path) -> Result<(), RootfsError> {
+    if path.is_dir() {
+        return Ok(());
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let tmp = path.with_file_name(format!(".{name}.{}-{nanos}", std::process::id()));
+    let made = make_init_layer(&tmp).and_then(|()| fs::rename(&tmp, path).map_err(io_err("rename", &tmp)));
+    match made {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = fs::remove_dir_all(&tmp);
+            if path.is_dir() { Ok(()) } else { Err(e) }
         }
-        for f in ["etc/hostname", "etc/hosts", "etc/resolv.conf"] {
-            let p = into.join(f);
-            match fs::symlink_metadata(&p) {
-                Ok(m) if m.is_file() => {}
-                // Whatever else is there (a symlink from the image) is replaced: the runtime
-                // mounts over this path and must not be led elsewhere.
-                Ok(_) => {
-                    remove_any(&p)?;
-                    fs::write(&p, b"").map_err(io_err("create", &p))?;
-                }
-                Err(_) => fs::write(&p, b"").map_err(io_err("create", &p))?,
-            }
-        }
-        // Docker's init layer makes /etc/mtab the kernel's list of mounts.
-        let mtab = into.join("etc/mtab");
-        if fs::symlink_metadata(&mtab).is_err() {
-            std::os::unix::fs::symlink("/proc/mounts", &mtab).map_err(io_err("symlink", &mtab))?;
-        }
-        Ok(())
     }
 }
 
-fn remove_any(p: &Path) -> Result<(), RootfsError> {
-    match fs::symlink_metadata(p) {
-        Ok(m) if m.is_dir() => fs::remove_dir_all(p).map_err(io_err("remove", p)),
-        Ok(_) => fs::remove_file(p).map_err(io_err("remove", p)),
-        Err(_) => Ok(()),
+/// The mount points the runtime needs, made in `into`, a directory that does not exist yet.
+fn make_init_layer(into: &Path) -> Result<(), RootfsError> {
+    fs::create_dir_all(into).map_err(io_err("create", into))?;
+    for d in ["proc", "sys", "dev", "dev/pts", "dev/shm", "etc"] {
+        let p = into.join(d);
+        fs::create_dir(&p).map_err(io_err("create", &p))?;
+        // Whatever the umask left, these are the image's usual modes.
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).map_err(io_err("chmod", &p))?;
     }
+    // Empty files that the runtime mounts its own over.
+    for f in ["etc/hostname", "etc/hosts", "etc/resolv.conf"] {
+        let p = into.join(f);
+        fs::write(&p, b"").map_err(io_err("create", &p))?;
+    }
+    // Docker's init layer makes /etc/mtab the kernel's list of mounts.
+    let mtab = into.join("etc/mtab");
+    std::os::unix::fs::symlink("/proc/mounts", &mtab).map_err(io_err("symlink", &mtab))
 }
 
 #[cfg(test)]
