@@ -183,17 +183,23 @@ python3 - "$WORK/result.json" <<'EOF'
 import json, statistics, sys
 results = json.load(open(sys.argv[1]))["results"]
 floor = statistics.median(results[0]["times"])
-print(f"{'command':<40} {'median':>10} {'min':>10} {'max':>10} {'x floor':>8}")
+# cpu: user + system time of the command and its children (hyperfine's means; work done by a
+# daemon such as dockerd is not in it). On a busy machine the wall times mostly measure waiting
+# for a core, while the CPU a command spends stays steady.
+print(f"{'command':<40} {'median':>10} {'min':>10} {'max':>10} {'x floor':>8} {'cpu':>10}")
 for r in results:
     med = statistics.median(r["times"])
+    cpu = r["user"] + r["system"]
     print(f"{r['command']:<40} {med*1000:>8.2f}ms {min(r['times'])*1000:>8.2f}ms "
-          f"{max(r['times'])*1000:>8.2f}ms {med/floor:>8.2f}")
+          f"{max(r['times'])*1000:>8.2f}ms {med/floor:>8.2f} {cpu*1000:>8.2f}ms")
 by_name = {r["command"]: statistics.median(r["times"]) for r in results}
+cpu_by_name = {r["command"]: r["user"] + r["system"] for r in results}
 if "crun" in by_name:
     crun = by_name["crun"]
     print(f"layerlab runtime (overlay) / crun: {by_name['layerlab overlay'] / crun:.2f}   (target: at most 1)")
     if "layerlab run --rm" in by_name:
-        print(f"layerlab run --rm / crun: {by_name['layerlab run --rm'] / crun:.2f}   (target: at most 1)")
+        print(f"layerlab run --rm / crun: {by_name['layerlab run --rm'] / crun:.2f}   (target: at most 1)"
+              f"; CPU: {cpu_by_name['layerlab run --rm'] / cpu_by_name['crun']:.2f}")
 cli = by_name.get("layerlab run --rm")
 for peer in ("podman run --rm", "docker run --rm"):
     if cli and peer in by_name:
