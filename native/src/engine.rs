@@ -14,7 +14,8 @@
 //! Layout under the data root: the content store (`content/`, `metadata/`, `ingest/`), the layer
 //! snapshots (`snapshots/<chain id>/diff`), and one directory per container
 //! (`containers/<id>/`: `config.json` written here, `state.json` written by the runtime's monitor
-//! or by an attached run, `<id>-json.log`, and the runtime's upper/work/init directories), and
+//! or by an attached run, `<id>-json.log`, and the runtime's upper/work directories), the init
+//! layer they all share (`init/`; containers made before it was shared have their own), and
 //! one per volume (`volumes/<name>/`: `_data` mounted into containers, `volume.json`).
 //!
 //! Submodules: [`images`] (pull, images, history, inspect, tag, rmi), [`containers`] (ps,
