@@ -15,13 +15,17 @@
 //! snapshot is renamed into place only after the blob's size and digest and the diff ID are all
 //! verified: nothing unverified is ever used. If the connection breaks, the streamed unpack is
 //! thrown away, the download resumes from the bytes stored (HTTP Range), and the layer is unpacked
-//! from the stored blob instead. Layers are recorded and reported `Pull complete` bottom-up, as
-//! Docker prints them. A layer whose snapshot already exists is `Already exists`; one whose blob
-//! is stored but not unpacked (a pull killed during extraction) is only unpacked again.
+//! from the stored blob instead. Once a streamed layer's blob is verified, the download slot
+//! moves on to the next layer and the layer's finisher thread fsyncs the blob, completes the
+//! snapshot and records the layer, so waits for the disk overlap other downloads; layers are
+//! reported `Pull complete` bottom-up, as Docker prints them. Config and manifest are stored
+//! while the layers download, and the image record is written last. A layer whose snapshot
+//! already exists is `Already exists`; one whose blob is stored but not unpacked (a pull killed
+//! during extraction) is only unpacked again.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, mpsc};
@@ -29,7 +33,9 @@ use std::time::{Duration, Instant};
 
 use layerlab_core::digest::Digest;
 
-use crate::content_store::{ContentStore, DEFAULT_ROOT, ImageRecord, LayerRecord, Removal, StoreError, Tap};
+use crate::content_store::{
+    ContentStore, DEFAULT_ROOT, ImageRecord, Ingest, LayerRecord, Removal, StoreError, Tap,
+};
 use crate::registry::manifest::{Descriptor, ImageConfigRootFs, ManifestError, Platform};
 use crate::registry::reference::ImageRef;
 use crate::registry::{Client, RegistryError};
@@ -245,15 +251,16 @@ pub fn pull(
         }
     }
 
-    // The config names the diff IDs, and so the chain IDs: the snapshots' names.
-    let config_bytes = if store.content.blob_size(&resolved.config.digest)?.is_some() {
-        store
+    // The config names the diff IDs, and so the chain IDs: the snapshots' names. A fetched
+    // config is verified in memory and stored while the layers download.
+    let (config_bytes, config_stored) = if store.content.blob_size(&resolved.config.digest)?.is_some() {
+        let bytes = store
             .content
-            .read_blob(&resolved.config.digest, MAX_CONFIG_BYTES)?
+            .read_blob(&resolved.config.digest, MAX_CONFIG_BYTES)?;
+        (bytes, true)
     } else {
         let bytes = client.fetch_blob_bytes(image, &resolved.config, MAX_CONFIG_BYTES)?;
-        store.content.put_bytes(&resolved.config.digest, &bytes)?;
-        bytes
+        (bytes, false)
     };
     let rootfs = ImageConfigRootFs::parse(&config_bytes, &resolved.config.digest, resolved.layers.len())?;
     let chain_ids = Digest::chain_ids(&rootfs.diff_ids);
@@ -297,6 +304,14 @@ pub fn pull(
     let (tx, rx) = mpsc::channel::<(usize, Result<Fetched, PullError>)>();
     let layers = &resolved.layers;
     let (chain_ids_ref, diff_ids) = (&chain_ids, &rootfs.diff_ids);
+    let ctx = Ctx {
+        store,
+        client,
+        image,
+        opts,
+        on_event,
+    };
+    let ctx = &ctx;
 
     let result = std::thread::scope(|scope| -> Result<(), PullError> {
         for _ in 0..workers.min(to_download.len()) {
@@ -314,8 +329,20 @@ pub fn pull(
                     else {
                         return;
                     };
-                    let r = fetch(store, client, image, layer, chain, diff_id, opts, on_event);
-                    if tx.send((i, r)).is_err() {
+                    let parent = i.checked_sub(1).and_then(|p| chain_ids_ref.get(p)).copied();
+                    let target = Target {
+                        index: i,
+                        layer,
+                        chain,
+                        parent,
+                        diff_id,
+                    };
+                    let outcome = match fetch(scope, ctx, target, &tx) {
+                        Ok(Handoff::Finishing) => continue,
+                        Ok(Handoff::Done(fetched)) => Ok(fetched),
+                        Err(e) => Err(e),
+                    };
+                    if tx.send((i, outcome)).is_err() {
                         return;
                     }
                 }
@@ -323,7 +350,25 @@ pub fn pull(
         }
         drop(tx);
 
-        // Record and report bottom-up as the layers arrive.
+        // Config and manifest are stored while the layers download rather than before or after
+        // them: their bytes are verified already, and the image exists only once its record is
+        // written, last.
+        let stored = if config_stored {
+            Ok(())
+        } else {
+            store.content.put_bytes(&resolved.config.digest, &config_bytes)
+        }
+        .and_then(|()| {
+            store
+                .content
+                .put_bytes(&resolved.manifest.digest, &resolved.manifest.bytes)
+        });
+        if let Err(e) = stored {
+            abort.store(true, Ordering::Relaxed);
+            return Err(e.into());
+        }
+
+        // Report bottom-up as the layers arrive.
         let mut arrived: BTreeMap<usize, Fetched> = BTreeMap::new();
         let pending_downloads: BTreeSet<usize> = to_download.iter().copied().collect();
         for &i in &need_unpack {
@@ -346,7 +391,7 @@ pub fn pull(
             };
             let parent = i.checked_sub(1).and_then(|p| chain_ids.get(p)).copied();
             let done = match arrived.remove(&i) {
-                Some(Fetched::Unpacked(stats)) => {
+                Some(Fetched::Unpacked) => {
                     on_event(PullEvent::Layer {
                         id: layer.digest.short(),
                         status: LayerStatus::Extracting {
@@ -354,7 +399,11 @@ pub fn pull(
                             total: layer.size,
                         },
                     });
-                    record_layer(store, layer, chain, parent, diff_id, stats, on_event)
+                    on_event(PullEvent::Layer {
+                        id: layer.digest.short(),
+                        status: LayerStatus::PullComplete,
+                    });
+                    Ok(())
                 }
                 Some(Fetched::Stored) | None => extract(store, layer, chain, parent, diff_id, opts, on_event),
             };
@@ -367,10 +416,7 @@ pub fn pull(
     });
     result?;
 
-    // Manifest(s) last: an image is recorded only when everything it names is in place.
-    store
-        .content
-        .put_bytes(&resolved.manifest.digest, &resolved.manifest.bytes)?;
+    // The image record last: an image is recorded only when everything it names is in place.
     let repo_digest = format!("{}@{}", image.full_repository(), resolved.digest);
     let record = ImageRecord {
         id: resolved.config.digest,
@@ -407,10 +453,40 @@ pub fn pull(
 
 /// What a download worker leaves for the layer.
 enum Fetched {
-    /// Verified and unpacked while it streamed in (`None`: another pull made the snapshot).
-    Unpacked(Option<UnpackStats>),
+    /// Verified, unpacked while it streamed in (or found unpacked by another pull) and recorded.
+    Unpacked,
     /// Only the blob is stored; it is unpacked from there.
     Stored,
+}
+
+/// Where download workers and finishers send each layer's outcome, with the layer's index.
+type Outcomes = mpsc::Sender<(usize, Result<Fetched, PullError>)>;
+
+/// What every download worker shares.
+struct Ctx<'a> {
+    store: &'a Store,
+    client: &'a Client,
+    image: &'a ImageRef,
+    opts: &'a PullOptions,
+    on_event: &'a (dyn Fn(PullEvent) + Sync),
+}
+
+/// One layer to download, and the snapshot it becomes.
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    index: usize,
+    layer: &'a Descriptor,
+    chain: &'a Digest,
+    parent: Option<Digest>,
+    diff_id: &'a Digest,
+}
+
+/// How a download ended for its worker.
+enum Handoff {
+    /// The outcome is known now.
+    Done(Fetched),
+    /// The blob is verified; the layer's finisher commits it and reports the outcome.
+    Finishing,
 }
 
 /// One chunk of a layer on its way from the download to the unpacker.
@@ -420,24 +496,34 @@ enum Chunk {
     Verified,
 }
 
+/// Chunks of a layer in flight between download and unpacker: enough for the download to run
+/// ahead of the unpacker without holding the whole layer in memory.
+const CHUNKS_IN_FLIGHT: usize = 16;
+
 /// The unpacker's end of the stream. It ends cleanly only after [`Chunk::Verified`]: a download
 /// that stops early, or a blob with the wrong digest, ends it with an error, so the unpacker
-/// throws its partial snapshot away instead of committing it.
+/// throws its partial snapshot away instead of committing it. The decompressor reads the
+/// download's own buffers in place ([`BufRead`]) and each one goes back to the download when
+/// it is used up.
 struct Streamed {
     rx: mpsc::Receiver<Chunk>,
+    spares: mpsc::Sender<Vec<u8>>,
     chunk: Vec<u8>,
     at: usize,
+    verified: bool,
 }
 
-impl Read for Streamed {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.at >= self.chunk.len() {
+impl BufRead for Streamed {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while self.at >= self.chunk.len() && !self.verified {
             match self.rx.recv() {
                 Ok(Chunk::Data(bytes)) => {
-                    self.chunk = bytes;
+                    let used = std::mem::replace(&mut self.chunk, bytes);
                     self.at = 0;
+                    // The download may have finished already; then the buffer is simply freed.
+                    let _ = self.spares.send(used);
                 }
-                Ok(Chunk::Verified) => return Ok(0),
+                Ok(Chunk::Verified) => self.verified = true,
                 Err(_) => {
                     return Err(io::Error::new(
                         io::ErrorKind::UnexpectedEof,
@@ -446,100 +532,148 @@ impl Read for Streamed {
                 }
             }
         }
-        let rest = self.chunk.get(self.at..).unwrap_or_default();
+        Ok(self.chunk.get(self.at..).unwrap_or_default())
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.at = self.at.saturating_add(n).min(self.chunk.len());
+    }
+}
+
+impl Read for Streamed {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let rest = self.fill_buf()?;
         let n = rest.len().min(buf.len());
         buf.get_mut(..n)
             .unwrap_or_default()
             .copy_from_slice(rest.get(..n).unwrap_or_default());
-        self.at += n;
+        self.consume(n);
         Ok(n)
     }
 }
 
 /// Downloads one layer and, when it starts from the first byte, unpacks it as it streams in.
-/// zstd layers are unpacked from the stored blob: the zstd decoder may stop at the end of its
-/// frame without reading the stream to its end, and the stream's end is where the blob is verified.
-#[allow(clippy::too_many_arguments)]
-fn fetch(
-    store: &Store,
-    client: &Client,
-    image: &ImageRef,
-    layer: &Descriptor,
-    chain: &Digest,
-    diff_id: &Digest,
-    opts: &PullOptions,
-    on_event: &(dyn Fn(PullEvent) + Sync),
-) -> Result<Fetched, PullError> {
+///
+/// The unpacking runs in a finisher thread of the pull's scope. Once the blob is verified, the
+/// worker hands the ingest to that finisher and is free for the next download, while the
+/// finisher makes the blob durable (fsync), completes the snapshot, records the layer and
+/// reports it: a download slot never waits for the disk. zstd layers are unpacked from the
+/// stored blob: the zstd decoder may stop at the end of its frame without reading the stream to
+/// its end, and the stream's end is where the blob is verified.
+fn fetch<'scope, 'env>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    ctx: &'env Ctx<'env>,
+    target: Target<'env>,
+    outcomes: &Outcomes,
+) -> Result<Handoff, PullError> {
+    let Ctx {
+        store,
+        client,
+        image,
+        opts,
+        on_event,
+    } = *ctx;
+    let layer = target.layer;
     let compression = Compression::from_media_type(&layer.media_type);
     let Some(mut ingest) = store.content.ingest(&layer.digest, layer.size)? else {
         on_event(PullEvent::Layer {
             id: layer.digest.short(),
             status: LayerStatus::DownloadComplete,
         });
-        return Ok(Fetched::Stored);
+        return Ok(Handoff::Done(Fetched::Stored));
     };
     if ingest.written() > 0 || matches!(compression, Compression::Zstd) {
         drop(ingest);
         download(store, client, image, layer, on_event)?;
-        return Ok(Fetched::Stored);
+        return Ok(Handoff::Done(Fetched::Stored));
     }
     let unpack_opts = UnpackOptions {
         compression,
         whiteouts: WhiteoutMode::Overlay,
         max_bytes: opts.max_layer_bytes,
     };
-    // A few chunks in flight let the download run ahead of the unpacker without holding the
-    // whole layer in memory.
-    let (tx, rx) = mpsc::sync_channel::<Chunk>(16);
+    let (tx, rx) = mpsc::sync_channel::<Chunk>(CHUNKS_IN_FLIGHT);
+    let (spares, spares_rx) = mpsc::channel::<Vec<u8>>();
+    // The verified ingest, or nothing when the download failed (the worker reports that).
+    let (handoff, verified_ingest) = mpsc::sync_channel::<Option<Ingest>>(1);
     let data_tx = tx.clone();
-    ingest.set_tap(Tap::new(move |bytes| {
-        // A closed channel means the unpacker already failed; its error is reported below.
-        let _ = data_tx.send(Chunk::Data(bytes.to_vec()));
-    }));
-    let id = layer.digest.short();
-    let (fetched, unpacked) = std::thread::scope(|scope| {
-        let unpacker = scope.spawn(|| {
-            let stream = Streamed {
-                rx,
-                chunk: Vec::new(),
-                at: 0,
-            };
-            store.snapshots.unpack(chain, stream, &unpack_opts, diff_id)
-        });
-        let mut progress = |current| {
-            on_event(PullEvent::Layer {
-                id: id.clone(),
-                status: LayerStatus::Downloading {
-                    current,
-                    total: layer.size,
-                },
-            })
+    ingest.set_tap(Tap::new(
+        move |chunk| {
+            // A closed channel means the unpacker already failed; its finisher reports why.
+            let _ = data_tx.send(Chunk::Data(chunk));
+        },
+        spares_rx,
+    ));
+    let outcomes = outcomes.clone();
+    scope.spawn(move || {
+        let stream = Streamed {
+            rx,
+            spares,
+            chunk: Vec::new(),
+            at: 0,
+            verified: false,
         };
-        let fetched = client.fetch_blob(image, layer, &mut ingest, &mut progress);
-        let verified = fetched.is_ok() && ingest.verify().is_ok();
-        ingest.clear_tap();
-        if verified {
-            // Only a verified blob lets the unpacker finish and commit its snapshot.
-            let _ = tx.send(Chunk::Verified);
-        }
-        drop(tx);
-        let unpacked = match unpacker.join() {
-            Ok(r) => r.map_err(PullError::from),
-            Err(_) => Err(PullError::Worker),
+        let unpacked = store
+            .snapshots
+            .unpack(target.chain, stream, &unpack_opts, target.diff_id);
+        let Ok(Some(ingest)) = verified_ingest.recv() else {
+            return;
         };
-        (fetched, unpacked)
+        let outcome = finish(store, target, ingest, unpacked.map_err(PullError::from), on_event);
+        // A closed channel means the pull already stopped on another layer's error.
+        let _ = outcomes.send((target.index, outcome));
     });
+
+    let id = layer.digest.short();
+    let mut progress = |current| {
+        on_event(PullEvent::Layer {
+            id: id.clone(),
+            status: LayerStatus::Downloading {
+                current,
+                total: layer.size,
+            },
+        })
+    };
+    let fetched = client.fetch_blob(image, layer, &mut ingest, &mut progress);
+    let verified = fetched.is_ok() && ingest.verify().is_ok();
+    ingest.clear_tap();
+    if verified {
+        // Only a verified blob lets the unpacker finish and commit its snapshot.
+        let _ = tx.send(Chunk::Verified);
+        drop(tx);
+        // The finisher waits for this message whatever became of its unpack.
+        let _ = handoff.send(Some(ingest));
+        return Ok(Handoff::Finishing);
+    }
+    // The unpacker sees its stream end unverified and throws its partial snapshot away.
+    drop(tx);
+    let _ = handoff.send(None);
     match fetched {
-        // Complete but wrong bytes: the commit below refuses them and forgets them.
-        Ok(()) => {}
+        // Complete but wrong bytes: the commit refuses them and forgets them.
+        Ok(()) => {
+            ingest.commit()?;
+            Ok(Handoff::Done(Fetched::Stored))
+        }
+        // The connection broke: keep the bytes received, resume, and unpack from the blob.
         Err(RegistryError::BlobRead { .. } | RegistryError::Transport { .. }) => {
-            // The connection broke: keep the bytes received, resume, and unpack from the blob.
             drop(ingest);
             download(store, client, image, layer, on_event)?;
-            return Ok(Fetched::Stored);
+            Ok(Handoff::Done(Fetched::Stored))
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => Err(e.into()),
     }
+}
+
+/// A finisher's work once its layer's blob is verified and its unpack has ended: make the blob
+/// durable and visible, then record the layer if its snapshot was made.
+fn finish(
+    store: &Store,
+    target: Target<'_>,
+    ingest: Ingest,
+    unpacked: Result<Option<UnpackStats>, PullError>,
+    on_event: &(dyn Fn(PullEvent) + Sync),
+) -> Result<Fetched, PullError> {
+    let id = target.layer.digest.short();
     on_event(PullEvent::Layer {
         id: id.clone(),
         status: LayerStatus::VerifyingChecksum,
@@ -549,7 +683,16 @@ fn fetch(
         id,
         status: LayerStatus::DownloadComplete,
     });
-    Ok(Fetched::Unpacked(unpacked?))
+    let stats = unpacked?;
+    record_layer(
+        store,
+        target.layer,
+        target.chain,
+        target.parent,
+        target.diff_id,
+        stats,
+    )?;
+    Ok(Fetched::Unpacked)
 }
 
 /// Downloads one layer blob into the content store; a broken connection is retried, resuming
@@ -638,11 +781,17 @@ fn extract(
         max_bytes: opts.max_layer_bytes,
     };
     report(0, total);
+    let reader = BufReader::with_capacity(256 * 1024, reader);
     let stats = store.snapshots.unpack(chain, reader, &unpack_opts, diff_id)?;
-    record_layer(store, layer, chain, parent, diff_id, stats, on_event)
+    record_layer(store, layer, chain, parent, diff_id, stats)?;
+    on_event(PullEvent::Layer {
+        id: layer.digest.short(),
+        status: LayerStatus::PullComplete,
+    });
+    Ok(())
 }
 
-/// Records an unpacked layer and reports it `Pull complete`.
+/// Records an unpacked layer.
 fn record_layer(
     store: &Store,
     layer: &Descriptor,
@@ -650,7 +799,6 @@ fn record_layer(
     parent: Option<Digest>,
     diff_id: &Digest,
     stats: Option<UnpackStats>,
-    on_event: &(dyn Fn(PullEvent) + Sync),
 ) -> Result<(), PullError> {
     let diff_size = match stats {
         Some(s) => s.content_bytes,
@@ -665,10 +813,6 @@ fn record_layer(
         media_type: layer.media_type.clone(),
         diff_size,
     })?;
-    on_event(PullEvent::Layer {
-        id: layer.digest.short(),
-        status: LayerStatus::PullComplete,
-    });
     Ok(())
 }
 

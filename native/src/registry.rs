@@ -41,6 +41,9 @@ use auth::{AuthError, Challenge, Credentials, TokenResponse, may_send_credential
 use manifest::{Descriptor, Document, MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, ManifestError, Platform};
 use reference::ImageRef;
 
+/// Bytes of a blob read before they are handed on as one chunk (written, hashed, unpacked).
+const BLOB_CHUNK: usize = 256 * 1024;
+
 /// Why a registry operation failed. Messages follow Docker's where Docker has one.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -845,23 +848,45 @@ impl Client {
             ingest.restart()?;
         }
         let mut reader = resp.into_body().into_with_config().limit(u64::MAX).reader();
-        let mut buf = vec![0u8; 128 * 1024];
         let mut last_report = Instant::now();
         loop {
-            let n = match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(source) => {
-                    return Err(RegistryError::BlobRead {
-                        digest: desc.digest,
-                        received: ingest.written(),
-                        expected: desc.size,
-                        source,
-                    });
+            // Whole chunks, each read straight into the buffer that the ingest then owns: one
+            // write and one hand-over to a tap per chunk instead of one per socket read, and no
+            // copy on the way to an unpacker (see `Ingest::write_chunk`).
+            let mut chunk = ingest.chunk_buffer(BLOB_CHUNK);
+            let mut filled = 0;
+            let mut failed = None;
+            let mut ended = false;
+            while let Some(free) = chunk.get_mut(filled..).filter(|f| !f.is_empty()) {
+                match reader.read(free) {
+                    Ok(0) => {
+                        ended = true;
+                        break;
+                    }
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
                 }
-            };
-            ingest.write(buf.get(..n).unwrap_or_default())?;
+            }
+            chunk.truncate(filled);
+            // Bytes that arrived before a failure are kept: a retry resumes after them.
+            if filled > 0 {
+                ingest.write_chunk(chunk)?;
+            }
+            if let Some(source) = failed {
+                return Err(RegistryError::BlobRead {
+                    digest: desc.digest,
+                    received: ingest.written(),
+                    expected: desc.size,
+                    source,
+                });
+            }
+            if ended {
+                break;
+            }
             if last_report.elapsed() >= Duration::from_millis(100) {
                 progress(ingest.written());
                 last_report = Instant::now();

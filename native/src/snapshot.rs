@@ -17,7 +17,7 @@
 pub mod unpack;
 
 use std::fs;
-use std::io::{self, Read};
+use std::io::{self, BufRead};
 use std::path::{Path, PathBuf};
 
 use layerlab_core::digest::Digest;
@@ -79,7 +79,7 @@ impl Snapshotter {
     pub fn unpack(
         &self,
         chain_id: &Digest,
-        blob: impl Read,
+        blob: impl BufRead,
         opts: &UnpackOptions,
         expected_diff_id: &Digest,
     ) -> Result<Option<UnpackStats>, SnapshotError> {

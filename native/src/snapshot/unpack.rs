@@ -49,7 +49,7 @@
 use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, Read};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -230,12 +230,13 @@ fn is_budget(e: &io::Error) -> bool {
     e.get_ref().is_some_and(|i| i.is::<BudgetExceeded>())
 }
 
-/// Unpacks the layer `blob` into the existing directory `root`.
-pub fn unpack(blob: impl Read, root: &Path, opts: &UnpackOptions) -> Result<UnpackStats> {
-    let mut buffered = BufReader::with_capacity(256 * 1024, blob);
+/// Unpacks the layer `blob` into the existing directory `root`. The blob is read through its
+/// own buffer (a `BufReader` over a file, or the chunks of a download) and decompressed straight
+/// from there: another buffer in between would only copy every byte once more.
+pub fn unpack(mut blob: impl BufRead, root: &Path, opts: &UnpackOptions) -> Result<UnpackStats> {
     let compression = match opts.compression {
         Compression::Detect => {
-            let head = buffered.fill_buf().map_err(|source| UnpackError::Io {
+            let head = blob.fill_buf().map_err(|source| UnpackError::Io {
                 action: "read",
                 path: "<layer>".into(),
                 source,
@@ -251,15 +252,15 @@ pub fn unpack(blob: impl Read, root: &Path, opts: &UnpackOptions) -> Result<Unpa
         c => c,
     };
     let (name, decoder): (&'static str, Box<dyn Read + '_>) = match compression {
-        Compression::Gzip => ("gzip", Box::new(flate2::read::MultiGzDecoder::new(buffered))),
+        Compression::Gzip => ("gzip", Box::new(flate2::bufread::MultiGzDecoder::new(blob))),
         Compression::Zstd => {
-            let d = ruzstd::decoding::StreamingDecoder::new(buffered).map_err(|e| UnpackError::Stream {
+            let d = ruzstd::decoding::StreamingDecoder::new(blob).map_err(|e| UnpackError::Stream {
                 compression: "zstd",
                 source: io::Error::other(e.to_string()),
             })?;
             ("zstd", Box::new(d))
         }
-        Compression::Plain | Compression::Detect => ("tar", Box::new(buffered)),
+        Compression::Plain | Compression::Detect => ("tar", Box::new(blob)),
     };
     let measured = Measured {
         inner: decoder,
