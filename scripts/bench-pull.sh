@@ -105,6 +105,9 @@ bench_podman "$WORK"
 
 # --- timings ---------------------------------------------------------------------------------
 LL_ROOT=$WORK/layerlab-root
+# The machine's load is printed with the results: on 2 shared cores, other work moves every
+# number, so only ratios from one run, with the load they were measured at, mean anything.
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 hyperfine --runs "$RUNS" --warmup "$WARMUP" --export-json "$WORK/pull.json" \
   -n layerlab --prepare "rm -rf $LL_ROOT; sync" "$bin --engine native --root $LL_ROOT pull -q $REF" \
   -n "docker pull" --prepare "$D rmi -f $REF >/dev/null 2>&1 || true; sync" "$D pull -q $REF" \
@@ -112,14 +115,17 @@ hyperfine --runs "$RUNS" --warmup "$WARMUP" --export-json "$WORK/pull.json" \
   -n "skopeo copy (no unpack)" --prepare "rm -rf $WORK/oci; sync" \
   "skopeo copy --quiet --src-tls-verify=false docker://$REF oci:$WORK/oci:big"
 
-python3 - "$WORK/pull.json" <<'PY'
+python3 - "$WORK/pull.json" "$LOAD_BEFORE" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
 import json, statistics, sys
 results = json.load(open(sys.argv[1]))["results"]
 med = {r["command"]: statistics.median(r["times"]) for r in results}
 ll = med["layerlab"]
-print(f"\n{'command':<26}{'median':>10}{'min':>10}{'max':>10}{'layerlab / it':>15}")
+# CPU is the client's own (user + system, mean): the daemons' work for docker and podman is not in it.
+print(f"\n{'command':<26}{'median':>10}{'min':>10}{'max':>10}{'client CPU':>12}{'layerlab / it':>15}")
 for r in results:
     m = med[r["command"]]
-    print(f"{r['command']:<26}{m*1000:>8.0f}ms{min(r['times'])*1000:>8.0f}ms{max(r['times'])*1000:>8.0f}ms{ll/m:>14.2f}x")
-print("\ntarget: layerlab / docker pull and layerlab / podman pull at most 0.35")
+    cpu = (r["user"] + r["system"]) * 1000
+    print(f"{r['command']:<26}{m*1000:>8.0f}ms{min(r['times'])*1000:>8.0f}ms{max(r['times'])*1000:>8.0f}ms{cpu:>10.0f}ms{ll/m:>14.2f}x")
+print(f"\nload average (1, 5, 15 min): {sys.argv[2]} before, {sys.argv[3]} after")
+print("target: layerlab / docker pull and layerlab / podman pull at most 0.35")
 PY
