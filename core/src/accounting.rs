@@ -73,7 +73,10 @@ pub fn image_usage(store: &Store) -> Vec<ImageUsage> {
     let mut holders: BTreeMap<Digest, usize> = BTreeMap::new();
     for image in store.images() {
         // Owned digests: a set of references would be one more BTreeSet instance in the page's bundle.
-        for chain_id in image.layers.iter().copied().collect::<BTreeSet<Digest>>() {
+        // `extend`, not `collect`: see crate::sort on BTree collects.
+        let mut distinct = BTreeSet::<Digest>::new();
+        distinct.extend(image.layers.iter().copied());
+        for chain_id in distinct {
             *holders.entry(chain_id).or_default() += 1;
         }
     }

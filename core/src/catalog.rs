@@ -441,8 +441,11 @@ fn canonical_json(value: &impl serde::Serialize) -> Result<Vec<u8>, serde_json::
         match v {
             serde_json::Value::Object(map) => {
                 let mut pairs: Vec<_> = map.into_iter().collect();
-                pairs.sort_by(|a, b| a.0.cmp(&b.0));
-                serde_json::Value::Object(pairs.into_iter().map(|(k, v)| (k, sort(v))).collect())
+                crate::sort::sort_by(&mut pairs, |a, b| a.0.cmp(&b.0));
+                // `extend`, not `collect`: see crate::sort on BTree collects.
+                let mut sorted = serde_json::Map::new();
+                sorted.extend(pairs.into_iter().map(|(k, v)| (k, sort(v))));
+                serde_json::Value::Object(sorted)
             }
             serde_json::Value::Array(items) => {
                 serde_json::Value::Array(items.into_iter().map(sort).collect())

@@ -371,12 +371,14 @@ impl Container {
     /// A container whose writable layer already holds `upper` (as [`Container::to_changeset`]
     /// returned it).
     pub fn with_upper(image: Arc<MergedView>, upper: &Changeset) -> Self {
-        let upper = upper
-            .entries
-            .iter()
-            .map(|e| (e.path.clone(), e.clone()))
-            .collect();
-        Container { image, upper, now: 0 }
+        // `extend`, not `collect`: see crate::sort on BTree collects.
+        let mut entries = BTreeMap::new();
+        entries.extend(upper.entries.iter().map(|e| (e.path.clone(), e.clone())));
+        Container {
+            image,
+            upper: entries,
+            now: 0,
+        }
     }
 
     /// Sets the modification time given to entries made from now on (seconds since the epoch).
@@ -1128,7 +1130,7 @@ impl Container {
                 }
             }
         }
-        out.sort();
+        crate::sort::sort(&mut out);
         out.dedup_by(|a, b| a.path == b.path);
         out
     }
@@ -1438,7 +1440,7 @@ mod tests {
         }
         let mut out = Vec::new();
         go(c, "/", &mut out);
-        out.sort_by(|a, b| a.0.cmp(&b.0));
+        crate::sort::sort_by(&mut out, |a, b| a.0.cmp(&b.0));
         out
     }
 

@@ -660,7 +660,9 @@ impl Explorer {
         let mut ids = self.children(parent).to_vec();
         if order == Order::Size {
             // Stable: equal totals keep name order.
-            ids.sort_by_key(|id| std::cmp::Reverse(self.node(*id).map_or(0, |n| n.total)));
+            crate::sort::sort_by_key(&mut ids, |id| {
+                std::cmp::Reverse(self.node(*id).map_or(0, |n| n.total))
+            });
         }
         ids
     }
@@ -704,7 +706,9 @@ impl Explorer {
             .all_entries()
             .filter(|le| contains_ignore_case(&le.entry.path, needle, anchored))
             .collect();
-        out.sort_by(|a, b| a.entry.path.cmp(&b.entry.path).then(a.layer.cmp(&b.layer)));
+        crate::sort::sort_by(&mut out, |a, b| {
+            a.entry.path.cmp(&b.entry.path).then(a.layer.cmp(&b.layer))
+        });
         out
     }
 
@@ -730,7 +734,7 @@ impl Explorer {
             .all_entries()
             .filter(|le| le.fate.is_hidden() && !le.entry.is_dir())
             .collect();
-        out.sort_by(|a, b| {
+        crate::sort::sort_by(&mut out, |a, b| {
             b.size()
                 .cmp(&a.size())
                 .then(a.entry.path.cmp(&b.entry.path))
@@ -891,11 +895,10 @@ impl ImageDiff {
 
     /// Orders every list by size, biggest first (the larger side for changed paths), ties by path.
     pub fn sort_by_size(&mut self) {
-        self.only_in_a
-            .sort_by(|x, y| y.size.cmp(&x.size).then(x.path.cmp(&y.path)));
-        self.only_in_b
-            .sort_by(|x, y| y.size.cmp(&x.size).then(x.path.cmp(&y.path)));
-        self.changed.sort_by(|x, y| {
+        let by_size = |x: &DiffEntry, y: &DiffEntry| y.size.cmp(&x.size).then(x.path.cmp(&y.path));
+        crate::sort::sort_by(&mut self.only_in_a, by_size);
+        crate::sort::sort_by(&mut self.only_in_b, by_size);
+        crate::sort::sort_by(&mut self.changed, |x, y| {
             let big = |c: &DiffChange| c.a.size.max(c.b.size);
             big(y).cmp(&big(x)).then(x.path.cmp(&y.path))
         });

@@ -272,7 +272,7 @@ impl Changeset {
     /// already; use [`Changeset::try_new`] for paths from outside.
     pub fn new(mut entries: Vec<Entry>) -> Self {
         // A stable sort keeps the input order among equal paths, so "last wins" is well defined.
-        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        crate::sort::sort_by(&mut entries, |a, b| a.path.cmp(&b.path));
         let mut out: Vec<Entry> = Vec::with_capacity(entries.len());
         for e in entries {
             match out.last_mut() {

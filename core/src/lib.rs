@@ -19,5 +19,6 @@ pub mod layer;
 pub mod oci;
 pub mod reference;
 pub mod shell;
+pub mod sort;
 pub mod store;
 pub mod union;

@@ -252,7 +252,9 @@ impl Store {
             .map(|i| i.id)
             .collect();
         // Owned digests: a set of references would be one more BTreeSet instance in the page's bundle.
-        let set: BTreeSet<Digest> = images.iter().copied().collect();
+        // `extend`, not `collect`: see crate::sort on BTree collects.
+        let mut set = BTreeSet::<Digest>::new();
+        set.extend(images.iter().copied());
         let containers = self
             .containers
             .iter()
@@ -337,11 +339,9 @@ impl Store {
         let Some(image) = self.images.remove(&id) else {
             return Removal::default();
         };
-        let still_used: BTreeSet<Digest> = self
-            .images
-            .values()
-            .flat_map(|i| i.layers.iter().copied())
-            .collect();
+        // `extend`, not `collect`: see crate::sort on BTree collects.
+        let mut still_used = BTreeSet::<Digest>::new();
+        still_used.extend(self.images.values().flat_map(|i| i.layers.iter().copied()));
         let mut freed = Vec::new();
         for chain_id in image.layers.iter().rev() {
             if !still_used.contains(chain_id) {

@@ -111,7 +111,7 @@ impl Names {
     pub fn of(sim: &Simulator) -> Names {
         let store = sim.store();
         let mut images: Vec<String> = store.tags().map(|(tag, _)| tag.to_owned()).collect();
-        images.sort();
+        layerlab_core::sort::sort(&mut images);
         Names {
             images,
             image_ids: store.images().map(|i| i.id.short()).collect(),
@@ -284,7 +284,7 @@ fn arguments(command: &str, args: &[&str], partial: &str, names: &Names) -> Vec<
         }
         Arg::Volume => out.extend(names.volumes.iter().cloned()),
     }
-    out.sort();
+    layerlab_core::sort::sort(&mut out);
     out.dedup();
     out
 }

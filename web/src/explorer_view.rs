@@ -9,6 +9,7 @@ use layerlab_core::cli::format::{ellipsis, fixed};
 use layerlab_core::digest::Digest;
 use layerlab_core::engine::Simulator;
 use layerlab_core::explorer::{Change, DiffChange, Explorer, Fate, ImageDiff, Kind, NodeId, Order, Presence};
+use layerlab_core::sort;
 use layerlab_core::union::MergedView;
 
 use crate::stacks::instruction;
@@ -72,7 +73,9 @@ pub fn choices(sim: &Simulator) -> Vec<Choice> {
             label: image_label(sim, &i.id),
         })
         .collect();
-    images.sort_by(|a, b| (a.label.starts_with('<'), &a.label).cmp(&(b.label.starts_with('<'), &b.label)));
+    sort::sort_by(&mut images, |a, b| {
+        (a.label.starts_with('<'), &a.label).cmp(&(b.label.starts_with('<'), &b.label))
+    });
     let containers = sim.containers().iter().map(|c| Choice {
         subject: Subject::Container(c.id),
         label: format!("container {} ({})", c.name, image_label(sim, &c.image)),
@@ -283,8 +286,8 @@ pub fn diff_rows(d: &ImageDiff, order: Order) -> Vec<DiffRow<'_>> {
         }))
         .collect();
     match order {
-        Order::Name => rows.sort_by(|x, y| x.path.cmp(y.path)),
-        Order::Size => rows.sort_by(|x, y| {
+        Order::Name => sort::sort_by(&mut rows, |x, y| x.path.cmp(y.path)),
+        Order::Size => sort::sort_by(&mut rows, |x, y| {
             let big = |r: &DiffRow<'_>| r.a.unwrap_or(0).max(r.b.unwrap_or(0));
             big(y).cmp(&big(x)).then(x.path.cmp(y.path))
         }),

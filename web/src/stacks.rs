@@ -112,7 +112,9 @@ pub fn stacks(sim: &Simulator) -> Vec<ImageStack> {
             }
         })
         .collect();
-    out.sort_by(|a, b| (a.names.is_empty(), &a.names, a.id).cmp(&(b.names.is_empty(), &b.names, b.id)));
+    layerlab_core::sort::sort_by(&mut out, |a, b| {
+        (a.names.is_empty(), &a.names, a.id).cmp(&(b.names.is_empty(), &b.names, b.id))
+    });
     out
 }
 

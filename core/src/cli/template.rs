@@ -173,11 +173,13 @@ pub fn render_list<R>(
 /// and `&` escaped.
 fn json_line(fields: &[(&str, &str)], value: impl Fn(&str) -> Option<String>) -> String {
     // Owned keys: the map type is then the one the rest of core uses, not one more BTreeMap instance
-    // in the page's bundle.
-    let map: std::collections::BTreeMap<String, String> = fields
-        .iter()
-        .map(|(name, _)| ((*name).to_owned(), value(name).unwrap_or_default()))
-        .collect();
+    // in the page's bundle. `extend`, not `collect`: see crate::sort on BTree collects.
+    let mut map = std::collections::BTreeMap::<String, String>::new();
+    map.extend(
+        fields
+            .iter()
+            .map(|(name, _)| ((*name).to_owned(), value(name).unwrap_or_default())),
+    );
     let text = serde_json::to_string(&map).unwrap_or_else(|_| "{}".to_string());
     format!("{}\n", go_json_escape(&text))
 }

@@ -394,7 +394,7 @@ impl Stage {
             .filter(|(k, _)| !self.env.iter().any(|(e, _)| e == *k))
             .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
             .collect();
-        out.sort();
+        crate::sort::sort(&mut out);
         out
     }
 }
@@ -407,10 +407,13 @@ fn meta_env(
     meta_args: &BTreeMap<String, Option<String>>,
     build_args: &BuildArgs,
 ) -> BTreeMap<String, String> {
-    let mut env: BTreeMap<String, String> = BUILTIN_ARGS
-        .iter()
-        .filter_map(|n| build_args.get(*n).map(|v| ((*n).to_owned(), v.clone())))
-        .collect();
+    // `extend`, not `collect`: see crate::sort on BTree collects.
+    let mut env = BTreeMap::<String, String>::new();
+    env.extend(
+        BUILTIN_ARGS
+            .iter()
+            .filter_map(|n| build_args.get(*n).map(|v| ((*n).to_owned(), v.clone()))),
+    );
     env.extend(
         meta_args
             .iter()

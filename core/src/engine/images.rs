@@ -217,8 +217,9 @@ impl Simulator {
     /// images) are listed only with `all`, as `docker images -a` does.
     pub fn image_rows(&self, all: bool) -> Vec<ImageRow> {
         let mut rows = Vec::new();
-        let parents: std::collections::BTreeSet<Digest> =
-            self.store.images().filter_map(|i| i.parent).collect();
+        // `extend`, not `collect`: see crate::sort on BTree collects.
+        let mut parents = std::collections::BTreeSet::<Digest>::new();
+        parents.extend(self.store.images().filter_map(|i| i.parent));
         for image in self.store.images() {
             let size = crate::accounting::image_size(&self.store, &image.id);
             let tags = self.store.tags_of(&image.id);
@@ -243,7 +244,7 @@ impl Simulator {
             }
         }
         // Docker sorts by creation time, newest first; ties by name keep the order stable.
-        rows.sort_by(|a, b| {
+        crate::sort::sort_by(&mut rows, |a, b| {
             b.created
                 .cmp(&a.created)
                 .then(a.repository.cmp(&b.repository))

@@ -281,7 +281,7 @@ impl ShellFs for Files<'_> {
                         names.push(name.to_string());
                     }
                 }
-                names.sort();
+                crate::sort::sort(&mut names);
                 Ok(names)
             }
             Place::Volume(i, r) => {

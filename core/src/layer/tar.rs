@@ -393,7 +393,7 @@ pub fn write<W: Write>(cs: &Changeset, out: W) -> Result<W, TarError> {
     let mut builder = ::tar::Builder::new(out);
     let mut order: Vec<&Entry> = cs.entries.iter().collect();
     if !order.is_sorted_by(|a, b| a.path <= b.path) {
-        order.sort_by(|a, b| a.path.cmp(&b.path));
+        crate::sort::sort_by(&mut order, |a, b| a.path.cmp(&b.path));
     }
     for e in order {
         append_entry(&mut builder, e).map_err(|source| TarError::Write {
