@@ -18,6 +18,9 @@ BUNDLE_BUDGET_GZIP=$((400 * 1024))
 STRICT_BUDGET=${LAYERLAB_STRICT_BUDGET:-0}
 
 export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
+# wasm-bindgen-test gives each browser test 20 s by default; the Files panel's 10,000-file
+# benchmark test has needed more on a busy 2-core machine.
+export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-120}
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 
 started=$SECONDS
