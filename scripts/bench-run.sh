@@ -67,11 +67,43 @@ if [ -z "$bin" ]; then
   case $bin in /*) ;; *) bin=$ROOT/$bin ;; esac
 fi
 
+# hyperfine times one command after another, and what a command leaves for the disk to write
+# slows the next one down: crun and the whole `run --rm` commands come right after the light
+# runtime timing, and vfs (a full copy of the image per run) comes last.
 commands=(
   -n "floor: unshare+chroot" "unshare --mount --pid --net --uts --ipc --fork chroot $flat /bin/true"
   -n "layerlab overlay" "$bin --once $WORK/c-overlay overlay $top $base"
-  -n "layerlab vfs" "$bin --once $WORK/c-vfs vfs $top $base"
 )
+
+crun_note=""
+# With CRUN_CGFIX=1 everything is timed inside one private mount namespace where hugetlb is bound
+# to a v1 hierarchy; the other commands do not touch hugetlb, so their numbers are unaffected.
+wrap=()
+if [ "${CRUN_CGFIX:-0}" = 1 ]; then
+  wrap=(unshare --mount sh -c 'mkdir -p /sys/fs/cgroup/hugetlb &&
+    mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb && exec "$@"' wrap)
+fi
+if command -v crun >/dev/null; then
+  (cd "$WORK/bundle" && crun spec)
+  python3 - "$WORK/bundle/config.json" <<'EOF'
+import json, sys
+path = sys.argv[1]
+spec = json.load(open(path))
+spec["process"]["args"] = ["/bin/true"]
+spec["process"]["terminal"] = False
+spec["root"]["readonly"] = True
+json.dump(spec, open(path, "w"), indent=2)
+EOF
+  crun_cmd="crun --cgroup-manager=disabled run -b $WORK/bundle layerlab-bench-$$"
+  # shellcheck disable=SC2086
+  if err=$("${wrap[@]}" $crun_cmd 2>&1); then
+    commands+=(-n "crun" "$crun_cmd")
+  else
+    crun_note="crun could not run here: $err (CRUN_CGFIX=1 times it with hugetlb bound to v1 in a private mount namespace)"
+  fi
+else
+  crun_note="crun is not installed (apt-get install -y crun)"
+fi
 
 # --- whole commands: the same two layers as an image in a loopback registry -------------------
 cli=${LAYERLAB_BIN:-}
@@ -138,35 +170,7 @@ else
   echo "docker-registry or skopeo missing: only the runtime is timed (apt-get install -y docker-registry skopeo)" >&2
 fi
 
-crun_note=""
-# With CRUN_CGFIX=1 everything is timed inside one private mount namespace where hugetlb is bound
-# to a v1 hierarchy; the other commands do not touch hugetlb, so their numbers are unaffected.
-wrap=()
-if [ "${CRUN_CGFIX:-0}" = 1 ]; then
-  wrap=(unshare --mount sh -c 'mkdir -p /sys/fs/cgroup/hugetlb &&
-    mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb && exec "$@"' wrap)
-fi
-if command -v crun >/dev/null; then
-  (cd "$WORK/bundle" && crun spec)
-  python3 - "$WORK/bundle/config.json" <<'EOF'
-import json, sys
-path = sys.argv[1]
-spec = json.load(open(path))
-spec["process"]["args"] = ["/bin/true"]
-spec["process"]["terminal"] = False
-spec["root"]["readonly"] = True
-json.dump(spec, open(path, "w"), indent=2)
-EOF
-  crun_cmd="crun --cgroup-manager=disabled run -b $WORK/bundle layerlab-bench-$$"
-  # shellcheck disable=SC2086
-  if err=$("${wrap[@]}" $crun_cmd 2>&1); then
-    commands+=(-n "crun" "$crun_cmd")
-  else
-    crun_note="crun could not run here: $err (CRUN_CGFIX=1 times it with hugetlb bound to v1 in a private mount namespace)"
-  fi
-else
-  crun_note="crun is not installed (apt-get install -y crun)"
-fi
+commands+=(-n "layerlab vfs" "$bin --once $WORK/c-vfs vfs $top $base")
 
 "${wrap[@]}" hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$WORK/result.json" "${commands[@]}" >&2
 if [ "${CRUN_CGFIX:-0}" = 1 ]; then
