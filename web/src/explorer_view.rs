@@ -304,6 +304,11 @@ pub struct Row {
     /// A directory with something to show inside.
     pub expandable: bool,
     pub expanded: bool,
+    /// Its place among the siblings shown (from 1), and how many they are: the tree is drawn
+    /// as a flat list, so assistive technology learns them from `aria-posinset` and
+    /// `aria-setsize` rather than from nesting.
+    pub position: usize,
+    pub siblings: usize,
 }
 
 /// The rows of the tree: only the children of expanded directories, at most `limit` rows.
@@ -328,14 +333,23 @@ pub fn tree_rows(
     show_removed: bool,
     limit: usize,
 ) -> TreeRows {
+    // Each directory's shown children, last first, with their place among them.
+    let shown_children = |parent: Option<NodeId>| {
+        let kids: Vec<NodeId> = x
+            .sorted_children(parent, order)
+            .into_iter()
+            .filter(|id| shown(x, *id, show_removed))
+            .collect();
+        let siblings = kids.len();
+        kids.into_iter()
+            .enumerate()
+            .rev()
+            .map(move |(i, id)| (id, i + 1, siblings))
+    };
     let mut out = TreeRows::default();
-    let mut stack: Vec<NodeId> = x.sorted_children(None, order);
-    stack.reverse();
-    while let Some(id) = stack.pop() {
+    let mut stack: Vec<(NodeId, usize, usize)> = shown_children(None).collect();
+    while let Some((id, position, siblings)) = stack.pop() {
         let Some(node) = x.node(id) else { continue };
-        if !shown(x, id, show_removed) {
-            continue;
-        }
         if out.rows.len() >= limit {
             out.more = true;
             break;
@@ -348,11 +362,11 @@ pub fn tree_rows(
             depth: node.depth,
             expandable,
             expanded: is_open && expandable,
+            position,
+            siblings,
         });
         if is_open && expandable {
-            let mut kids = x.sorted_children(Some(id), order);
-            kids.reverse();
-            stack.extend(kids);
+            stack.extend(shown_children(Some(id)));
         }
     }
     out
@@ -598,12 +612,33 @@ mod tests {
     }
 
     #[test]
+    fn each_row_knows_its_place_among_the_siblings_shown() {
+        let sim = nginx_lab();
+        let e = explored(&sim, "nginx:1.15.8");
+        let x = &e.explorer;
+        let open: BTreeSet<String> = ["etc".to_owned()].into();
+        for show_removed in [true, false] {
+            let rows = tree_rows(x, &open, Order::Name, show_removed, PAGE).rows;
+            let top: Vec<&Row> = rows.iter().filter(|r| r.depth == 0).collect();
+            let in_etc: Vec<&Row> = rows.iter().filter(|r| r.depth == 1).collect();
+            assert!(!in_etc.is_empty());
+            for group in [top, in_etc] {
+                let places: Vec<(usize, usize)> = group.iter().map(|r| (r.position, r.siblings)).collect();
+                let want: Vec<(usize, usize)> = (1..=group.len()).map(|i| (i, group.len())).collect();
+                assert_eq!(places, want, "show_removed {show_removed}");
+            }
+        }
+    }
+
+    #[test]
     fn tree_keys_move_expand_and_collapse() {
         let row = |id, depth, expandable, expanded| Row {
             id: NodeId(id),
             depth,
             expandable,
             expanded,
+            position: 1,
+            siblings: 1,
         };
         let rows = [
             row(0, 0, true, true),

@@ -142,6 +142,11 @@ async fn nginx_files_are_marked_searched_wasted_and_compared() {
             == Some("usr")
     })
     .await;
+    // The first row says it is the first of the top-level names, as a flat tree must.
+    let first = find(&root, ".files li[role=treeitem]").expect("a row");
+    assert_eq!(first.get_attribute("aria-posinset").as_deref(), Some("1"));
+    let top_level = count(&root, ".files li[role=treeitem][aria-level='1']");
+    assert_eq!(first.get_attribute("aria-setsize"), Some(top_level.to_string()));
 
     // Search finds the access log in both layers that have it: the empty file of the install
     // layer, hidden, and the symlink that replaced it.

@@ -172,6 +172,7 @@ fn tree_row(
     html! {
         <li role="treeitem" data-node={row.id.0.to_string()} data-path={node.path.to_string()}
             aria-level={(row.depth + 1).to_string()}
+            aria-posinset={row.position.to_string()} aria-setsize={row.siblings.to_string()}
             aria-expanded={row.expandable.then(|| row.expanded.to_string())}
             aria-selected={(index == focus).to_string()}
             tabindex={if index == focus { "0" } else { "-1" }}
