@@ -1,79 +1,18 @@
 //! Tab completion, the way a shell completes: one candidate is filled in, several are filled in as
 //! far as they agree, and the rest is for the learner to pick from a list.
 //!
-//! Command names come from the grammar below. Arguments are completed as Docker's own shell
+//! Command names and which flags take a value come from core's command table. Arguments are completed as Docker's own shell
 //! completion (`docker completion bash`) does: the image of `run`, `create` and `history` from the
 //! local images' `repo:tag` names, containers by name for the commands that take one (running ones
 //! for `exec` and `stop`, stopped ones for `start`), volumes by name. IDs are offered only when the
 //! word typed so far looks like one (hex digits), which is what Docker calls "non-intrusive": the
 //! list stays short and readable, and a learner who copied the start of an ID still gets the rest.
 
+use layerlab_core::cli::args::command_names;
+use layerlab_core::cli::dispatch::LAB_COMMANDS;
 use layerlab_core::engine::Simulator;
 
 use crate::state::BUILTINS;
-
-/// The commands the simulator's `docker` understands, with their subcommands for the groups.
-/// Mirrors the grammar in `layerlab_core::cli::dispatch`; a node test runs every name through the
-/// simulator so the two cannot drift apart unnoticed.
-pub const DOCKER_COMMANDS: [(&str, &[&str]); 21] = [
-    ("build", &[]),
-    ("commit", &[]),
-    (
-        "container",
-        &[
-            "commit", "create", "diff", "exec", "inspect", "logs", "ls", "ps", "rm", "run", "start", "stop",
-        ],
-    ),
-    ("create", &[]),
-    ("diff", &[]),
-    ("exec", &[]),
-    ("history", &[]),
-    (
-        "image",
-        &["build", "history", "inspect", "load", "ls", "pull", "rm", "tag"],
-    ),
-    ("images", &[]),
-    ("inspect", &[]),
-    ("load", &[]),
-    ("logs", &[]),
-    ("ps", &[]),
-    ("pull", &[]),
-    ("rm", &[]),
-    ("rmi", &[]),
-    ("run", &[]),
-    ("start", &[]),
-    ("stop", &[]),
-    ("system", &["df"]),
-    ("volume", &["create", "inspect", "ls", "rm"]),
-];
-
-/// The `layerlab` lab commands.
-pub const LAB_COMMANDS: [&str; 3] = ["clock", "formula", "ledger"];
-
-/// Options of `run`, `create` and `exec` that take the next word as their value, so that word is
-/// neither the image nor the container. Boolean options (`-d`, `-it`, `--rm`) take none.
-const VALUE_OPTIONS: [&str; 20] = [
-    "--name",
-    "-e",
-    "--env",
-    "-w",
-    "--workdir",
-    "-u",
-    "--user",
-    "-v",
-    "--volume",
-    "-m",
-    "--memory",
-    "--pids-limit",
-    "--network",
-    "--platform",
-    "--log-opt",
-    "--entrypoint",
-    "-h",
-    "--hostname",
-    "-t",
-    "--time",
-];
 
 /// What pressing Tab does to a line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,18 +125,18 @@ pub fn complete(line: &str, names: &Names) -> Completion {
             .chain(BUILTINS)
             .map(str::to_owned)
             .collect(),
-        ["docker"] => DOCKER_COMMANDS
-            .iter()
-            .map(|(name, _)| (*name).to_owned())
+        ["docker"] => command_names()
+            .into_iter()
+            .map(|(name, _)| name.to_owned())
             .collect(),
-        ["docker", group] if !partial.starts_with('-') => DOCKER_COMMANDS
-            .iter()
+        ["docker", group] if !partial.starts_with('-') => command_names()
+            .into_iter()
             .find(|(name, _)| name == group)
             .filter(|(_, subs)| !subs.is_empty())
-            .map(|(_, subs)| subs.iter().map(|s| (*s).to_owned()).collect())
+            .map(|(_, subs)| subs.into_iter().map(str::to_owned).collect())
             .unwrap_or_else(|| arguments(group, &[], partial, names)),
         ["docker", group, rest @ ..] => {
-            let is_group = DOCKER_COMMANDS
+            let is_group = command_names()
                 .iter()
                 .any(|(name, subs)| name == group && !subs.is_empty());
             match rest.split_first() {
@@ -239,7 +178,7 @@ fn arguments(command: &str, args: &[&str], partial: &str, names: &Names) -> Vec<
             takes_value = false;
         } else if word.starts_with('-') {
             // `--name=web` carries its value; `--name web` takes the next word.
-            takes_value = !word.contains('=') && VALUE_OPTIONS.contains(word);
+            takes_value = layerlab_core::cli::args::takes_value(command, word);
         } else {
             positional += 1;
         }
@@ -329,9 +268,10 @@ mod tests {
             Completion::Line("docker image".into())
         );
         assert_eq!(
-            complete("docker system ", &none()),
+            complete("docker system d", &none()),
             Completion::Line("docker system df ".into())
         );
+        assert_eq!(complete("docker system ", &none()), choices(&["df", "prune"]));
     }
 
     #[test]

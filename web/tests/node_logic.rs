@@ -175,9 +175,9 @@ fn tab_completes_and_lists_choices() {
 #[wasm_bindgen_test]
 fn every_completed_command_is_known_to_the_simulator() {
     use layerlab_core::engine::Simulator;
-    use layerlab_web::completion::DOCKER_COMMANDS;
+    use layerlab_core::cli::args::command_names;
     let mut sim = Simulator::new();
-    for (name, subs) in DOCKER_COMMANDS {
+    for (name, subs) in command_names() {
         let lines: Vec<String> = if subs.is_empty() {
             vec![format!("docker {name}")]
         } else {

@@ -429,6 +429,48 @@ pub enum Command {
     },
 }
 
+/// The commands a `docker` line can start with, in the table's order, each with the names of its
+/// subcommands (none for a command that is not a group): what tab completion offers. Aliases
+/// are left out, as Docker's own completion leaves them out.
+pub fn command_names() -> Vec<(&'static str, Vec<&'static str>)> {
+    let children = |spec: &'static Spec| match spec.body {
+        Body::Group(children) => children,
+        Body::Leaf { .. } => &[],
+    };
+    children(&ROOT)
+        .iter()
+        .map(|c| (c.name, children(c).iter().map(|s| s.name).collect()))
+        .collect()
+}
+
+/// Whether the flag word `word` (`-e`, `--name`, `-de`) of `command` (`run`, `container run`)
+/// leaves its value to the next word. `--name=web` and `-eA=1` carry theirs; an unknown
+/// command or flag takes none.
+pub fn takes_value(command: &str, word: &str) -> bool {
+    let mut spec: &'static Spec = &ROOT;
+    for name in command.split_whitespace() {
+        match spec.child(name) {
+            Some(child) => spec = child,
+            None => return false,
+        }
+    }
+    let valued = |f: &super::grammar::Flag| f.kind.value_name().is_some();
+    if let Some(long) = word.strip_prefix("--") {
+        return !long.contains('=') && spec.flags.iter().any(|f| f.long == long && valued(f));
+    }
+    let Some(letters) = word.strip_prefix('-') else {
+        return false;
+    };
+    // In a group of letters, a flag that takes a value takes the rest of the word, if any.
+    let mut chars = letters.chars();
+    while let Some(letter) = chars.next() {
+        if spec.flags.iter().any(|f| f.short == Some(letter) && valued(f)) {
+            return chars.as_str().is_empty();
+        }
+    }
+    false
+}
+
 /// Parses a whole command line; `args[0]` is `docker` or `layerlab`.
 pub fn parse(args: &[String]) -> Result<Command, UsageError> {
     parse_invocation(args).map(|inv| inv.command)

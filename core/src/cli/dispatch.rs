@@ -108,7 +108,7 @@ pub fn run_line_with_input(sim: &mut Simulator, line: &str, input: Option<&[u8]>
 }
 
 /// The lab's own commands, after `layerlab`.
-const LAB_COMMANDS: [&str; 4] = ["clock", "ledger", "formula", "checkpoint"];
+pub const LAB_COMMANDS: [&str; 4] = ["clock", "ledger", "formula", "checkpoint"];
 
 fn docker(sim: &mut Simulator, command: Command, input: Option<&[u8]>) -> Printed {
     match command {

@@ -844,3 +844,41 @@ fn every_flag_in_the_table_is_read() {
     }
     assert!(checked > 80, "only {checked} flags checked");
 }
+
+#[test]
+fn command_names_are_the_tables_and_each_parses() {
+    let names = command_names();
+    let (run, subs) = names.iter().find(|(n, _)| *n == "run").expect("run is a command");
+    assert_eq!(*run, "run");
+    assert!(subs.is_empty());
+    let image = names.iter().find(|(n, _)| *n == "image").map(|(_, s)| s.clone());
+    assert!(image.is_some_and(|s| s.contains(&"ls") && !s.contains(&"list")), "aliases are left out");
+    for (name, subs) in &names {
+        let lines: Vec<Vec<String>> = if subs.is_empty() {
+            vec![vec!["docker".into(), (*name).into(), "--help".into()]]
+        } else {
+            subs.iter()
+                .map(|s| vec!["docker".into(), (*name).into(), (*s).into(), "--help".into()])
+                .collect()
+        };
+        for line in lines {
+            assert!(matches!(parse(&line), Ok(Command::Help { .. })), "{line:?}");
+        }
+    }
+}
+
+#[test]
+fn takes_value_follows_the_flag_table() {
+    assert!(takes_value("run", "--name"));
+    assert!(takes_value("run", "-e"));
+    assert!(takes_value("container run", "-v"));
+    assert!(!takes_value("run", "--name=web"));
+    assert!(!takes_value("run", "-d"));
+    assert!(!takes_value("run", "--rm"));
+    assert!(takes_value("run", "-de"), "the last letter of a group takes the next word");
+    assert!(!takes_value("run", "-eA=1"), "a letter in the middle takes the rest of the word");
+    assert!(!takes_value("run", "-it"));
+    assert!(takes_value("stop", "-t"));
+    assert!(!takes_value("nosuch", "-e"));
+    assert!(!takes_value("run", "web"));
+}
