@@ -5,7 +5,7 @@
 # side by hyperfine. Prints medians and ratios.
 #
 # A benchmark, not a test: run it by hand, as root, on a quiet machine.
-#   scripts/bench-pull.sh              # RUNS=10 WARMUP=1 by default
+#   scripts/bench-pull.sh              # RUNS=10 (over ROUNDS=3) WARMUP=1 by default
 #   LAYERLAB_BIN=target/release/layerlab scripts/bench-pull.sh   # skip the release build
 #
 # The image is made here, offline: busybox as the base layer, then five layers of 40 MiB from
@@ -105,27 +105,37 @@ bench_podman "$WORK"
 
 # --- timings ---------------------------------------------------------------------------------
 LL_ROOT=$WORK/layerlab-root
-# The machine's load is printed with the results: on 2 shared cores, other work moves every
-# number, so only ratios from one run, with the load they were measured at, mean anything.
+# On 2 shared cores, other work moves every number. hyperfine times one command's runs back to
+# back, so load that comes and goes would favour whichever tool ran in a quiet minute; the runs
+# are therefore spread over ROUNDS rounds, each timing every tool in turn, and the medians are
+# taken over all rounds. The load average is printed with the results.
+ROUNDS=${ROUNDS:-3}
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-hyperfine --runs "$RUNS" --warmup "$WARMUP" --export-json "$WORK/pull.json" \
-  -n layerlab --prepare "rm -rf $LL_ROOT; sync" "$bin --engine native --root $LL_ROOT pull -q $REF" \
-  -n "docker pull" --prepare "$D rmi -f $REF >/dev/null 2>&1 || true; sync" "$D pull -q $REF" \
-  -n "podman pull" --prepare "$P rmi -af >/dev/null 2>&1 || true; sync" "$P pull -q --tls-verify=false $REF" \
-  -n "skopeo copy (no unpack)" --prepare "rm -rf $WORK/oci; sync" \
-  "skopeo copy --quiet --src-tls-verify=false docker://$REF oci:$WORK/oci:big"
+for round in $(seq "$ROUNDS"); do
+  hyperfine --style basic --runs "$(( (RUNS + ROUNDS - 1) / ROUNDS ))" --warmup "$WARMUP" \
+    --export-json "$WORK/pull-$round.json" \
+    -n layerlab --prepare "rm -rf $LL_ROOT; sync" "$bin --engine native --root $LL_ROOT pull -q $REF" \
+    -n "docker pull" --prepare "$D rmi -f $REF >/dev/null 2>&1 || true; sync" "$D pull -q $REF" \
+    -n "podman pull" --prepare "$P rmi -af >/dev/null 2>&1 || true; sync" "$P pull -q --tls-verify=false $REF" \
+    -n "skopeo copy (no unpack)" --prepare "rm -rf $WORK/oci; sync" \
+    "skopeo copy --quiet --src-tls-verify=false docker://$REF oci:$WORK/oci:big" >&2
+done
 
-python3 - "$WORK/pull.json" "$LOAD_BEFORE" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+python3 - "$LOAD_BEFORE" "$(cut -d' ' -f1-3 /proc/loadavg)" "$WORK"/pull-*.json <<'PY'
 import json, statistics, sys
-results = json.load(open(sys.argv[1]))["results"]
-med = {r["command"]: statistics.median(r["times"]) for r in results}
+times, cpu = {}, {}
+for path in sys.argv[3:]:
+    for r in json.load(open(path))["results"]:
+        times.setdefault(r["command"], []).extend(r["times"])
+        # The client's own CPU (user + system): the daemons' work for docker and podman is not in it.
+        cpu.setdefault(r["command"], []).append((r["user"] + r["system"]) * 1000)
+med = {c: statistics.median(t) for c, t in times.items()}
 ll = med["layerlab"]
-# CPU is the client's own (user + system, mean): the daemons' work for docker and podman is not in it.
 print(f"\n{'command':<26}{'median':>10}{'min':>10}{'max':>10}{'client CPU':>12}{'layerlab / it':>15}")
-for r in results:
-    m = med[r["command"]]
-    cpu = (r["user"] + r["system"]) * 1000
-    print(f"{r['command']:<26}{m*1000:>8.0f}ms{min(r['times'])*1000:>8.0f}ms{max(r['times'])*1000:>8.0f}ms{cpu:>10.0f}ms{ll/m:>14.2f}x")
-print(f"\nload average (1, 5, 15 min): {sys.argv[2]} before, {sys.argv[3]} after")
+for c, t in times.items():
+    m = med[c]
+    print(f"{c:<26}{m*1000:>8.0f}ms{min(t)*1000:>8.0f}ms{max(t)*1000:>8.0f}ms{statistics.mean(cpu[c]):>10.0f}ms{ll/m:>14.2f}x")
+print(f"\n{len(times['layerlab'])} runs each, in {len(sys.argv) - 3} rounds")
+print(f"load average (1, 5, 15 min): {sys.argv[1]} before, {sys.argv[2]} after")
 print("target: layerlab / docker pull and layerlab / podman pull at most 0.35")
 PY
