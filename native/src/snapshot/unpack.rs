@@ -41,8 +41,8 @@
 //!   whiteout entries may decide what hides what.
 //! - An xattr the filesystem refuses is skipped and reported, not fatal (16).
 //! - A body shorter than its header says is an error (17); the caller removes the partial tree.
-//! - Decompressed bytes are counted against [`UnpackOptions::max_bytes`] (20); zstd frames with a
-//!   window over 100 MiB are refused by the decoder itself.
+//! - Decompressed bytes are counted against [`UnpackOptions::max_bytes`] (20); a zstd frame that
+//!   asks for a window over [`MAX_ZSTD_WINDOW`] is refused before any of it is decoded.
 //! - The sha256 of the uncompressed stream is the layer's diff ID, checked by the caller (21).
 //! - Work is linear: each entry walks only its own path, opaque directories are cleared once.
 
@@ -192,6 +192,56 @@ pub enum UnpackError {
     TooLarge { limit: u64 },
     #[error("unsupported tar entry type {kind} for {path:?}")]
     UnsupportedEntry { path: String, kind: u8 },
+    #[error(
+        "the layer's zstd frame asks for a {window}-byte window, more than the {limit} allowed; refusing it (a layer made with a smaller window, e.g. zstd --long=26 or less, is accepted)"
+    )]
+    ZstdWindow { window: u64, limit: u64 },
+}
+
+/// The largest window a zstd layer may ask for: the decoder keeps that much of the output in
+/// memory, so a hostile frame could otherwise claim gigabytes (catalogue case 20).
+pub const MAX_ZSTD_WINDOW: u64 = 64 << 20;
+
+/// Reads the header of the zstd frame at the start of `blob` and returns its bytes and the window
+/// it asks for (RFC 8878, 3.1.1.1): the decoder is then given the same bytes again. `None` for a
+/// stream that does not start with a zstd frame, which the decoder refuses itself.
+fn zstd_header(blob: &mut impl Read) -> io::Result<(Vec<u8>, Option<u64>)> {
+    let mut head = vec![0u8; 5];
+    blob.read_exact(&mut head)?;
+    let (Some(magic), Some(&descriptor)) = (head.get(..4), head.get(4)) else {
+        return Ok((head, None));
+    };
+    if magic != [0x28, 0xb5, 0x2f, 0xfd] {
+        return Ok((head, None));
+    }
+    let single_segment = descriptor & 0x20 != 0;
+    let dictionary_len = [0, 1, 2, 4][usize::from(descriptor & 0x03)];
+    let content_len = match descriptor >> 6 {
+        0 if single_segment => 1,
+        0 => 0,
+        1 => 2,
+        2 => 4,
+        _ => 8,
+    };
+    let window_len = usize::from(!single_segment);
+    let mut rest = vec![0u8; window_len + dictionary_len + content_len];
+    blob.read_exact(&mut rest)?;
+    head.extend_from_slice(&rest);
+    let window = if single_segment {
+        // The window is the whole content, whose size follows the dictionary ID.
+        let field = rest.get(dictionary_len..).unwrap_or_default();
+        let size = field
+            .iter()
+            .rev()
+            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+        if content_len == 2 { size + 256 } else { size }
+    } else {
+        let descriptor = rest.first().copied().unwrap_or_default();
+        let log = 10 + u32::from(descriptor >> 3);
+        let base = 1u64 << log;
+        base + (base / 8) * u64::from(descriptor & 0x07)
+    };
+    Ok((head, Some(window)))
 }
 
 type Result<T> = std::result::Result<T, UnpackError>;
@@ -254,10 +304,19 @@ pub fn unpack(mut blob: impl BufRead, root: &Path, opts: &UnpackOptions) -> Resu
     let (name, decoder): (&'static str, Box<dyn Read + '_>) = match compression {
         Compression::Gzip => ("gzip", Box::new(flate2::bufread::MultiGzDecoder::new(blob))),
         Compression::Zstd => {
-            let d = ruzstd::decoding::StreamingDecoder::new(blob).map_err(|e| UnpackError::Stream {
+            let stream = |source| UnpackError::Stream {
                 compression: "zstd",
-                source: io::Error::other(e.to_string()),
-            })?;
+                source,
+            };
+            let (head, window) = zstd_header(&mut blob).map_err(stream)?;
+            if let Some(window) = window.filter(|w| *w > MAX_ZSTD_WINDOW) {
+                return Err(UnpackError::ZstdWindow {
+                    window,
+                    limit: MAX_ZSTD_WINDOW,
+                });
+            }
+            let d = ruzstd::decoding::StreamingDecoder::new(io::Cursor::new(head).chain(blob))
+                .map_err(|e| stream(io::Error::other(e.to_string())))?;
             ("zstd", Box::new(d))
         }
         Compression::Plain | Compression::Detect => ("tar", Box::new(blob)),
@@ -1012,6 +1071,59 @@ mod tests {
         assert_eq!(stats.diff_id, Digest::of(&tar));
         assert_eq!(stats.tar_bytes, tar.len() as u64);
         assert_eq!(std::fs::read(dir.path().join("g")).expect("g"), b"hello");
+    }
+
+    fn one_file_tar() -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_size(5);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, "f", &b"hello"[..]).expect("append");
+        b.into_inner().expect("tar")
+    }
+
+    #[test]
+    fn a_zstd_layer_unpacks_through_the_window_check() {
+        let tar = one_file_tar();
+        let zst = ruzstd::encoding::compress_to_vec(tar.as_slice(), ruzstd::encoding::CompressionLevel::Fastest);
+        let (head, window) = zstd_header(&mut zst.as_slice()).expect("a header");
+        assert!(window.is_some_and(|w| w <= MAX_ZSTD_WINDOW), "{window:?}");
+        assert!(zst.starts_with(&head));
+        let dir = tempfile::tempdir().expect("tmp");
+        let stats = unpack(zst.as_slice(), dir.path(), &UnpackOptions::default()).expect("unpack");
+        assert_eq!(stats.diff_id, Digest::of(&tar));
+        assert_eq!(std::fs::read(dir.path().join("f")).expect("f"), b"hello");
+    }
+
+    #[test]
+    fn a_zstd_frame_asking_for_a_huge_window_is_refused_before_decoding() {
+        let magic = [0x28, 0xb5, 0x2f, 0xfd];
+        let refused = |frame: &[u8]| {
+            let dir = tempfile::tempdir().expect("tmp");
+            match unpack(frame, dir.path(), &UnpackOptions::default()) {
+                Err(UnpackError::ZstdWindow { window, limit }) => {
+                    assert_eq!(limit, MAX_ZSTD_WINDOW);
+                    Some(window)
+                }
+                Err(_) => None,
+                Ok(_) => panic!("a broken frame unpacked"),
+            }
+        };
+        // Window descriptor: exponent 17, mantissa 0 -> 2^27 = 128 MiB.
+        let big = [&magic[..], &[0x00, 17 << 3], &[0u8; 16]].concat();
+        assert_eq!(refused(&big), Some(128 << 20));
+        // Exponent 16, mantissa 4 -> 64 MiB + 32 MiB.
+        let odd = [&magic[..], &[0x00, (16 << 3) | 4], &[0u8; 16]].concat();
+        assert_eq!(refused(&odd), Some(96 << 20));
+        // A single-segment frame's window is its content size: 8 bytes, little-endian, 2 GiB.
+        let single = [&magic[..], &[0xe0], &(2u64 << 30).to_le_bytes(), &[0u8; 16]].concat();
+        assert_eq!(refused(&single), Some(2 << 30));
+        // Exactly 64 MiB passes the check (and fails later, as garbage).
+        let edge = [&magic[..], &[0x00, 16 << 3], &[0u8; 16]].concat();
+        assert_eq!(refused(&edge), None);
+        // A stream cut inside its header is a read error, not a panic.
+        assert_eq!(refused(&[&magic[..], &[0x00]].concat()), None);
     }
 
     #[test]
