@@ -448,44 +448,146 @@ const PRUNE: &[Flag] = &[
     ),
 ];
 
-// Usage lines and summaries shared by a command and its spelling inside a group.
+// Commands that stand both at the top and inside their group (`docker run` and
+// `docker container run`): one row each, used in both places.
+const BUILD_CMD: Spec = leaf(
+    "build",
+    "[OPTIONS] PATH",
+    "Build an image from a Dockerfile",
+    BUILD,
+    Cmd::Build,
+    1,
+    Some(1),
+);
+const HISTORY_CMD: Spec = leaf(
+    "history",
+    "[OPTIONS] IMAGE",
+    "Show the layers and history entries of an image",
+    HISTORY,
+    Cmd::History,
+    1,
+    Some(1),
+);
+const LOAD_CMD: Spec = leaf(
+    "load",
+    OPTIONS,
+    "Load an image from a tar archive or STDIN",
+    LOAD,
+    Cmd::Load,
+    0,
+    Some(0),
+);
+const PULL_CMD: Spec = leaf(
+    "pull",
+    "[OPTIONS] NAME[:TAG|@DIGEST]",
+    "Download an image from a registry",
+    PULL,
+    Cmd::Pull,
+    1,
+    Some(1),
+);
+const PUSH_CMD: Spec = leaf(
+    "push",
+    "[OPTIONS] NAME[:TAG]",
+    "Upload an image to a registry",
+    PUSH,
+    Cmd::Push,
+    1,
+    Some(1),
+);
+const TAG_CMD: Spec = leaf(
+    "tag",
+    "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+    "Give an image another name",
+    &[],
+    Cmd::Tag,
+    2,
+    Some(2),
+);
+const COMMIT_CMD: Spec = leaf(
+    "commit",
+    "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]",
+    "Make an image from a container's changes",
+    COMMIT,
+    Cmd::Commit,
+    1,
+    Some(2),
+);
+const CREATE_CMD: Spec = leaf(
+    "create",
+    RUN_USAGE,
+    "Create a container without starting it",
+    RUN,
+    Cmd::Create,
+    1,
+    None,
+)
+.raw();
+const DIFF_CMD: Spec = leaf(
+    "diff",
+    "CONTAINER",
+    "List the files a container added, changed or deleted",
+    &[],
+    Cmd::Diff,
+    1,
+    Some(1),
+);
+const EXEC_CMD: Spec = leaf(
+    "exec",
+    "[OPTIONS] CONTAINER COMMAND [ARG...]",
+    "Run a command in a running container",
+    EXEC,
+    Cmd::Exec,
+    2,
+    None,
+)
+.raw();
+const LOGS_CMD: Spec = leaf(
+    "logs",
+    "[OPTIONS] CONTAINER",
+    "Show a container's output",
+    LOGS,
+    Cmd::Logs,
+    1,
+    Some(1),
+);
+const RUN_CMD: Spec = leaf(
+    "run",
+    RUN_USAGE,
+    "Create and start a container from an image",
+    RUN,
+    Cmd::Run,
+    1,
+    None,
+)
+.raw();
+const START_CMD: Spec = leaf(
+    "start",
+    CONTAINERS,
+    "Start stopped containers",
+    START,
+    Cmd::Start,
+    1,
+    None,
+);
+const STOP_CMD: Spec = leaf(
+    "stop",
+    CONTAINERS,
+    "Stop running containers",
+    STOP,
+    Cmd::Stop,
+    1,
+    None,
+);
 const RUN_USAGE: &str = "[OPTIONS] IMAGE [COMMAND] [ARG...]";
-const RUN_SUMMARY: &str = "Create and start a container from an image";
-const CREATE_SUMMARY: &str = "Create a container without starting it";
 const CONTAINERS: &str = "[OPTIONS] CONTAINER [CONTAINER...]";
-const EXEC_USAGE: &str = "[OPTIONS] CONTAINER COMMAND [ARG...]";
-const EXEC_SUMMARY: &str = "Run a command in a running container";
-const PULL_USAGE: &str = "[OPTIONS] NAME[:TAG|@DIGEST]";
-const PULL_SUMMARY: &str = "Download an image from a registry";
-const PUSH_USAGE: &str = "[OPTIONS] NAME[:TAG]";
-const PUSH_SUMMARY: &str = "Upload an image to a registry";
-const LOAD_SUMMARY: &str = "Load an image from a tar archive or STDIN";
 const IMAGES_USAGE: &str = "[OPTIONS] [REPOSITORY[:TAG]]";
 const RMI_USAGE: &str = "[OPTIONS] IMAGE [IMAGE...]";
-const TAG_USAGE: &str = "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]";
-const TAG_SUMMARY: &str = "Give an image another name";
-const HISTORY_USAGE: &str = "[OPTIONS] IMAGE";
-const HISTORY_SUMMARY: &str = "Show the layers and history entries of an image";
-const DIFF_SUMMARY: &str = "List the files a container added, changed or deleted";
-const COMMIT_USAGE: &str = "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]";
-const COMMIT_SUMMARY: &str = "Make an image from a container's changes";
-const BUILD_USAGE: &str = "[OPTIONS] PATH";
-const BUILD_SUMMARY: &str = "Build an image from a Dockerfile";
-const LOGS_USAGE: &str = "[OPTIONS] CONTAINER";
-const LOGS_SUMMARY: &str = "Show a container's output";
 const OPTIONS: &str = "[OPTIONS]";
 
 const IMAGE: &[Spec] = &[
-    leaf("build", BUILD_USAGE, BUILD_SUMMARY, BUILD, Cmd::Build, 1, Some(1)),
-    leaf(
-        "history",
-        HISTORY_USAGE,
-        HISTORY_SUMMARY,
-        HISTORY,
-        Cmd::History,
-        1,
-        Some(1),
-    ),
+    BUILD_CMD,
+    HISTORY_CMD,
     leaf(
         "inspect",
         "[OPTIONS] IMAGE [IMAGE...]",
@@ -495,7 +597,7 @@ const IMAGE: &[Spec] = &[
         1,
         None,
     ),
-    leaf("load", OPTIONS, LOAD_SUMMARY, LOAD, Cmd::Load, 0, Some(0)),
+    LOAD_CMD,
     leaf("ls", IMAGES_USAGE, "List images", IMAGES, Cmd::Images, 0, Some(1)).aka(&["list"]),
     leaf(
         "prune",
@@ -506,25 +608,17 @@ const IMAGE: &[Spec] = &[
         0,
         Some(0),
     ),
-    leaf("pull", PULL_USAGE, PULL_SUMMARY, PULL, Cmd::Pull, 1, Some(1)),
-    leaf("push", PUSH_USAGE, PUSH_SUMMARY, PUSH, Cmd::Push, 1, Some(1)),
+    PULL_CMD,
+    PUSH_CMD,
     leaf("rm", RMI_USAGE, "Remove images", RMI, Cmd::Rmi, 1, None).aka(&["rmi", "remove"]),
-    leaf("tag", TAG_USAGE, TAG_SUMMARY, &[], Cmd::Tag, 2, Some(2)),
+    TAG_CMD,
 ];
 
 const CONTAINER: &[Spec] = &[
-    leaf(
-        "commit",
-        COMMIT_USAGE,
-        COMMIT_SUMMARY,
-        COMMIT,
-        Cmd::Commit,
-        1,
-        Some(2),
-    ),
-    leaf("create", RUN_USAGE, CREATE_SUMMARY, RUN, Cmd::Create, 1, None).raw(),
-    leaf("diff", "CONTAINER", DIFF_SUMMARY, &[], Cmd::Diff, 1, Some(1)),
-    leaf("exec", EXEC_USAGE, EXEC_SUMMARY, EXEC, Cmd::Exec, 2, None).raw(),
+    COMMIT_CMD,
+    CREATE_CMD,
+    DIFF_CMD,
+    EXEC_CMD,
     leaf(
         "inspect",
         CONTAINERS,
@@ -534,7 +628,7 @@ const CONTAINER: &[Spec] = &[
         1,
         None,
     ),
-    leaf("logs", LOGS_USAGE, LOGS_SUMMARY, LOGS, Cmd::Logs, 1, Some(1)),
+    LOGS_CMD,
     leaf("ls", OPTIONS, "List containers", PS, Cmd::Ps, 0, Some(0)).aka(&["list", "ps"]),
     leaf(
         "prune",
@@ -546,25 +640,9 @@ const CONTAINER: &[Spec] = &[
         Some(0),
     ),
     leaf("rm", CONTAINERS, "Remove containers", RM, Cmd::Rm, 1, None).aka(&["remove"]),
-    leaf("run", RUN_USAGE, RUN_SUMMARY, RUN, Cmd::Run, 1, None).raw(),
-    leaf(
-        "start",
-        CONTAINERS,
-        "Start stopped containers",
-        START,
-        Cmd::Start,
-        1,
-        None,
-    ),
-    leaf(
-        "stop",
-        CONTAINERS,
-        "Stop running containers",
-        STOP,
-        Cmd::Stop,
-        1,
-        None,
-    ),
+    RUN_CMD,
+    START_CMD,
+    STOP_CMD,
 ];
 
 const VOLUME: &[Spec] = &[
@@ -639,20 +717,12 @@ const SYSTEM: &[Spec] = &[
 ];
 
 const COMMANDS: &[Spec] = &[
-    leaf("build", BUILD_USAGE, BUILD_SUMMARY, BUILD, Cmd::Build, 1, Some(1)),
-    leaf(
-        "commit",
-        COMMIT_USAGE,
-        COMMIT_SUMMARY,
-        COMMIT,
-        Cmd::Commit,
-        1,
-        Some(2),
-    ),
+    BUILD_CMD,
+    COMMIT_CMD,
     group("container", "Manage containers", CONTAINER),
-    leaf("create", RUN_USAGE, CREATE_SUMMARY, RUN, Cmd::Create, 1, None).raw(),
-    leaf("diff", "CONTAINER", DIFF_SUMMARY, &[], Cmd::Diff, 1, Some(1)),
-    leaf("exec", EXEC_USAGE, EXEC_SUMMARY, EXEC, Cmd::Exec, 2, None).raw(),
+    CREATE_CMD,
+    DIFF_CMD,
+    EXEC_CMD,
     leaf(
         "help",
         "[COMMAND]",
@@ -662,15 +732,7 @@ const COMMANDS: &[Spec] = &[
         0,
         None,
     ),
-    leaf(
-        "history",
-        HISTORY_USAGE,
-        HISTORY_SUMMARY,
-        HISTORY,
-        Cmd::History,
-        1,
-        Some(1),
-    ),
+    HISTORY_CMD,
     group("image", "Manage images", IMAGE),
     leaf(
         "images",
@@ -690,7 +752,7 @@ const COMMANDS: &[Spec] = &[
         1,
         None,
     ),
-    leaf("load", OPTIONS, LOAD_SUMMARY, LOAD, Cmd::Load, 0, Some(0)),
+    LOAD_CMD,
     leaf(
         "login",
         "[OPTIONS] [SERVER]",
@@ -700,33 +762,17 @@ const COMMANDS: &[Spec] = &[
         0,
         Some(1),
     ),
-    leaf("logs", LOGS_USAGE, LOGS_SUMMARY, LOGS, Cmd::Logs, 1, Some(1)),
+    LOGS_CMD,
     leaf("ps", OPTIONS, "List containers", PS, Cmd::Ps, 0, Some(0)),
-    leaf("pull", PULL_USAGE, PULL_SUMMARY, PULL, Cmd::Pull, 1, Some(1)),
-    leaf("push", PUSH_USAGE, PUSH_SUMMARY, PUSH, Cmd::Push, 1, Some(1)),
+    PULL_CMD,
+    PUSH_CMD,
     leaf("rm", CONTAINERS, "Remove containers", RM, Cmd::Rm, 1, None),
     leaf("rmi", RMI_USAGE, "Remove images", RMI, Cmd::Rmi, 1, None),
-    leaf("run", RUN_USAGE, RUN_SUMMARY, RUN, Cmd::Run, 1, None).raw(),
-    leaf(
-        "start",
-        CONTAINERS,
-        "Start stopped containers",
-        START,
-        Cmd::Start,
-        1,
-        None,
-    ),
-    leaf(
-        "stop",
-        CONTAINERS,
-        "Stop running containers",
-        STOP,
-        Cmd::Stop,
-        1,
-        None,
-    ),
+    RUN_CMD,
+    START_CMD,
+    STOP_CMD,
     group("system", "Disk usage and other engine-wide views", SYSTEM),
-    leaf("tag", TAG_USAGE, TAG_SUMMARY, &[], Cmd::Tag, 2, Some(2)),
+    TAG_CMD,
     group("volume", "Manage volumes", VOLUME),
 ];
 
