@@ -247,7 +247,6 @@ pub struct HistoryArgs {
     pub quiet: bool,
     /// Go template
     pub format: Option<String>,
-    pub image: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -269,8 +268,6 @@ pub struct CommitArgs {
     pub author: Option<String>,
     /// Dockerfile instruction to apply to the new image, e.g. 'CMD ["sh"]'
     pub change: Vec<String>,
-    /// CONTAINER [REPOSITORY[:TAG]]
-    pub words: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -285,7 +282,6 @@ pub struct BuildArgs {
     pub no_cache: bool,
     /// Print only the image ID
     pub quiet: bool,
-    pub context: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -296,7 +292,6 @@ pub struct LogsArgs {
     pub timestamps: bool,
     /// Lines from the end to show ("all" for every line)
     pub tail: Option<String>,
-    pub container: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -328,7 +323,6 @@ pub struct LoginArgs {
     pub password: Option<String>,
     /// Read the password from standard input
     pub password_stdin: bool,
-    pub server: Vec<String>,
 }
 
 /// What a `prune` removes.
@@ -675,7 +669,6 @@ fn command(cmd: Cmd, mut m: Matched) -> Result<Command, UsageError> {
                 no_trunc: m.on("no-trunc"),
                 quiet: m.on("quiet"),
                 format: m.text("format"),
-                image: Vec::new(),
             },
         },
         Cmd::Inspect | Cmd::ImageInspect | Cmd::ContainerInspect => {
@@ -701,7 +694,6 @@ fn command(cmd: Cmd, mut m: Matched) -> Result<Command, UsageError> {
                 message: m.text("message"),
                 author: m.text("author"),
                 change: m.list("change"),
-                words: Vec::new(),
             },
         },
         Cmd::Build => Command::Build {
@@ -712,7 +704,6 @@ fn command(cmd: Cmd, mut m: Matched) -> Result<Command, UsageError> {
                 build_arg: m.list("build-arg"),
                 no_cache: m.on("no-cache"),
                 quiet: m.on("quiet"),
-                context: Vec::new(),
             },
         },
         Cmd::Logs => Command::Logs {
@@ -721,7 +712,6 @@ fn command(cmd: Cmd, mut m: Matched) -> Result<Command, UsageError> {
                 follow: m.on("follow"),
                 timestamps: m.on("timestamps"),
                 tail: m.text("tail"),
-                container: Vec::new(),
             },
         },
         Cmd::Login => Command::Login {
@@ -730,7 +720,6 @@ fn command(cmd: Cmd, mut m: Matched) -> Result<Command, UsageError> {
                 username: m.text("username"),
                 password: m.text("password"),
                 password_stdin: m.on("password-stdin"),
-                server: Vec::new(),
             },
         },
         Cmd::VolumeCreate => Command::VolumeCreate {
