@@ -22,6 +22,17 @@ bench_start() {
   trap bench_cleanup EXIT
 }
 
+# The layerlab binary to time: $LAYERLAB_BIN, or a release build made now (build output on stderr).
+bench_layerlab_bin() {
+  if [ -n "${LAYERLAB_BIN:-}" ]; then
+    printf '%s\n' "$LAYERLAB_BIN"
+    return
+  fi
+  echo "building layerlab (release)..." >&2
+  (cd "$ROOT" && cargo build --release -p layerlab --bin layerlab >&2)
+  printf '%s\n' "$ROOT/target/release/layerlab"
+}
+
 bench_free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }

@@ -35,12 +35,7 @@ LL=''
 bench_before_cleanup() { [ -z "$LL" ] || $LL rm -f psbench >/dev/null 2>&1; }
 bench_start ps
 
-bin=${LAYERLAB_BIN:-}
-if [ -z "$bin" ]; then
-  echo "building layerlab (release)..." >&2
-  (cd "$ROOT" && cargo build --release -p layerlab --bin layerlab >&2)
-  bin=$ROOT/target/release/layerlab
-fi
+bin=$(bench_layerlab_bin)
 
 # --- a busybox image in a loopback registry ---------------------------------------------------
 python3 - "$WORK/oci" "$(command -v busybox)" <<'PY'

@@ -38,12 +38,7 @@ fi
 . "$ROOT/scripts/bench-common.sh"
 bench_start pull
 
-bin=${LAYERLAB_BIN:-}
-if [ -z "$bin" ]; then
-  echo "building layerlab (release)..." >&2
-  (cd "$ROOT" && cargo build --release -p layerlab --bin layerlab >&2)
-  bin=$ROOT/target/release/layerlab
-fi
+bin=$(bench_layerlab_bin)
 
 # --- the image, as an OCI layout -------------------------------------------------------------
 echo "making the 6-layer image..." >&2

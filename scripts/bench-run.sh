@@ -106,12 +106,7 @@ else
 fi
 
 # --- whole commands: the same two layers as an image in a loopback registry -------------------
-cli=${LAYERLAB_BIN:-}
-if [ -z "$cli" ]; then
-  echo "building layerlab (release)..." >&2
-  (cd "$ROOT" && cargo build --release -p layerlab --bin layerlab >&2)
-  cli=$ROOT/target/release/layerlab
-fi
+cli=$(bench_layerlab_bin)
 if command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then
   python3 - "$WORK/oci" "$base" "$top" <<'EOF'
 import gzip, hashlib, io, json, os, sys, tarfile
