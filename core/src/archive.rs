@@ -3,7 +3,10 @@
 //! can load exactly like catalog images. Reading only: layerlab never writes these archives.
 //!
 //! Public API:
-//! - [`open`]`(bytes, &Limits) -> Result<Archive, ArchiveError>`;
+//! - [`open`]`(bytes, &Limits) -> Result<Archive, ArchiveError>`, and [`open_paused`], the same
+//!   open with pause points: every [`PAUSE_EVERY`] bytes of work it reports its [`Progress`] to the
+//!   caller's [`Pause`] and awaits what that returns, so a page can give the browser a turn, show
+//!   how far it got, or stop it ([`ArchiveError::Cancelled`]);
 //! - [`Limits`] (`Default`: 1 GiB archive, 2 GiB decompressed (768 MiB on 32-bit targets such as
 //!   the page's wasm32), 4 MiB per JSON file, 100,000
 //!   archive members, a million layer entries);
@@ -35,11 +38,14 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Cursor, Read};
+use std::ops::ControlFlow;
+use std::pin::{Pin, pin};
+use std::task::{Context, Poll, Waker};
 
 use flate2::read::GzDecoder;
 use serde::Deserialize;
 
-use crate::digest::{Digest, DigestError};
+use crate::digest::{Digest, DigestError, Hasher};
 use crate::layer::path::{self, PathError, normalize_path, normalize_path_or_root};
 use crate::layer::tar::{TarError, TarLimits};
 use crate::layer::{Changeset, tar as layer_tar};
@@ -190,6 +196,8 @@ pub enum ArchiveError {
     UnsupportedLayerCompression { path: String, format: &'static str },
     #[error("layer {path} is broken: {source}")]
     Layer { path: String, source: TarError },
+    #[error("opening the archive was cancelled before it finished: nothing was loaded")]
+    Cancelled,
 }
 
 /// The images an archive holds.
@@ -245,8 +253,77 @@ impl ArchiveLayer {
     }
 }
 
-/// Opens an image archive held in memory and verifies every image in it.
+/// How much work an open does between two pauses: about a millisecond or two of hashing or
+/// inflating in a page, so a caller that yields every ~16 ms can keep the page answering.
+pub const PAUSE_EVERY: usize = 1 << 20;
+
+/// What an open is doing at a pause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Decompressing the gzip-compressed archive; `done` and `total` count its compressed bytes.
+    Inflating,
+    /// Listing the members of the archive's tar.
+    Reading,
+    /// Hashing a blob to compare with the digest it is named by.
+    Verifying { digest: Digest },
+    /// Hashing, decompressing and reading layer `layer` (from 0) of an image with `layers` layers.
+    Unpacking { layer: usize, layers: usize },
+}
+
+/// How far an open got. From [`Stage::Reading`] on, `done` and `total` count bytes of the
+/// archive's (decompressed) tar, each blob weighed once by its stored size, so `done` only grows
+/// and stays at or below `total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub stage: Stage,
+    pub done: u64,
+    pub total: u64,
+}
+
+/// What the caller of [`open_paused`] does at each pause.
+pub trait Pause {
+    /// Called about every [`PAUSE_EVERY`] bytes of work; the open goes on once the returned
+    /// future is ready, and stops with [`ArchiveError::Cancelled`] if it says `Break`.
+    fn pause(&mut self, progress: Progress) -> PauseFuture<'_>;
+}
+
+/// What [`Pause::pause`] returns. Boxed so that the open is compiled once for every caller
+/// rather than once per caller type: the page's bundle carries one copy of it.
+pub type PauseFuture<'a> = Pin<Box<dyn Future<Output = ControlFlow<()>> + 'a>>;
+
+/// The pause of the synchronous [`open`]: never waits, never stops. Its future is a zero-sized
+/// `Ready`, so boxing it does not allocate.
+struct NoPause;
+
+impl Pause for NoPause {
+    fn pause(&mut self, _: Progress) -> PauseFuture<'_> {
+        Box::pin(std::future::ready(ControlFlow::Continue(())))
+    }
+}
+
+/// Opens an image archive held in memory and verifies every image in it, in one go.
 pub fn open(bytes: &[u8], limits: &Limits) -> Result<Archive, ArchiveError> {
+    let mut no_pause = NoPause;
+    let mut open = pin!(open_paused(bytes, limits, &mut no_pause));
+    // A plain poll loop rather than an executor crate: every future the open awaits is NoPause's
+    // ready one, so the first poll finishes it, and nothing needs waking. The loop only keeps
+    // that true should some future ever answer Pending and wake itself.
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(result) = open.as_mut().poll(&mut cx) {
+            return result;
+        }
+    }
+}
+
+/// [`open`] with pause points: every [`PAUSE_EVERY`] bytes of inflating, hashing or listing
+/// members it awaits `pause`, which may stop it. Stopped or failed, it returns an error and
+/// nothing else; the caller's state is untouched until it takes the [`Archive`].
+pub async fn open_paused(
+    bytes: &[u8],
+    limits: &Limits,
+    pause: &mut dyn Pause,
+) -> Result<Archive, ArchiveError> {
     let size = bytes.len() as u64;
     if size > limits.max_archive_bytes {
         return Err(ArchiveError::TooLarge {
@@ -254,33 +331,44 @@ pub fn open(bytes: &[u8], limits: &Limits) -> Result<Archive, ArchiveError> {
             limit: limits.max_archive_bytes,
         });
     }
+    let mut meter = Meter { pause, work: 0 };
     let mut unpacked_spent = 0;
     let tar: Cow<'_, [u8]> = match compression_of(bytes) {
         Compression::Gzip => {
-            let plain = gunzip(bytes, limits.max_unpacked_bytes).map_err(|e| match e {
-                GunzipError::Exceeded => ArchiveError::UnpackedTooLarge {
-                    limit: limits.max_unpacked_bytes,
-                },
-                GunzipError::Io(source) => ArchiveError::Gzip { source },
-            })?;
+            let progress = |consumed| Progress {
+                stage: Stage::Inflating,
+                done: consumed,
+                total: size,
+            };
+            let plain = gunzip(bytes, limits.max_unpacked_bytes, None, &mut meter, &progress)
+                .await
+                .map_err(|e| match e {
+                    GunzipError::Exceeded => ArchiveError::UnpackedTooLarge {
+                        limit: limits.max_unpacked_bytes,
+                    },
+                    GunzipError::Io(source) => ArchiveError::Gzip { source },
+                    GunzipError::Cancelled => ArchiveError::Cancelled,
+                })?;
             unpacked_spent = plain.len() as u64;
             Cow::Owned(plain)
         }
         Compression::None => Cow::Borrowed(bytes),
         Compression::Unsupported(format) => return Err(ArchiveError::UnsupportedCompression { format }),
     };
-    let members = Members::scan(&tar, limits)?;
+    let members = Members::scan(&tar, limits, &mut meter).await?;
     let mut loader = Loader {
         members,
         limits,
         unpacked_spent,
         layer_entries_spent: 0,
         layers: HashMap::new(),
+        meter,
+        done: 0,
     };
     let images = if loader.members.contains(MANIFEST_JSON) {
-        loader.docker()?
+        loader.docker().await?
     } else if loader.members.contains(INDEX_JSON) {
-        loader.oci()?
+        loader.oci().await?
     } else {
         return Err(ArchiveError::NotAnImageArchive);
     };
@@ -288,6 +376,40 @@ pub fn open(bytes: &[u8], limits: &Limits) -> Result<Archive, ArchiveError> {
         return Err(ArchiveError::NoImages);
     }
     Ok(Archive { images })
+}
+
+/// Counts work between pauses and pauses once a [`PAUSE_EVERY`]'s worth is done.
+struct Meter<'p> {
+    pause: &'p mut dyn Pause,
+    work: usize,
+}
+
+impl Meter<'_> {
+    /// `bytes` more were worked on; `progress` says where that leaves the open.
+    async fn worked(&mut self, bytes: usize, progress: Progress) -> Result<(), ArchiveError> {
+        self.work = self.work.saturating_add(bytes);
+        if self.work < PAUSE_EVERY {
+            return Ok(());
+        }
+        self.work = 0;
+        match self.pause.pause(progress).await {
+            ControlFlow::Continue(()) => Ok(()),
+            ControlFlow::Break(()) => Err(ArchiveError::Cancelled),
+        }
+    }
+
+    /// The sha256 of `bytes`, pausing along the way; `at` turns the bytes hashed so far into
+    /// progress.
+    async fn hash(&mut self, bytes: &[u8], at: &dyn Fn(u64) -> Progress) -> Result<Digest, ArchiveError> {
+        let mut hasher = Hasher::new();
+        let mut hashed = 0u64;
+        for chunk in bytes.chunks(PAUSE_EVERY) {
+            hasher.update(chunk);
+            hashed += chunk.len() as u64;
+            self.worked(chunk.len(), at(hashed)).await?;
+        }
+        Ok(hasher.finish())
+    }
 }
 
 const MANIFEST_JSON: &str = "manifest.json";
@@ -298,6 +420,9 @@ const MAX_LINK_HOPS: usize = 8;
 /// Docker's multi-platform saves nest one index inside `index.json`; deeper is not written by any tool.
 const MAX_INDEX_DEPTH: usize = 4;
 const TAR_BLOCK: u64 = 512;
+/// Listing a member reads its header and skips its data: counted as this many bytes of work, so
+/// an archive of many small members pauses every 256 of them.
+const MEMBER_WORK: usize = PAUSE_EVERY / 256;
 
 enum Compression {
     None,
@@ -325,19 +450,45 @@ fn compression_of(bytes: &[u8]) -> Compression {
 enum GunzipError {
     Exceeded,
     Io(io::Error),
+    Cancelled,
 }
 
-/// Decompresses at most `budget` bytes; one byte more means the budget is exceeded.
-fn gunzip(bytes: &[u8], budget: u64) -> Result<Vec<u8>, GunzipError> {
+/// Decompresses at most `budget` bytes (one byte more means the budget is exceeded), a
+/// [`PAUSE_EVERY`] of output at a time so that a bomb is paused on too, feeding what comes out to
+/// `hasher` if given one; `at` turns the compressed bytes read so far into progress.
+async fn gunzip(
+    bytes: &[u8],
+    budget: u64,
+    mut hasher: Option<&mut Hasher>,
+    meter: &mut Meter<'_>,
+    at: &dyn Fn(u64) -> Progress,
+) -> Result<Vec<u8>, GunzipError> {
     let mut out = Vec::new();
-    GzDecoder::new(bytes)
-        .take(budget.saturating_add(1))
-        .read_to_end(&mut out)
-        .map_err(GunzipError::Io)?;
-    if out.len() as u64 > budget {
-        return Err(GunzipError::Exceeded);
+    let mut decoder = GzDecoder::new(bytes);
+    let limit = budget.saturating_add(1);
+    loop {
+        let start = out.len();
+        let room = limit.saturating_sub(start as u64).min(PAUSE_EVERY as u64);
+        let n = (&mut decoder)
+            .take(room)
+            .read_to_end(&mut out)
+            .map_err(GunzipError::Io)?;
+        if out.len() as u64 > budget {
+            return Err(GunzipError::Exceeded);
+        }
+        if n == 0 {
+            return Ok(out);
+        }
+        if let Some(h) = hasher.as_deref_mut() {
+            h.update(out.get(start..).unwrap_or_default());
+        }
+        // The decoder reads ahead into its own buffer, so this runs up to 32 KiB early.
+        let consumed = bytes.len().saturating_sub(decoder.get_ref().len()) as u64;
+        meter
+            .worked(n, at(consumed))
+            .await
+            .map_err(|_| GunzipError::Cancelled)?;
     }
-    Ok(out)
 }
 
 /// A member of the archive's tar, by where its bytes are rather than a copy of them.
@@ -355,7 +506,7 @@ struct Members<'a> {
 }
 
 impl<'a> Members<'a> {
-    fn scan(data: &'a [u8], limits: &Limits) -> Result<Self, ArchiveError> {
+    async fn scan(data: &'a [u8], limits: &Limits, meter: &mut Meter<'_>) -> Result<Self, ArchiveError> {
         let actual = data.len() as u64;
         let mut archive = ::tar::Archive::new(Cursor::new(data));
         // Seeking over member data instead of reading it: a 100 MB archive is indexed, not copied.
@@ -392,6 +543,12 @@ impl<'a> Members<'a> {
                 });
             }
             end = data_end.div_ceil(TAR_BLOCK).saturating_mul(TAR_BLOCK);
+            let progress = Progress {
+                stage: Stage::Reading,
+                done: end.min(actual),
+                total: actual,
+            };
+            meter.worked(MEMBER_WORK, progress).await?;
             use ::tar::EntryType as T;
             let member = match entry.header().entry_type() {
                 T::Regular | T::Continuous => Member::File {
@@ -565,18 +722,45 @@ struct BlobRef {
     size: Option<u64>,
 }
 
-struct Loader<'a> {
+struct Loader<'a, 'p> {
     members: Members<'a>,
     limits: &'a Limits,
     unpacked_spent: u64,
     layer_entries_spent: usize,
     /// Layers already read, by member path: images in one archive often share their base layers.
     layers: HashMap<String, ArchiveLayer>,
+    meter: Meter<'p>,
+    /// Stored bytes of the blobs read so far, for [`Progress::done`].
+    done: u64,
 }
 
-impl<'a> Loader<'a> {
-    fn docker(&mut self) -> Result<Vec<ArchiveImage>, ArchiveError> {
-        let items: Vec<DockerManifestItem> = self.json(MANIFEST_JSON, MANIFEST_JSON)?;
+/// Where the blob being read sits in the progress of the whole open.
+#[derive(Clone, Copy)]
+struct Span {
+    start: u64,
+    total: u64,
+}
+
+impl Span {
+    fn at(self, stage: Stage, into: u64) -> Progress {
+        Progress {
+            stage,
+            done: self.start.saturating_add(into).min(self.total),
+            total: self.total,
+        }
+    }
+}
+
+impl<'a> Loader<'a, '_> {
+    fn span(&self) -> Span {
+        Span {
+            start: self.done,
+            total: self.members.data.len() as u64,
+        }
+    }
+
+    async fn docker(&mut self) -> Result<Vec<ArchiveImage>, ArchiveError> {
+        let items: Vec<DockerManifestItem> = self.json(MANIFEST_JSON, MANIFEST_JSON).await?;
         let mut images = Vec::with_capacity(items.len());
         for item in items {
             let tags = item
@@ -602,31 +786,32 @@ impl<'a> Loader<'a> {
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            images.push(self.image(MANIFEST_JSON, tags, &config, &layers)?);
+            images.push(self.image(MANIFEST_JSON, tags, &config, &layers).await?);
         }
         Ok(images)
     }
 
-    fn oci(&mut self) -> Result<Vec<ArchiveImage>, ArchiveError> {
+    async fn oci(&mut self) -> Result<Vec<ArchiveImage>, ArchiveError> {
         if self.members.contains(OCI_LAYOUT) {
-            let layout: OciLayout = self.json(OCI_LAYOUT, OCI_LAYOUT)?;
+            let layout: OciLayout = self.json(OCI_LAYOUT, OCI_LAYOUT).await?;
             if !layout.version.starts_with("1.") {
                 return Err(ArchiveError::UnsupportedLayoutVersion {
                     version: layout.version,
                 });
             }
         }
-        let index: ImageIndex = self.json(INDEX_JSON, INDEX_JSON)?;
+        let index: ImageIndex = self.json(INDEX_JSON, INDEX_JSON).await?;
         let mut images = Vec::new();
         for desc in index.manifests() {
             let tags = annotated_tags(INDEX_JSON, desc)?;
-            self.oci_descriptor(INDEX_JSON, desc, &tags, 0, &mut images)?;
+            self.oci_descriptor(INDEX_JSON, desc, &tags, 0, &mut images)
+                .await?;
         }
         Ok(images)
     }
 
     /// Loads the image (or, for a nested index, the images) a descriptor points at.
-    fn oci_descriptor(
+    async fn oci_descriptor(
         &mut self,
         file: &str,
         desc: &crate::oci::Descriptor,
@@ -637,14 +822,14 @@ impl<'a> Loader<'a> {
         let blob = descriptor_blob(file, desc)?;
         match desc.media_type().to_string().as_str() {
             "application/vnd.oci.image.manifest.v1+json" | crate::oci::DOCKER_MANIFEST_V2 => {
-                let manifest: ImageManifest = self.verified_json(file, &blob)?;
+                let manifest: ImageManifest = self.verified_json(file, &blob).await?;
                 let config = descriptor_blob(&blob.path, manifest.config())?;
                 let layers = manifest
                     .layers()
                     .iter()
                     .map(|l| descriptor_blob(&blob.path, l))
                     .collect::<Result<Vec<_>, _>>()?;
-                images.push(self.image(&blob.path, tags.to_vec(), &config, &layers)?);
+                images.push(self.image(&blob.path, tags.to_vec(), &config, &layers).await?);
             }
             "application/vnd.oci.image.index.v1+json" | crate::oci::DOCKER_MANIFEST_LIST => {
                 if depth >= MAX_INDEX_DEPTH {
@@ -653,7 +838,7 @@ impl<'a> Loader<'a> {
                         limit: MAX_INDEX_DEPTH,
                     });
                 }
-                let index: ImageIndex = self.verified_json(file, &blob)?;
+                let index: ImageIndex = self.verified_json(file, &blob).await?;
                 for child in index.manifests() {
                     // A save of one platform keeps the index but not the other platforms' blobs,
                     // and attestations are not images; both are left out as `docker load` does.
@@ -665,7 +850,8 @@ impl<'a> Loader<'a> {
                     if attestation || !self.members.contains(&child_path) {
                         continue;
                     }
-                    self.oci_descriptor(&blob.path, child, tags, depth + 1, images)?;
+                    // Boxed: an async fn that calls itself needs its future behind a pointer.
+                    Box::pin(self.oci_descriptor(&blob.path, child, tags, depth + 1, images)).await?;
                 }
             }
             // Artifacts and other content that is not an image.
@@ -674,14 +860,14 @@ impl<'a> Loader<'a> {
         Ok(())
     }
 
-    fn image(
+    async fn image(
         &mut self,
         file: &str,
         repo_tags: Vec<String>,
         config: &BlobRef,
         layers: &[BlobRef],
     ) -> Result<ArchiveImage, ArchiveError> {
-        let config_bytes = self.verified_bytes(file, config, true)?.to_vec();
+        let config_bytes = self.verified_bytes(file, config, true).await?.to_vec();
         let parsed: ImageConfiguration = parse_json(&config.path, &config_bytes)?;
         let image_id = Digest::of(&config_bytes);
         let diff_ids = parsed
@@ -705,7 +891,10 @@ impl<'a> Loader<'a> {
         }
         let mut out = Vec::with_capacity(layers.len());
         for (index, (blob, diff_id)) in layers.iter().zip(&diff_ids).enumerate() {
-            out.push(self.layer(file, &name, index, blob, *diff_id)?);
+            out.push(
+                self.layer(file, &name, (index, layers.len()), blob, *diff_id)
+                    .await?,
+            );
         }
         Ok(ArchiveImage {
             repo_tags,
@@ -716,11 +905,12 @@ impl<'a> Loader<'a> {
         })
     }
 
-    fn layer(
+    /// Layer `index.0` of the `index.1` layers of `image`.
+    async fn layer(
         &mut self,
         file: &str,
         image: &str,
-        index: usize,
+        (index, count): (usize, usize),
         blob: &BlobRef,
         expected_diff_id: Digest,
     ) -> Result<ArchiveLayer, ArchiveError> {
@@ -731,33 +921,51 @@ impl<'a> Loader<'a> {
             expected: expected_diff_id,
             actual,
         };
-        if let Some(done) = self.layers.get(&blob.path) {
+        if let Some(done) = self.layers.get(&blob.path).cloned() {
             if done.diff_id != expected_diff_id {
                 return Err(mismatch(done.diff_id));
             }
             if blob.digest.is_some_and(|d| d != done.digest) || blob.size.is_some_and(|s| s != done.size) {
                 // Same member, other promises: let the full check name what differs.
-                self.verified_bytes(file, blob, false)?;
+                self.verified_bytes(file, blob, false).await?;
             }
-            return Ok(done.clone());
+            return Ok(done);
         }
-        let bytes = self.verified_bytes(file, blob, false)?;
-        let digest = Digest::of(bytes);
-        let tar: Cow<'_, [u8]> = match compression_of(bytes) {
-            Compression::None => Cow::Borrowed(bytes),
+        let bytes = self.sized_bytes(file, blob, false)?;
+        let size = bytes.len() as u64;
+        let span = self.span();
+        let unpacking = Stage::Unpacking {
+            layer: index,
+            layers: count,
+        };
+        // The stored bytes are hashed once, for the digest the blob is named by (if any), for
+        // the layer's digest and, when it is not compressed, for its diffID. That pass is the
+        // first half of the layer's progress; decompressing it (if need be) the second.
+        let hashing = blob
+            .digest
+            .map_or(unpacking, |digest| Stage::Verifying { digest });
+        let digest = self.meter.hash(bytes, &|h| span.at(hashing, h / 2)).await?;
+        check_digest(blob, digest)?;
+        let (tar, diff_id): (Cow<'_, [u8]>, Digest) = match compression_of(bytes) {
+            Compression::None => (Cow::Borrowed(bytes), digest),
             Compression::Gzip => {
                 let budget = self.limits.max_unpacked_bytes.saturating_sub(self.unpacked_spent);
-                let plain = gunzip(bytes, budget).map_err(|e| match e {
-                    GunzipError::Exceeded => ArchiveError::UnpackedTooLarge {
-                        limit: self.limits.max_unpacked_bytes,
-                    },
-                    GunzipError::Io(source) => ArchiveError::Layer {
-                        path: blob.path.clone(),
-                        source: TarError::Malformed { index: 0, source },
-                    },
-                })?;
+                let mut hasher = Hasher::new();
+                let at = |consumed: u64| span.at(unpacking, size / 2 + consumed / 2);
+                let plain = gunzip(bytes, budget, Some(&mut hasher), &mut self.meter, &at)
+                    .await
+                    .map_err(|e| match e {
+                        GunzipError::Exceeded => ArchiveError::UnpackedTooLarge {
+                            limit: self.limits.max_unpacked_bytes,
+                        },
+                        GunzipError::Io(source) => ArchiveError::Layer {
+                            path: blob.path.clone(),
+                            source: TarError::Malformed { index: 0, source },
+                        },
+                        GunzipError::Cancelled => ArchiveError::Cancelled,
+                    })?;
                 self.unpacked_spent += plain.len() as u64;
-                Cow::Owned(plain)
+                (Cow::Owned(plain), hasher.finish())
             }
             Compression::Unsupported(format) => {
                 return Err(ArchiveError::UnsupportedLayerCompression {
@@ -765,10 +973,6 @@ impl<'a> Loader<'a> {
                     format,
                 });
             }
-        };
-        let diff_id = match &tar {
-            Cow::Borrowed(_) => digest,
-            Cow::Owned(plain) => Digest::of(plain),
         };
         // Verified before parsing: a layer the config does not vouch for is never read.
         if diff_id != expected_diff_id {
@@ -793,19 +997,22 @@ impl<'a> Loader<'a> {
             },
         })?;
         self.layer_entries_spent += changeset.len();
+        self.done = self.done.saturating_add(size);
+        // Reading the tar copies every file in it: count that as work too.
+        self.meter.worked(tar.len(), self.span().at(unpacking, 0)).await?;
         let layer = ArchiveLayer {
             changeset,
             diff_id,
             digest,
-            size: bytes.len() as u64,
+            size,
         };
         self.layers.insert(blob.path.clone(), layer.clone());
         Ok(layer)
     }
 
-    /// The bytes of a blob, checked against its promised size and digest; `json` caps the size
-    /// before anything is hashed or parsed.
-    fn verified_bytes(&self, file: &str, blob: &BlobRef, json: bool) -> Result<&'a [u8], ArchiveError> {
+    /// The bytes of a blob, checked against its promised size; `json` caps the size before
+    /// anything is hashed or parsed.
+    fn sized_bytes(&self, file: &str, blob: &BlobRef, json: bool) -> Result<&'a [u8], ArchiveError> {
         let bytes = self.members.file(&blob.path, file)?;
         let size = bytes.len() as u64;
         if json && size > self.limits.max_json_bytes {
@@ -822,35 +1029,59 @@ impl<'a> Loader<'a> {
                 actual: size,
             });
         }
-        if let Some(expected) = blob.digest {
-            let actual = Digest::of(bytes);
-            if actual != expected {
-                return Err(ArchiveError::BlobDigestMismatch {
-                    path: blob.path.clone(),
-                    expected,
-                    actual,
-                });
-            }
-        }
         Ok(bytes)
     }
 
-    fn verified_json<T: serde::de::DeserializeOwned>(
-        &self,
+    /// [`Self::sized_bytes`], then checked against the digest the blob is named by.
+    async fn verified_bytes(
+        &mut self,
+        file: &str,
+        blob: &BlobRef,
+        json: bool,
+    ) -> Result<&'a [u8], ArchiveError> {
+        let bytes = self.sized_bytes(file, blob, json)?;
+        if let Some(digest) = blob.digest {
+            let span = self.span();
+            let stage = Stage::Verifying { digest };
+            let actual = self.meter.hash(bytes, &|h| span.at(stage, h)).await?;
+            check_digest(blob, actual)?;
+        }
+        self.done = self.done.saturating_add(bytes.len() as u64);
+        Ok(bytes)
+    }
+
+    async fn verified_json<T: serde::de::DeserializeOwned>(
+        &mut self,
         file: &str,
         blob: &BlobRef,
     ) -> Result<T, ArchiveError> {
-        parse_json(&blob.path, self.verified_bytes(file, blob, true)?)
+        parse_json(&blob.path, self.verified_bytes(file, blob, true).await?)
     }
 
     /// A top-level JSON file (`manifest.json`, `index.json`, `oci-layout`): no digest to check.
-    fn json<T: serde::de::DeserializeOwned>(&self, path: &str, file: &str) -> Result<T, ArchiveError> {
+    async fn json<T: serde::de::DeserializeOwned>(
+        &mut self,
+        path: &str,
+        file: &str,
+    ) -> Result<T, ArchiveError> {
         let blob = BlobRef {
             path: path.to_owned(),
             digest: None,
             size: None,
         };
-        self.verified_json(file, &blob)
+        self.verified_json(file, &blob).await
+    }
+}
+
+/// Fails unless `actual` is the digest the blob is named by, if it is named by one.
+fn check_digest(blob: &BlobRef, actual: Digest) -> Result<(), ArchiveError> {
+    match blob.digest {
+        Some(expected) if expected != actual => Err(ArchiveError::BlobDigestMismatch {
+            path: blob.path.clone(),
+            expected,
+            actual,
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -1593,6 +1824,199 @@ mod tests {
             tight(|l| l.max_json_bytes = 100),
             ArchiveError::JsonTooLarge { .. }
         ));
+    }
+
+    /// A pause that records every progress it is shown, answers Pending once each time (as a
+    /// page yielding to the browser would) and stops the open at its `stop_at`-th call.
+    #[derive(Default)]
+    struct Recorder {
+        seen: Vec<Progress>,
+        stop_at: Option<usize>,
+    }
+
+    /// Pending on its first poll, after waking its task; then what it holds.
+    struct YieldOnce(Option<ControlFlow<()>>, bool);
+
+    impl Future for YieldOnce {
+        type Output = ControlFlow<()>;
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ControlFlow<()>> {
+            if !self.1 {
+                self.1 = true;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            Poll::Ready(self.0.take().unwrap_or(ControlFlow::Continue(())))
+        }
+    }
+
+    impl Pause for Recorder {
+        fn pause(&mut self, progress: Progress) -> PauseFuture<'_> {
+            self.seen.push(progress);
+            let flow = if self.stop_at == Some(self.seen.len()) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            };
+            Box::pin(YieldOnce(Some(flow), false))
+        }
+    }
+
+    /// Runs [`open_paused`] to the end with `pause`, and counts how often it was left pending.
+    fn open_recorded(
+        bytes: &[u8],
+        limits: &Limits,
+        pause: &mut Recorder,
+    ) -> (Result<Archive, ArchiveError>, usize) {
+        let mut open = pin!(open_paused(bytes, limits, pause));
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut pending = 0;
+        loop {
+            match open.as_mut().poll(&mut cx) {
+                Poll::Ready(result) => return (result, pending),
+                Poll::Pending => pending += 1,
+            }
+        }
+    }
+
+    /// An OCI layout of one image whose single layer holds `mib` files of 1 MiB each.
+    fn big_archive(mib: usize, gzip_layer: bool) -> Vec<u8> {
+        let mut entries = vec![Entry::dir("data")];
+        for i in 0..mib {
+            let bytes: Vec<u8> = (0..1 << 20)
+                .map(|b: u32| (b.wrapping_mul(31) ^ i as u32) as u8)
+                .collect();
+            entries.push(Entry::file(format!("data/{i}"), Content::bytes(bytes)));
+        }
+        let tar = layer_tar::write(&Changeset::new(entries), Vec::new()).unwrap();
+        let config = config_json(&[Digest::of(&tar)]);
+        let blob = if gzip_layer { gzip(&tar) } else { tar };
+        pack(&oci_single(&config, &[blob]))
+    }
+
+    #[test]
+    fn a_large_archive_pauses_often_with_growing_progress_and_opens_as_in_one_go() {
+        let bytes = big_archive(20, false);
+        let mut pause = Recorder::default();
+        let (paused, pending) = open_recorded(&bytes, &Limits::default(), &mut pause);
+        let whole = open(&bytes, &Limits::default()).unwrap();
+        assert_eq!(paused.unwrap(), whole, "the same archive as the one-go open");
+        // A pause for every MiB of the 20 MiB layer hashed, then one after reading its tar.
+        assert!(pause.seen.len() >= 20, "{} pauses", pause.seen.len());
+        assert_eq!(pending, pause.seen.len(), "the open waited at every pause");
+        let total = pause.seen[0].total;
+        assert_eq!(total, bytes.len() as u64);
+        assert!(pause.seen.iter().all(|p| p.total == total && p.done <= total));
+        assert!(
+            pause.seen.windows(2).all(|w| w[0].done <= w[1].done),
+            "progress only grows"
+        );
+        let layer = whole.images[0].layers[0].digest;
+        let verifying = pause
+            .seen
+            .iter()
+            .filter(|p| p.stage == Stage::Verifying { digest: layer })
+            .count();
+        assert!(verifying >= 19, "{verifying} pauses while hashing the layer");
+        assert!(pause.seen.last().unwrap().done > total * 9 / 10);
+        assert!(matches!(
+            pause.seen.last().unwrap().stage,
+            Stage::Unpacking { layer: 0, layers: 1 }
+        ));
+
+        // A gzip layer is inflated in steps as well, after its digest is checked.
+        let gz = big_archive(12, true);
+        let mut pause = Recorder::default();
+        let (paused, _) = open_recorded(&gz, &Limits::default(), &mut pause);
+        assert_eq!(paused.unwrap(), open(&gz, &Limits::default()).unwrap());
+        let inflating = pause
+            .seen
+            .iter()
+            .filter(|p| p.stage == Stage::Unpacking { layer: 0, layers: 1 })
+            .count();
+        assert!(inflating >= 12, "{inflating} pauses while inflating 12 MiB");
+    }
+
+    #[test]
+    fn the_opens_of_every_layout_match_with_and_without_pauses() {
+        let fx = fixture();
+        let (oci, _) = oci_layout(&fx);
+        for members in [docker_legacy(&fx), docker_v25(&fx), podman(&fx), oci] {
+            let bytes = pack(&members);
+            let limits = Limits::default();
+            let (paused, _) = open_recorded(&bytes, &limits, &mut Recorder::default());
+            assert_eq!(paused.unwrap(), open(&bytes, &limits).unwrap());
+        }
+    }
+
+    #[test]
+    fn cancelling_at_any_pause_ends_the_open_with_the_cancel_error() {
+        let bytes = big_archive(6, true);
+        let mut all = Recorder::default();
+        assert!(open_recorded(&bytes, &Limits::default(), &mut all).0.is_ok());
+        assert!(all.seen.len() >= 6);
+        for k in [1, all.seen.len() / 2, all.seen.len()] {
+            let mut pause = Recorder {
+                stop_at: Some(k),
+                ..Recorder::default()
+            };
+            let err = open_recorded(&bytes, &Limits::default(), &mut pause)
+                .0
+                .unwrap_err();
+            assert!(matches!(err, ArchiveError::Cancelled), "stopped at {k}: {err}");
+            assert_eq!(pause.seen.len(), k, "no pause after the cancel");
+            assert_eq!(
+                err.to_string(),
+                "opening the archive was cancelled before it finished: nothing was loaded"
+            );
+        }
+        // A gzip-compressed archive is cancelled while it is being inflated.
+        let mut pause = Recorder {
+            stop_at: Some(2),
+            ..Recorder::default()
+        };
+        let plain_layer = big_archive(6, false);
+        let err = open_recorded(&gzip(&plain_layer), &Limits::default(), &mut pause)
+            .0
+            .unwrap_err();
+        assert!(matches!(err, ArchiveError::Cancelled), "{err}");
+        assert_eq!(pause.seen[1].stage, Stage::Inflating);
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_paused_on_and_still_refused() {
+        let limits = Limits {
+            max_unpacked_bytes: 8 << 20,
+            ..Limits::default()
+        };
+        let bomb = gzip(&vec![0u8; 32 << 20]);
+        let mut pause = Recorder::default();
+        let err = open_recorded(&bomb, &limits, &mut pause).0.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the archive unpacks to more than 8388608 bytes: refused as too large (or a decompression bomb); save fewer images into it"
+        );
+        assert_eq!(pause.seen.len(), 8, "a pause per MiB inflated, up to the budget");
+        assert!(
+            pause
+                .seen
+                .iter()
+                .all(|p| p.stage == Stage::Inflating && p.total == bomb.len() as u64)
+        );
+
+        let fx = fixture();
+        let members = oci_single(&config_json(&fx.diff_ids[..1]), &[gzip(&vec![0u8; 32 << 20])]);
+        let mut pause = Recorder::default();
+        let err = open_recorded(&pack(&members), &limits, &mut pause).0.unwrap_err();
+        assert!(
+            matches!(err, ArchiveError::UnpackedTooLarge { limit } if limit == 8 << 20),
+            "{err}"
+        );
+        let unpacking = pause
+            .seen
+            .iter()
+            .filter(|p| matches!(p.stage, Stage::Unpacking { .. }))
+            .count();
+        assert!(unpacking >= 7, "{unpacking} pauses inside the layer's bomb");
     }
 
     proptest! {

@@ -3,7 +3,10 @@
 //! disk already reused, the image ID the archive's config digest, its names from `RepoTags`.
 //!
 //! The archive arrives as bytes because core has no file system: the page hands over a dropped
-//! file, the native terminal reads the file named by `-i`.
+//! file, the native terminal reads the file named by `-i`. Opening a large one takes a while, so
+//! a load comes in two halves: opening and verifying ([`archive::open`], or
+//! [`archive::open_paused`] for a page that must keep answering meanwhile), then the quick
+//! [`Simulator::add_archive`] that changes the store.
 
 use std::sync::Arc;
 
@@ -11,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::images::parse_rfc3339;
 use super::{Event, Output, Simulator};
-use crate::archive::{self, ArchiveError, Limits};
+use crate::archive::{self, Archive, ArchiveError, Limits};
 use crate::digest::Digest;
 use crate::store::{ImageRecord, LayerRecord, StoreError};
 
@@ -48,6 +51,13 @@ impl Simulator {
     pub fn load(&mut self, bytes: &[u8]) -> Result<LoadReport, LoadError> {
         let archive =
             archive::open(bytes, &Limits::default()).map_err(|e| LoadError::Archive(Box::new(e)))?;
+        self.add_archive(archive)
+    }
+
+    /// Puts the images of an archive opened beforehand into the store: the quick half of
+    /// [`Self::load`], for a caller that opened it with [`archive::open_paused`] so as to keep
+    /// answering meanwhile. All of it is added or, on an error, nothing.
+    pub fn add_archive(&mut self, archive: Archive) -> Result<LoadReport, LoadError> {
         // The archive is verified as a whole before this point, so the store can only refuse an
         // image it was handed inconsistently; working on a copy still guarantees that a refusal
         // leaves nothing half loaded, which matters more than the cost of the copy.
@@ -140,8 +150,16 @@ impl Simulator {
     /// `docker load` of a dropped archive: what Docker prints (`Loaded image: demo/app:1.0` per
     /// name, `Loaded image ID: sha256:...` for an image without one) or why nothing was loaded.
     pub fn load_archive(&mut self, bytes: &[u8]) -> Output {
+        self.load_opened(archive::open(bytes, &Limits::default()))
+    }
+
+    /// [`Self::load_archive`] of an archive opened beforehand, or of the reason it could not be.
+    pub fn load_opened(&mut self, opened: Result<Archive, ArchiveError>) -> Output {
         self.events.clear();
-        let (stdout, stderr, exit_code) = match self.load(bytes) {
+        let loaded = opened
+            .map_err(|e| LoadError::Archive(Box::new(e)))
+            .and_then(|archive| self.add_archive(archive));
+        let (stdout, stderr, exit_code) = match loaded {
             Ok(report) => (crate::cli::dispatch::load_text(&report), String::new(), 0),
             Err(e) => (String::new(), crate::cli::dispatch::load_error_text(&e), 1),
         };
@@ -164,6 +182,9 @@ mod tests {
     use crate::layer::{Changeset, Content, Entry};
     use proptest::prelude::*;
     use serde_json::json;
+    use std::ops::ControlFlow;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
 
     /// One image of a `docker save` archive: its names and its layers, bottom first.
     struct Saved {
@@ -385,6 +406,77 @@ mod tests {
         assert_eq!(out.exit_code, 1);
         assert!(out.stderr.contains("truncated"), "{}", out.stderr);
         assert_eq!(sim.store(), &before);
+    }
+
+    /// Stops an open at its `0`-th pause, counting pauses in `1`.
+    struct StopAt(usize, usize);
+
+    impl archive::Pause for StopAt {
+        fn pause(&mut self, _: archive::Progress) -> archive::PauseFuture<'_> {
+            self.1 += 1;
+            let flow = if self.1 == self.0 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            };
+            Box::pin(std::future::ready(flow))
+        }
+    }
+
+    /// Opens `bytes` with pauses; the test's pause never waits, so one poll finishes it.
+    fn open_stopping_at(bytes: &[u8], stop: usize) -> (Result<Archive, ArchiveError>, usize) {
+        let mut pause = StopAt(stop, 0);
+        let opened = {
+            let limits = Limits::default();
+            let mut open = pin!(archive::open_paused(bytes, &limits, &mut pause));
+            match open.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+                Poll::Ready(result) => result,
+                Poll::Pending => panic!("an open whose pauses never wait finishes in one poll"),
+            }
+        };
+        (opened, pause.1)
+    }
+
+    #[test]
+    fn an_open_cancelled_at_any_pause_leaves_the_simulator_as_it_was() {
+        let big = Changeset::new(vec![
+            Entry::dir("data"),
+            Entry::file("data/blob", Content::bytes(vec![7u8; 5 << 20])),
+        ]);
+        let bytes = docker_save(&[Saved {
+            tags: vec!["big/app:1"],
+            layers: vec![base(), big],
+        }]);
+        let (whole, pauses) = open_stopping_at(&bytes, 0);
+        assert!(whole.is_ok());
+        assert!(pauses >= 5, "{pauses} pauses");
+
+        let mut sim = Simulator::new();
+        sim.load_archive(&demo());
+        let before = sim.store().clone();
+        let before_images = ok(&mut sim, "docker images");
+        for k in [1, pauses / 2, pauses] {
+            let (opened, seen) = open_stopping_at(&bytes, k);
+            assert_eq!(seen, k);
+            let out = sim.load_opened(opened);
+            assert_eq!(out.exit_code, 1);
+            assert_eq!(
+                out.stderr,
+                "Error response from daemon: opening the archive was cancelled before it finished: nothing was loaded\n"
+            );
+            assert!(out.events.is_empty());
+            assert_eq!(sim.store(), &before, "cancelled at pause {k}");
+            assert_eq!(ok(&mut sim, "docker images"), before_images);
+        }
+
+        // Opened in full, the same archive loads as the one-go load does.
+        let mut one_go = sim.clone();
+        let want = one_go.load_archive(&bytes);
+        let (opened, _) = open_stopping_at(&bytes, 0);
+        let out = sim.load_opened(opened);
+        assert_eq!(out.stdout, "Loaded image: big/app:1\n");
+        assert_eq!((out.stdout, out.events), (want.stdout, want.events));
+        assert_eq!(sim.store(), one_go.store());
     }
 
     #[test]
