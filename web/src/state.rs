@@ -8,6 +8,7 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
+use layerlab_core::archive::{self, Archive, ArchiveError, Limits};
 use layerlab_core::engine::{Event, Output, Simulator, Stream, lesson_context};
 
 use crate::completion::{Completion, Names, complete};
@@ -69,8 +70,12 @@ pub enum Action {
     /// scenarios drive the lab through it, so the transcript shows exactly what ran.
     Run(String),
     /// Load an image archive (`docker save`, `podman save` or an OCI layout tarball) that the
-    /// learner opened in the page, under the file name it had.
+    /// learner opened in the page, under the file name it had: opened and added in one go.
     Load { name: String, bytes: Rc<Vec<u8>> },
+    /// Add an archive the page opened beforehand, a pause at a time (or say why it could not be
+    /// opened): the transcript shows the same `docker load -i NAME` and answer as [`Action::Load`],
+    /// while the reducer only does the quick part.
+    AddOpened { name: String, opened: OpenedArchive },
     /// Start over with a fresh lab, as a new page would: a scenario replays from there.
     Reset,
     /// Build this Dockerfile, with the lesson's other files as its context, and tag the result:
@@ -79,6 +84,25 @@ pub enum Action {
     /// The text in the Dockerfile editor changed to this.
     EditDockerfile(String),
 }
+
+/// What opening an archive gave: handed to the lab once, by [`Action::AddOpened`]. Shared rather
+/// than cloned, since an archive holds every file of its layers; equal only to itself.
+#[derive(Debug, Clone)]
+pub struct OpenedArchive(Rc<RefCell<Option<Result<Archive, ArchiveError>>>>);
+
+impl OpenedArchive {
+    pub fn new(opened: Result<Archive, ArchiveError>) -> Self {
+        OpenedArchive(Rc::new(RefCell::new(Some(opened))))
+    }
+}
+
+impl PartialEq for OpenedArchive {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for OpenedArchive {}
 
 /// Which action a key pressed in the command input stands for, given what is typed so far.
 /// Tab on an empty line is left to the browser, so keyboard users can still leave the terminal.
@@ -182,7 +206,14 @@ impl Lab {
                 self.input = line;
                 self.submit();
             }
-            Action::Load { name, bytes } => self.load(&name, &bytes),
+            Action::Load { name, bytes } => self.load(&name, archive::open(&bytes, &Limits::default())),
+            Action::AddOpened { name, opened } => {
+                // Taken, not cloned: only the first reduction of the action sees it.
+                let opened = opened.0.borrow_mut().take();
+                if let Some(opened) = opened {
+                    self.load(&name, opened);
+                }
+            }
             Action::Reset => {
                 // Revisions only grow, so nothing mistakes the fresh lab for one it has seen.
                 let revision = self.revision + 1;
@@ -248,12 +279,12 @@ impl Lab {
 
     /// `docker load` of a file opened in the page: the transcript shows it as the command a
     /// learner would type for the same file.
-    fn load(&mut self, name: &str, bytes: &[u8]) {
+    fn load(&mut self, name: &str, opened: Result<Archive, ArchiveError>) {
         self.recall = None;
         let command = format!("docker load -i {name}");
         Rc::make_mut(&mut self.record).push(command.clone());
         Rc::make_mut(&mut self.transcript).push(Line::new(LineKind::Command, &format!("{PROMPT}{command}")));
-        let output = self.sim.borrow_mut().load_archive(bytes);
+        let output = self.sim.borrow_mut().load_opened(opened);
         self.show(output);
     }
 
@@ -455,6 +486,37 @@ mod tests {
         let last = lab.transcript.last().map(|l| l.kind);
         assert_eq!(last, Some(LineKind::Stderr));
         assert_eq!(lab.sim().borrow().store().images().count(), 0);
+    }
+
+    #[test]
+    fn an_archive_opened_beforehand_loads_once_as_a_load_in_one_go_would() {
+        let archive = Rc::new(b"not a tarball".to_vec());
+        let mut one_go = Lab::new();
+        one_go.apply(Action::Load {
+            name: "broken.tar".into(),
+            bytes: archive.clone(),
+        });
+        let mut lab = Lab::new();
+        let opened = OpenedArchive::new(archive::open(&archive, &Limits::default()));
+        let action = Action::AddOpened {
+            name: "broken.tar".into(),
+            opened,
+        };
+        assert_eq!(action, action.clone(), "the same opened archive");
+        assert_ne!(
+            action,
+            Action::AddOpened {
+                name: "broken.tar".into(),
+                opened: OpenedArchive::new(archive::open(&archive, &Limits::default())),
+            },
+            "another opening"
+        );
+        lab.apply(action.clone());
+        assert_eq!(lab.transcript, one_go.transcript);
+        assert_eq!(lab.record, one_go.record);
+        let shown = lab.transcript.len();
+        lab.apply(action);
+        assert_eq!(lab.transcript.len(), shown, "an opened archive is added once");
     }
 
     #[test]

@@ -3,25 +3,37 @@
 //! bytes never leave the browser: core reads them (tar, gzip, the sha256 of every blob against its
 //! digest) as `docker load` would, and the pictures show the images like any pulled one.
 //!
+//! Opening a large archive takes seconds, so it runs a slice at a time: core pauses every MiB of
+//! work, and every [`SLICE_MS`] the page gives the browser a turn, shows how far it got in a
+//! progress bar and lets the learner cancel. Only adding the opened images to the lab is done in
+//! one go, and that is quick.
+//!
 //! Files over [`MAX_ARCHIVE_BYTES`] are refused from their size alone, before a byte is read.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::ops::ControlFlow;
 use std::rc::Rc;
+use std::time::Duration;
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{DragEvent, File, HtmlInputElement};
 use yew::prelude::*;
 
-use layerlab_core::cli::format::fixed;
+use layerlab_core::archive::{self, Limits, Pause, PauseFuture, Progress, Stage};
+use layerlab_core::cli::format::{fixed, human_size};
 
-use crate::state::{Action, Lab, Line, LineKind, PROMPT};
+use crate::state::{Action, Lab, Line, LineKind, OpenedArchive, PROMPT};
 
 /// The largest file the page opens: 256 MiB, the native terminal's cap as well. The page holds the
 /// file's bytes, the layers read from them and, for a compressed archive, the decompressed tar, all
 /// inside a wasm32 address space of at most 4 GiB; larger lesson images are better loaded with
 /// `layerlab --engine sim load -i` in a terminal.
 pub const MAX_ARCHIVE_BYTES: u64 = 256 << 20;
+
+/// How long the open works before the browser gets a turn: one frame at 60 Hz. A turn costs a
+/// few milliseconds (browsers hold back chained timers), so it is not taken at every pause.
+pub const SLICE_MS: f64 = 16.0;
 
 /// Where opening an archive is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,10 +43,12 @@ pub enum Opening {
     Reading {
         name: String,
     },
-    /// Core is unpacking the archive and checking every digest. `from` is the transcript's length
-    /// when the load was handed to the lab (`None` until then): its answer comes after it.
+    /// Core is unpacking the archive and checking every digest: `progress` says how far it got,
+    /// once it has paused at all. `from` is the transcript's length when the opened archive was
+    /// handed to the lab (`None` until then): its answer comes after it.
     Verifying {
         name: String,
+        progress: Option<Progress>,
         from: Option<usize>,
     },
     /// Loaded: what `docker load` printed.
@@ -47,6 +61,10 @@ pub enum Opening {
         name: String,
         message: String,
     },
+    /// The learner stopped it; nothing was loaded.
+    Cancelled {
+        name: String,
+    },
 }
 
 impl Opening {
@@ -57,6 +75,7 @@ impl Opening {
             Opening::Verifying { .. } => "verifying",
             Opening::Loaded { .. } => "loaded",
             Opening::Failed { .. } => "failed",
+            Opening::Cancelled { .. } => "cancelled",
         }
     }
 }
@@ -79,6 +98,17 @@ fn mib(bytes: u64) -> String {
     }
     // Display only: the precision lost in the conversion is far below the one decimal shown.
     format!("{} MiB", fixed(bytes as f64 / f64::from(1u32 << 20), 1))
+}
+
+/// What the progress bar says beside it: the stage, then how many bytes of how many.
+pub fn progress_text(p: &Progress) -> String {
+    let stage = match p.stage {
+        Stage::Inflating => "inflating the archive".to_owned(),
+        Stage::Reading => "listing the archive's members".to_owned(),
+        Stage::Verifying { digest } => format!("verifying sha256:{}…", digest.short()),
+        Stage::Unpacking { layer, layers } => format!("unpacking layer {} of {layers}", layer + 1),
+    };
+    format!("{stage} {} of {}", human_size(p.done), human_size(p.total))
 }
 
 /// What the lab answered to the load of `name` at or after line `from` of the transcript, once it
@@ -118,9 +148,53 @@ pub struct ArchiveDropProps {
     pub children: Html,
 }
 
-/// Reads `file` and hands it to the lab, reporting each stage through `set`. `shown` is the
-/// transcript's length as last rendered.
-fn open(file: File, dispatch: UseReducerDispatcher<Lab>, set: Callback<Opening>, shown: Rc<RefCell<usize>>) {
+/// The page's side of core's pauses: every [`SLICE_MS`] of work, show the progress and give the
+/// browser a turn (to paint, and to run the learner's input, Cancel included).
+struct PagePause {
+    name: String,
+    set: Callback<Opening>,
+    cancelled: Rc<Cell<bool>>,
+    /// When the browser last had a turn, in milliseconds.
+    since: f64,
+}
+
+impl Pause for PagePause {
+    fn pause(&mut self, progress: Progress) -> PauseFuture<'_> {
+        if self.cancelled.get() {
+            return Box::pin(std::future::ready(ControlFlow::Break(())));
+        }
+        if js_sys::Date::now() - self.since < SLICE_MS {
+            return Box::pin(std::future::ready(ControlFlow::Continue(())));
+        }
+        self.set.emit(Opening::Verifying {
+            name: self.name.clone(),
+            progress: Some(progress),
+            from: None,
+        });
+        Box::pin(async move {
+            // A timer, not a resolved promise: promise callbacks run before the browser paints or
+            // handles input, so only a timer gives it a turn.
+            yew::platform::time::sleep(Duration::ZERO).await;
+            self.since = js_sys::Date::now();
+            if self.cancelled.get() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+    }
+}
+
+/// Reads `file`, opens it a slice at a time and hands it to the lab, reporting each stage
+/// through `set`; `cancelled` stops it at its next pause. `shown` is the transcript's length as
+/// last rendered.
+fn open(
+    file: File,
+    dispatch: UseReducerDispatcher<Lab>,
+    set: Callback<Opening>,
+    cancelled: Rc<Cell<bool>>,
+    shown: Rc<RefCell<usize>>,
+) {
     let name = file.name();
     // `File::size` is a double in the DOM; any real file size is exact in it.
     let size = file.size().max(0.0) as u64;
@@ -130,30 +204,44 @@ fn open(file: File, dispatch: UseReducerDispatcher<Lab>, set: Callback<Opening>,
     }
     set.emit(Opening::Reading { name: name.clone() });
     wasm_bindgen_futures::spawn_local(async move {
-        let buffer = match JsFuture::from(file.array_buffer()).await {
-            Ok(buffer) => buffer,
-            Err(_) => {
-                let message =
-                    format!("{name} could not be read: the browser refused the file; pick it again");
-                set.emit(Opening::Failed { name, message });
-                return;
-            }
+        let buffer = JsFuture::from(file.array_buffer()).await;
+        if cancelled.get() {
+            set.emit(Opening::Cancelled { name });
+            return;
+        }
+        let Ok(buffer) = buffer else {
+            let message = format!("{name} could not be read: the browser refused the file; pick it again");
+            set.emit(Opening::Failed { name, message });
+            return;
         };
         let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+        drop(buffer);
         set.emit(Opening::Verifying {
             name: name.clone(),
+            progress: None,
             from: None,
         });
-        // Checking the digests takes a moment on a large archive and holds the page while it
-        // runs: give the browser one turn to show "verifying…" first.
-        yew::platform::time::sleep(std::time::Duration::ZERO).await;
-        let from = *shown.borrow();
-        dispatch.dispatch(Action::Load {
+        let mut pause = PagePause {
             name: name.clone(),
-            bytes: Rc::new(bytes),
+            set: set.clone(),
+            cancelled,
+            // Zero: the first pause shows the progress at once.
+            since: 0.0,
+        };
+        let opened = archive::open_paused(&bytes, &Limits::default(), &mut pause).await;
+        drop(bytes);
+        if matches!(opened, Err(archive::ArchiveError::Cancelled)) {
+            set.emit(Opening::Cancelled { name });
+            return;
+        }
+        let from = *shown.borrow();
+        dispatch.dispatch(Action::AddOpened {
+            name: name.clone(),
+            opened: OpenedArchive::new(opened),
         });
         set.emit(Opening::Verifying {
             name,
+            progress: None,
             from: Some(from),
         });
     });
@@ -163,6 +251,9 @@ fn open(file: File, dispatch: UseReducerDispatcher<Lab>, set: Callback<Opening>,
 pub fn ArchiveDrop(props: &ArchiveDropProps) -> Html {
     let opening = use_state(|| Opening::Idle);
     let dragging = use_state(|| false);
+    // The stop flag of the open under way; each open gets its own, so a stop cannot reach the next.
+    let cancel = use_mut_ref(|| Rc::new(Cell::new(false)));
+    let input = use_node_ref();
     let set = {
         let opening = opening.clone();
         Callback::from(move |o| opening.set(o))
@@ -179,6 +270,7 @@ pub fn ArchiveDrop(props: &ArchiveDropProps) -> Html {
                 if let Opening::Verifying {
                     name,
                     from: Some(from),
+                    ..
                 } = now
                 {
                     match outcome(transcript, name, *from) {
@@ -197,16 +289,47 @@ pub fn ArchiveDrop(props: &ArchiveDropProps) -> Html {
         );
     }
 
-    let busy = matches!(*opening, Opening::Reading { .. } | Opening::Verifying { .. });
+    // A second file while one opens replaces it: the learner picked again, most likely because
+    // the first was the wrong file, and waiting for it to finish (or refusing the new one) would
+    // only make them do it twice.
+    let start = {
+        let (dispatch, set, shown, cancel) =
+            (props.dispatch.clone(), set.clone(), shown.clone(), cancel.clone());
+        Callback::from(move |file: File| {
+            let flag = Rc::new(Cell::new(false));
+            let previous = std::mem::replace(&mut *cancel.borrow_mut(), flag.clone());
+            previous.set(true);
+            // A replaced open says nothing more: the status is the new one's.
+            let set = {
+                let (set, cancel, flag) = (set.clone(), cancel.clone(), flag.clone());
+                Callback::from(move |o| {
+                    if Rc::ptr_eq(&cancel.borrow(), &flag) {
+                        set.emit(o);
+                    }
+                })
+            };
+            open(file, dispatch.clone(), set, flag, shown.clone());
+        })
+    };
     let onchange = {
-        let (dispatch, set, shown) = (props.dispatch.clone(), set.clone(), shown.clone());
+        let start = start.clone();
         Callback::from(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();
             if let Some(file) = input.files().and_then(|f| f.get(0)) {
-                open(file, dispatch.clone(), set.clone(), shown.clone());
+                start.emit(file);
             }
             // The same file picked again should open again.
             input.set_value("");
+        })
+    };
+    let oncancel = {
+        let (cancel, input) = (cancel.clone(), input.clone());
+        Callback::from(move |_: MouseEvent| {
+            cancel.borrow().set(true);
+            // The button goes away with the open: keep keyboard users where they can open another.
+            if let Some(input) = input.cast::<HtmlInputElement>() {
+                let _ = input.focus();
+            }
         })
     };
     let ondragover = {
@@ -242,16 +365,13 @@ pub fn ArchiveDrop(props: &ArchiveDropProps) -> Html {
         })
     };
     let ondrop = {
-        let (dispatch, set, dragging) = (props.dispatch.clone(), set.clone(), dragging.clone());
-        let shown = shown.clone();
+        let dragging = dragging.clone();
         Callback::from(move |e: DragEvent| {
             dragging.set(false);
             let file = e.data_transfer().and_then(|d| d.files()).and_then(|f| f.get(0));
             if let Some(file) = file {
                 e.prevent_default();
-                if !busy {
-                    open(file, dispatch.clone(), set.clone(), shown.clone());
-                }
+                start.emit(file);
             }
         })
     };
@@ -268,6 +388,34 @@ pub fn ArchiveDrop(props: &ArchiveDropProps) -> Html {
         Opening::Failed { name, message } => html! {
             <>{ "✖ Could not open " }<b>{ name.clone() }</b>{ ": " }{ message.clone() }</>
         },
+        Opening::Cancelled { name } => html! {
+            <>{ "■ Cancelled opening " }<b>{ name.clone() }</b>{ ": nothing was loaded" }</>
+        },
+    };
+    // Outside the live status, so that screen readers are not read every number; the bar itself
+    // answers when asked.
+    let progress = match &*opening {
+        Opening::Reading { name } | Opening::Verifying { name, from: None, .. } => {
+            let shown = match &*opening {
+                Opening::Verifying {
+                    progress: Some(p), ..
+                } => Some(*p),
+                _ => None,
+            };
+            html! {
+                <div class="archive-progress">
+                    <progress id="archive-progress" aria-label={format!("Opening {name}")}
+                              max={shown.map(|p| p.total.max(1).to_string())}
+                              value={shown.map(|p| p.done.to_string())} />
+                    <span class="archive-numbers">
+                        { shown.map(|p| progress_text(&p)).unwrap_or_else(|| "starting…".to_owned()) }
+                    </span>
+                    <button id="archive-cancel" type="button" onclick={oncancel}
+                            aria-label={format!("Cancel opening {name}")}>{ "Cancel" }</button>
+                </div>
+            }
+        }
+        _ => html! {},
     };
     let failed = matches!(*opening, Opening::Failed { .. });
     html! {
@@ -275,7 +423,7 @@ pub fn ArchiveDrop(props: &ArchiveDropProps) -> Html {
              {ondragover} {ondragleave} {ondrop}>
             <div class="archive-bar">
                 <span class="archive-open">
-                    <input id="archive-input" type="file" disabled={busy}
+                    <input id="archive-input" type="file" ref={input}
                            accept=".tar,.tar.gz,.tgz,.oci,application/x-tar,application/gzip"
                            {onchange} />
                     <label for="archive-input">{ "Open an image archive…" }</label>
@@ -288,6 +436,7 @@ pub fn ArchiveDrop(props: &ArchiveDropProps) -> Html {
                    role={if failed { "alert" } else { "status" }} aria-live="polite">
                     { status }
                 </p>
+                { progress }
             </div>
             { props.children.clone() }
             if *dragging {
@@ -312,6 +461,26 @@ mod tests {
             "{why}"
         );
         assert!(why.contains("load -i"), "says what to do: {why}");
+    }
+
+    #[test]
+    fn progress_reads_as_the_stage_then_bytes_of_bytes() {
+        let digest = layerlab_core::digest::Digest::of(b"a blob");
+        let p = Progress {
+            stage: Stage::Verifying { digest },
+            done: 34_000_000,
+            total: 100_000_000,
+        };
+        assert_eq!(
+            progress_text(&p),
+            format!("verifying sha256:{}… 34MB of 100MB", &digest.hex()[..12])
+        );
+        let p = Progress {
+            stage: Stage::Unpacking { layer: 1, layers: 5 },
+            done: 1_500_000,
+            total: 2_000_000,
+        };
+        assert_eq!(progress_text(&p), "unpacking layer 2 of 5 1.5MB of 2MB");
     }
 
     #[test]
