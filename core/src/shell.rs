@@ -23,6 +23,7 @@
 
 use std::fmt;
 
+use crate::decimal::Decimal;
 use crate::layer::Content;
 
 // ---------------------------------------------------------------- the file-system trait
@@ -893,7 +894,8 @@ fn sleep(args: &[String], out: &mut Outcome) -> i32 {
     }
     for a in args {
         let number = a.trim_end_matches(['s', 'm', 'h', 'd']);
-        if number.parse::<f64>().is_err() {
+        let endless = matches!(a.to_ascii_lowercase().as_str(), "inf" | "infinity");
+        if !endless && Decimal::parse(number).is_none() {
             out.eprint(&format!(
                 "sleep: invalid time interval '{a}'\nTry 'sleep --help' for more information.\n"
             ));

@@ -10,6 +10,7 @@
 
 use super::args::UsageError;
 use super::grammar::{Flag, Kind, Spec};
+use crate::decimal::Decimal;
 
 /// A flag's value, checked against its [`Kind`] while reading, as pflag does (so `run -m 12x`
 /// is refused for the size before the missing image is noticed).
@@ -254,21 +255,20 @@ fn ram_in_bytes(text: &str) -> Result<u64, String> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(lower.len());
     let (number, unit) = lower.split_at(split);
-    let value: f64 = number.parse().map_err(|_| format!("invalid size: '{text}'"))?;
-    let multiplier: f64 = match unit.strip_suffix('b').unwrap_or(unit) {
-        "" => 1.0,
-        "k" => 1024.0,
-        "m" => 1024.0 * 1024.0,
-        "g" => 1024.0 * 1024.0 * 1024.0,
-        "t" => 1024f64.powi(4),
-        "p" => 1024f64.powi(5),
-        _ => return Err(format!("invalid size: '{text}'")),
+    let invalid = || format!("invalid size: '{text}'");
+    let multiplier: u64 = match unit.strip_suffix('b').unwrap_or(unit) {
+        "" => 1,
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
+        "t" => 1 << 40,
+        "p" => 1 << 50,
+        _ => return Err(invalid()),
     };
-    let bytes = value * multiplier;
-    if !bytes.is_finite() || bytes < 0.0 || bytes > u64::MAX as f64 {
-        return Err(format!("invalid size: '{text}'"));
-    }
-    Ok(bytes as u64)
+    Decimal::parse(number)
+        .ok_or_else(invalid)?
+        .times(multiplier)
+        .ok_or_else(invalid)
 }
 
 #[cfg(test)]

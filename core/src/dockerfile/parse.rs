@@ -4,6 +4,7 @@
 //! then each logical line is split into keyword, `--flags` and arguments.
 
 use super::{Action, CommandLine, Dockerfile, DockerfileError, Healthcheck, Instruction, Warning};
+use crate::decimal::Decimal;
 
 const KEYWORDS: [&str; 18] = [
     "ADD",
@@ -795,7 +796,7 @@ fn go_duration(text: &str) -> Option<u64> {
         return Some(0);
     }
     let mut rest = text;
-    let mut total: f64 = 0.0;
+    let mut total: u64 = 0;
     if rest.is_empty() {
         return None;
     }
@@ -803,24 +804,25 @@ fn go_duration(text: &str) -> Option<u64> {
         let num_len = rest
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(rest.len());
-        let number: f64 = rest.get(..num_len)?.parse().ok()?;
+        let number = Decimal::parse(rest.get(..num_len)?)?;
         rest = rest.get(num_len..)?;
         let unit_len = rest
             .find(|c: char| c.is_ascii_digit() || c == '.')
             .unwrap_or(rest.len());
-        let scale = match rest.get(..unit_len)? {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
+        let scale: u64 = match rest.get(..unit_len)? {
+            "ns" => 1,
+            "us" | "µs" | "μs" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
             _ => return None,
         };
         rest = rest.get(unit_len..)?;
-        total += number * scale;
+        total = total.checked_add(number.times(scale)?)?;
     }
-    (total.is_finite() && total < 9.2e18).then_some(total as u64)
+    // Go's durations are an int64 of nanoseconds.
+    (total <= i64::MAX as u64).then_some(total)
 }
 
 #[cfg(test)]
