@@ -79,8 +79,10 @@ impl Reference {
             GrammarError::NameTooLong => ReferenceError::NameTooLong {
                 text: text.to_string(),
             },
-            // Docker tells "lowercase" apart by trying again with the text lowercased.
-            GrammarError::Invalid if parse_grammar(&text.to_lowercase()).is_ok() => {
+            // Docker tells "lowercase" apart by trying again with the text lowercased. ASCII is
+            // enough: the grammar accepts nothing else (and Unicode case tables would cost the
+            // page 9 KB).
+            GrammarError::Invalid if parse_grammar(&text.to_ascii_lowercase()).is_ok() => {
                 ReferenceError::Uppercase {
                     text: text.to_string(),
                 }

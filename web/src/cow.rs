@@ -280,7 +280,8 @@ fn box_name(top: usize, b: usize) -> String {
 fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
+        // The sentences are our own ASCII ones; `char::to_uppercase` would ship Unicode's tables.
+        Some(first) => std::iter::once(first.to_ascii_uppercase()).chain(chars).collect(),
         None => String::new(),
     }
 }
