@@ -20,11 +20,11 @@ use std::collections::BTreeSet;
 use std::io::{self, Read, Write};
 
 use flate2::Compression;
-use flate2::read::GzDecoder;
 
 use super::path::{self, PathError, normalize_path, normalize_path_or_root};
 use super::{Changeset, Content, Entry, EntryKind};
 use crate::digest::{Digest, Hasher};
+use crate::gzip::GzipReader;
 
 /// Name of the marker that makes its directory opaque.
 pub const OPAQUE_MARKER: &str = ".wh..wh..opq";
@@ -99,7 +99,7 @@ pub fn read_with_limits(bytes: &[u8], limits: &TarLimits) -> Result<Changeset, T
     let exceeded = Cell::new(false);
     match compression_of(bytes)? {
         Compression_::Gzip => read_tar(
-            BudgetReader::new(GzDecoder::new(bytes), limits.max_unpacked_bytes, &exceeded),
+            BudgetReader::new(GzipReader::new(bytes), limits.max_unpacked_bytes, &exceeded),
             limits,
         ),
         Compression_::None => read_tar(
@@ -116,7 +116,7 @@ enum Compression_ {
 
 fn compression_of(bytes: &[u8]) -> Result<Compression_, TarError> {
     let starts = |magic: &[u8]| bytes.starts_with(magic);
-    if starts(&[0x1f, 0x8b]) {
+    if starts(&crate::gzip::MAGIC) {
         Ok(Compression_::Gzip)
     } else if starts(&[0x28, 0xb5, 0x2f, 0xfd]) {
         Err(TarError::UnsupportedCompression { format: "zstd" })
