@@ -606,7 +606,8 @@ fn json_strings(rest: &str, line: usize) -> Result<Option<Vec<String>>, Dockerfi
     if !rest.starts_with('[') {
         return Ok(None);
     }
-    let Ok(serde_json::Value::Array(items)) = serde_json::from_str::<serde_json::Value>(rest) else {
+    // From bytes, as every other JSON the page reads: one reader type, one copy of the parser.
+    let Ok(serde_json::Value::Array(items)) = serde_json::from_slice::<serde_json::Value>(rest.as_bytes()) else {
         return Ok(None);
     };
     items
