@@ -14,6 +14,7 @@
 //! overlayfs form, so a container's mount is `lowerdir=<top>/diff:…:<bottom>/diff` (containerd's
 //! overlay snapshotter keeps the same shape: prepare, commit, view).
 
+pub mod tar_guard;
 pub mod unpack;
 
 use std::fs;

@@ -41,6 +41,11 @@
 //!   whiteout entries may decide what hides what.
 //! - An xattr the filesystem refuses is skipped and reported, not fatal (16).
 //! - A body shorter than its header says is an error (17); the caller removes the partial tree.
+//! - Every header is read by the [`tar_guard`](super::tar_guard) before the tar crate sees it: a
+//!   PAX or GNU long name/link header over [`MAX_SPECIAL_HEADER`] is refused before its body is
+//!   read (18), and so is anything tar readers disagree on, such as a PAX path beside a different
+//!   GNU long name (19). A PAX `size` overrides the ustar size of the next entry only, as in GNU
+//!   tar. A name longer than the filesystem allows is [`UnpackError::NameTooLong`] (18).
 //! - Decompressed bytes are counted against [`UnpackOptions::max_bytes`] (20); a zstd frame that
 //!   asks for a window over [`MAX_ZSTD_WINDOW`] is refused before any of it is decoded.
 //! - The sha256 of the uncompressed stream is the layer's diff ID, checked by the caller (21).
@@ -54,6 +59,8 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+use super::tar_guard::TarGuard;
+pub use super::tar_guard::{MAX_SPECIAL_HEADER, SpecialHeader, TarHeaderError};
 use layerlab_core::digest::{Digest, Hasher};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, Timestamps, XattrFlags};
 use rustix::io::Errno;
@@ -196,6 +203,26 @@ pub enum UnpackError {
         "the layer's zstd frame asks for a {window}-byte window, more than the {limit} allowed; refusing it (a layer made with a smaller window, e.g. zstd --long=26 or less, is accepted)"
     )]
     ZstdWindow { window: u64, limit: u64 },
+    #[error(
+        "the layer's {kind} at byte {offset} declares {size} bytes, more than the {limit} allowed for one; refusing it"
+    )]
+    SpecialHeaderTooLarge {
+        kind: SpecialHeader,
+        size: u64,
+        limit: u64,
+        offset: u64,
+    },
+    #[error("the layer's tar header at byte {offset} is refused: {reason}")]
+    BadTarHeader { offset: u64, reason: TarHeaderError },
+    #[error(
+        "{action} {path}: file name too long ({len} bytes; a part of a name may have at most 255, a link target 4095)"
+    )]
+    NameTooLong {
+        action: &'static str,
+        /// The start and end of the name (it may be a megabyte long).
+        path: String,
+        len: usize,
+    },
 }
 
 /// The largest window a zstd layer may ask for: the decoder keeps that much of the output in
@@ -230,10 +257,7 @@ fn zstd_header(blob: &mut impl Read) -> io::Result<(Vec<u8>, Option<u64>)> {
     let window = if single_segment {
         // The window is the whole content, whose size follows the dictionary ID.
         let field = rest.get(dictionary_len..).unwrap_or_default();
-        let size = field
-            .iter()
-            .rev()
-            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+        let size = field.iter().rev().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
         if content_len == 2 { size + 256 } else { size }
     } else {
         let descriptor = rest.first().copied().unwrap_or_default();
@@ -339,6 +363,11 @@ pub fn unpack(mut blob: impl BufRead, root: &Path, opts: &UnpackOptions) -> Resu
     })?;
 
     let stream_err = |e: io::Error| -> UnpackError {
+        // The tar guard's refusals pass through the tar crate inside an io::Error.
+        let e = match e.downcast::<UnpackError>() {
+            Ok(refused) => return refused,
+            Err(e) => e,
+        };
         if is_budget(&e) {
             UnpackError::TooLarge {
                 limit: opts.max_bytes,
@@ -368,13 +397,13 @@ pub fn unpack(mut blob: impl BufRead, root: &Path, opts: &UnpackOptions) -> Resu
             skipped: Vec::new(),
         },
     };
-    let mut archive = tar::Archive::new(measured);
+    let mut archive = tar::Archive::new(TarGuard::new(measured));
     for entry in archive.entries().map_err(stream_err)? {
         let entry = entry.map_err(stream_err)?;
         applier.entry(entry, &stream_err)?;
     }
     // The diff ID covers the whole uncompressed stream, padding after the end marker included.
-    let mut measured = archive.into_inner();
+    let mut measured = archive.into_inner().into_inner();
     io::copy(&mut measured, &mut io::sink()).map_err(stream_err)?;
     applier.finish_dir_times()?;
     applier.stats.tar_bytes = measured.count;
@@ -439,11 +468,32 @@ struct Applier {
 }
 
 fn io_at<'a>(action: &'static str, path: &'a str) -> impl FnOnce(Errno) -> UnpackError + 'a {
-    move |e| UnpackError::Io {
-        action,
-        path: path.to_owned(),
-        source: e.into(),
+    move |e| {
+        if e == Errno::NAMETOOLONG {
+            UnpackError::NameTooLong {
+                action,
+                path: elide(path),
+                len: path.len(),
+            }
+        } else {
+            UnpackError::Io {
+                action,
+                path: path.to_owned(),
+                source: e.into(),
+            }
+        }
     }
+}
+
+/// The first and last 60 characters of a long name, enough to recognise it in an error.
+fn elide(name: &str) -> String {
+    let chars = name.chars().count();
+    if chars <= 130 {
+        return format!("{name:?}");
+    }
+    let head: String = name.chars().take(60).collect();
+    let tail: String = name.chars().skip(chars - 60).collect();
+    format!("{head:?}…{tail:?}")
 }
 
 fn dir_id(fd: impl AsFd, path: &str) -> Result<(u64, u64)> {
@@ -458,10 +508,16 @@ impl Applier {
         stream_err: &dyn Fn(io::Error) -> UnpackError,
     ) -> Result<()> {
         self.stats.entries += 1;
-        let raw_path = entry.path_bytes().into_owned();
-        let display = String::from_utf8_lossy(&raw_path).into_owned();
         let header = entry.header().clone();
         let kind = header.entry_type();
+        // A global header's name is no file (libarchive names it `/tmp/GlobalHead.<pid>.<n>`):
+        // walking it would create its parent directories in the layer. The tar guard has checked
+        // that its records change nothing layerlab reads.
+        if matches!(kind, tar::EntryType::XGlobalHeader) {
+            return Ok(());
+        }
+        let raw_path = entry.path_bytes().into_owned();
+        let display = String::from_utf8_lossy(&raw_path).into_owned();
         let comps = match clean(&raw_path, &display)? {
             Clean::Root => {
                 if !kind.is_dir() {
@@ -606,8 +662,6 @@ impl Applier {
                 }
                 Err(e) => return Err(io_at("mknod", &display)(e)),
             }
-        } else if matches!(kind, tar::EntryType::XGlobalHeader) {
-            return Ok(());
         } else {
             return Err(UnpackError::UnsupportedEntry {
                 path: display,
@@ -1086,7 +1140,8 @@ mod tests {
     #[test]
     fn a_zstd_layer_unpacks_through_the_window_check() {
         let tar = one_file_tar();
-        let zst = ruzstd::encoding::compress_to_vec(tar.as_slice(), ruzstd::encoding::CompressionLevel::Fastest);
+        let zst =
+            ruzstd::encoding::compress_to_vec(tar.as_slice(), ruzstd::encoding::CompressionLevel::Fastest);
         let (head, window) = zstd_header(&mut zst.as_slice()).expect("a header");
         assert!(window.is_some_and(|w| w <= MAX_ZSTD_WINDOW), "{window:?}");
         assert!(zst.starts_with(&head));
@@ -1124,6 +1179,634 @@ mod tests {
         assert_eq!(refused(&edge), None);
         // A stream cut inside its header is a read error, not a panic.
         assert_eq!(refused(&[&magic[..], &[0x00]].concat()), None);
+    }
+
+    // Catalogue cases 18 and 19: tars written byte by byte, because no tar writer makes these.
+
+    fn raw_header(name: &[u8], type_flag: u8, size: u64) -> Vec<u8> {
+        header_of(name, type_flag, size).as_bytes().to_vec()
+    }
+
+    fn header_of(name: &[u8], type_flag: u8, size: u64) -> tar::Header {
+        let mut h = if matches!(type_flag, b'L' | b'K') {
+            tar::Header::new_gnu()
+        } else {
+            tar::Header::new_ustar()
+        };
+        h.as_old_mut().name[..name.len()].copy_from_slice(name);
+        h.set_mode(0o644);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_mtime(0);
+        h.set_entry_type(tar::EntryType::new(type_flag));
+        h.set_size(size);
+        h.set_cksum();
+        h
+    }
+
+    /// A header and its body, padded to whole blocks.
+    fn member(name: &[u8], type_flag: u8, size: u64, body: &[u8]) -> Vec<u8> {
+        let mut out = raw_header(name, type_flag, size);
+        out.extend_from_slice(body);
+        out.resize(out.len().next_multiple_of(512), 0);
+        out
+    }
+
+    fn pax_record(key: &str, value: &[u8]) -> Vec<u8> {
+        let rest = key.len() + value.len() + 3; // space, '=', newline
+        let mut len = rest + 1;
+        while len.to_string().len() + rest != len {
+            len += 1;
+        }
+        let mut r = format!("{len} {key}=").into_bytes();
+        r.extend_from_slice(value);
+        r.push(b'\n');
+        r
+    }
+
+    fn pax(type_flag: u8, records: &[(&str, &[u8])]) -> Vec<u8> {
+        let body: Vec<u8> = records.iter().flat_map(|(k, v)| pax_record(k, v)).collect();
+        member(b"PaxHeaders/x", type_flag, body.len() as u64, &body)
+    }
+
+    fn long_name(type_flag: u8, name: &[u8]) -> Vec<u8> {
+        let mut body = name.to_vec();
+        body.push(0);
+        member(b"././@LongLink", type_flag, body.len() as u64, &body)
+    }
+
+    fn file(name: &str, body: &[u8]) -> Vec<u8> {
+        member(name.as_bytes(), b'0', body.len() as u64, body)
+    }
+
+    fn end() -> Vec<u8> {
+        vec![0; 1024]
+    }
+
+    #[derive(Debug, PartialEq, Eq)]
+    enum Node {
+        Dir,
+        File(Vec<u8>),
+        Symlink(std::path::PathBuf),
+        Other,
+    }
+
+    /// Names, kinds and contents below `root`.
+    fn tree_of(root: &Path) -> std::collections::BTreeMap<String, Node> {
+        walkdir::WalkDir::new(root)
+            .min_depth(1)
+            .into_iter()
+            .map(|e| {
+                let e = e.expect("walk");
+                let name = e.path().strip_prefix(root).expect("below").display().to_string();
+                let t = e.file_type();
+                let node = if t.is_dir() {
+                    Node::Dir
+                } else if t.is_file() {
+                    Node::File(std::fs::read(e.path()).expect("read"))
+                } else if t.is_symlink() {
+                    Node::Symlink(std::fs::read_link(e.path()).expect("readlink"))
+                } else {
+                    Node::Other
+                };
+                (name, node)
+            })
+            .collect()
+    }
+
+    fn layerlab(tar: &[u8]) -> Result<std::collections::BTreeMap<String, Node>> {
+        let dir = tempfile::tempdir().expect("tmp");
+        unpack(tar, dir.path(), &UnpackOptions::default())?;
+        Ok(tree_of(dir.path()))
+    }
+
+    const GNU_TAR: &str = "/usr/bin/tar";
+
+    /// What GNU tar extracts from `tar` (`None`, with a message, when it is not installed).
+    fn gnu_tar(tar: &[u8]) -> Option<std::collections::BTreeMap<String, Node>> {
+        if !Path::new(GNU_TAR).exists() {
+            eprintln!("skipping the GNU tar comparison: {GNU_TAR} is not installed");
+            return None;
+        }
+        let dir = tempfile::tempdir().expect("tmp");
+        let (file, out) = (dir.path().join("layer.tar"), dir.path().join("out"));
+        std::fs::write(&file, tar).expect("write");
+        std::fs::create_dir(&out).expect("mkdir");
+        let run = std::process::Command::new(GNU_TAR)
+            .arg("-xf")
+            .arg(&file)
+            .arg("-C")
+            .arg(&out)
+            .output()
+            .expect("run GNU tar");
+        assert!(
+            run.status.success(),
+            "GNU tar: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        Some(tree_of(&out))
+    }
+
+    /// Serves `prefix`, then endless bytes, counting how many of those were read.
+    struct Endless {
+        prefix: io::Cursor<Vec<u8>>,
+        tail_read: std::rc::Rc<std::cell::Cell<u64>>,
+    }
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.prefix.read(buf)?;
+            if n > 0 {
+                return Ok(n);
+            }
+            buf.fill(b'a');
+            self.tail_read.set(self.tail_read.get() + buf.len() as u64);
+            Ok(buf.len())
+        }
+    }
+
+    /// Unpacks `prefix` followed by an endless body; returns the error and the body bytes read.
+    fn refused_early(prefix: Vec<u8>) -> (UnpackError, u64) {
+        let tail_read = std::rc::Rc::new(std::cell::Cell::new(0));
+        let blob = io::BufReader::new(Endless {
+            prefix: io::Cursor::new(prefix),
+            tail_read: tail_read.clone(),
+        });
+        let dir = tempfile::tempdir().expect("tmp");
+        let opts = UnpackOptions {
+            compression: Compression::Plain,
+            ..UnpackOptions::default()
+        };
+        let err = unpack(blob, dir.path(), &opts).expect_err("an endless special header unpacked");
+        (err, tail_read.get())
+    }
+
+    #[test]
+    fn special_headers_over_the_cap_are_refused_before_their_body_is_read() {
+        let cases = [
+            (b'L', 2u64 << 20, SpecialHeader::GnuLongName),
+            (b'L', 16 << 30, SpecialHeader::GnuLongName), // base-256 size field
+            (b'K', MAX_SPECIAL_HEADER + 1, SpecialHeader::GnuLongLink),
+            (b'x', MAX_SPECIAL_HEADER + 1, SpecialHeader::PaxExtended),
+            (b'x', 4 << 30, SpecialHeader::PaxExtended),
+            (b'g', 2 << 20, SpecialHeader::PaxGlobal),
+        ];
+        for (flag, size, kind) in cases {
+            let mut prefix = file("before", b"1");
+            let at = prefix.len() as u64;
+            prefix.extend(raw_header(b"././@LongLink", flag, size));
+            if size >= 8 << 30 {
+                assert_eq!(prefix[at as usize + 124], 0x80, "the size is in base-256");
+            }
+            let (err, tail) = refused_early(prefix);
+            match err {
+                UnpackError::SpecialHeaderTooLarge {
+                    kind: k,
+                    size: s,
+                    limit,
+                    offset,
+                } => assert_eq!((k, s, limit, offset), (kind, size, MAX_SPECIAL_HEADER, at)),
+                e => panic!("{} of {size} bytes: {e}", kind),
+            }
+            // Only the reader's own buffer (8 KiB) may have been filled from the body.
+            assert!(tail <= 8 << 10, "{tail} bytes of the body were read");
+        }
+    }
+
+    #[test]
+    fn a_special_header_bomb_leaves_no_snapshot() {
+        let mut tar = file("a", b"first entry, written before the bomb");
+        tar.extend(raw_header(b"././@LongLink", b'L', 16 << 30));
+        tar.extend(vec![b'a'; 64 << 10]);
+        let snaps_root = tempfile::tempdir().expect("tmp");
+        let snaps = crate::snapshot::Snapshotter::open(snaps_root.path()).expect("snapshotter");
+        let chain = Digest::of(b"bomb");
+        let err = snaps
+            .unpack(
+                &chain,
+                tar.as_slice(),
+                &UnpackOptions::default(),
+                &Digest::of(&tar),
+            )
+            .expect_err("bomb");
+        assert!(
+            matches!(
+                &err,
+                crate::snapshot::SnapshotError::Unpack {
+                    source: UnpackError::SpecialHeaderTooLarge { size, .. },
+                    ..
+                } if *size == 16 << 30
+            ),
+            "{err}"
+        );
+        assert!(!snaps.exists(&chain));
+        let left: Vec<_> = walkdir::WalkDir::new(snaps_root.path().join("snapshots"))
+            .min_depth(1)
+            .into_iter()
+            .map(|e| e.expect("walk").path().to_owned())
+            .filter(|p| p.extension().is_none_or(|e| e != "lock"))
+            .collect();
+        assert_eq!(left, Vec::<std::path::PathBuf>::new());
+    }
+
+    /// A PAX header of exactly `size` bytes naming a deep, long path.
+    fn pax_header_of_size(size: usize, path: &[u8]) -> Vec<u8> {
+        let path_record = pax_record("path", path);
+        let comment_len = size - path_record.len();
+        // A record's length counts its own digits: 7 for these.
+        let value = vec![b'c'; comment_len - 7 - " comment=\n".len()];
+        let comment = pax_record("comment", &value);
+        assert_eq!(comment.len(), comment_len);
+        let body = [path_record, comment].concat();
+        assert_eq!(body.len(), size);
+        member(b"PaxHeaders/x", b'x', size as u64, &body)
+    }
+
+    #[test]
+    fn a_pax_header_at_or_just_under_the_cap_still_unpacks() {
+        let component = "d".repeat(200);
+        // 18 levels of 200 bytes: long, yet short enough for the test's own path-based walk.
+        let mut path = vec![component.as_str(); 18].join("/");
+        path.push_str("/file");
+        for size in [MAX_SPECIAL_HEADER as usize - 100, MAX_SPECIAL_HEADER as usize] {
+            let mut tar = pax_header_of_size(size, path.as_bytes());
+            tar.extend(file("short-name", b"deep"));
+            tar.extend(end());
+            let tree = layerlab(&tar).expect("a PAX header within the cap");
+            assert_eq!(tree.get(&path), Some(&Node::File(b"deep".to_vec())), "{size}");
+        }
+        let mut over = pax_header_of_size(MAX_SPECIAL_HEADER as usize + 1, path.as_bytes());
+        over.extend(file("short-name", b"deep"));
+        over.extend(end());
+        assert!(matches!(
+            layerlab(&over),
+            Err(UnpackError::SpecialHeaderTooLarge { size, .. }) if size == MAX_SPECIAL_HEADER + 1
+        ));
+    }
+
+    #[test]
+    fn names_longer_than_the_filesystem_allows_are_a_clear_error() {
+        let long = format!("dir/{}", "n".repeat(300));
+        let mut tar = pax(b'x', &[("path", long.as_bytes())]);
+        tar.extend(file("x", b"body"));
+        tar.extend(end());
+        match layerlab(&tar) {
+            Err(e @ UnpackError::NameTooLong { len, .. }) => {
+                assert_eq!(len, long.len());
+                assert!(e.to_string().contains("file name too long"), "{e}");
+                assert!(e.to_string().len() < 400, "the message elides the name: {e}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let target = "t/".repeat(3000);
+        let mut tar = pax(b'x', &[("linkpath", target.as_bytes())]);
+        tar.extend(member(b"link", b'2', 0, b""));
+        tar.extend(end());
+        assert!(matches!(layerlab(&tar), Err(UnpackError::NameTooLong { .. })));
+    }
+
+    #[test]
+    fn a_pax_size_overrides_the_ustar_size_as_in_gnu_tar() {
+        let hidden = file("hidden", b"inside the body");
+        // PAX larger than ustar: the entry's body swallows what looks like another header.
+        let mut bigger = pax(b'x', &[("size", hidden.len().to_string().as_bytes())]);
+        bigger.extend(raw_header(b"f", b'0', 3));
+        bigger.extend(&hidden);
+        bigger.extend(file("after", b"after"));
+        bigger.extend(end());
+        // PAX smaller than ustar: what the ustar size would have skipped is the next header.
+        let mut smaller = pax(b'x', &[("size", b"3")]);
+        smaller.extend(raw_header(b"f", b'0', 512 + hidden.len() as u64));
+        smaller.extend(file("", b"abc").split_off(512));
+        smaller.extend(&hidden);
+        smaller.extend(end());
+        // The PAX size applies to the next entry only.
+        let mut once = pax(b'x', &[("size", b"2")]);
+        once.extend(file("f", b"ab"));
+        once.extend(file("g", b"longer than two"));
+        once.extend(end());
+
+        let ours = layerlab(&bigger).expect("bigger");
+        assert_eq!(ours.get("f"), Some(&Node::File(hidden.clone())));
+        assert!(!ours.contains_key("hidden"));
+        let ours_smaller = layerlab(&smaller).expect("smaller");
+        assert_eq!(ours_smaller.get("f"), Some(&Node::File(b"abc".to_vec())));
+        assert_eq!(
+            ours_smaller.get("hidden"),
+            Some(&Node::File(b"inside the body".to_vec()))
+        );
+        let ours_once = layerlab(&once).expect("once");
+        assert_eq!(ours_once.get("g"), Some(&Node::File(b"longer than two".to_vec())));
+        for (tar, ours) in [(&bigger, ours), (&smaller, ours_smaller), (&once, ours_once)] {
+            if let Some(theirs) = gnu_tar(tar) {
+                assert_eq!(ours, theirs);
+            }
+        }
+    }
+
+    #[test]
+    fn pax_then_gnu_long_name_reads_like_gnu_tar_or_is_refused() {
+        let long = format!("{}/{}", "p".repeat(120), "name");
+        let body = b"0123456789";
+        // PAX size with a GNU long name, in both orders: every reader agrees.
+        for pax_first in [true, false] {
+            let (p, l) = (pax(b'x', &[("size", b"10")]), long_name(b'L', long.as_bytes()));
+            let mut tar = if pax_first {
+                [p, l].concat()
+            } else {
+                [l, p].concat()
+            };
+            tar.extend(raw_header(b"short", b'0', 0));
+            tar.extend(member(b"", b'0', 0, body).split_off(512));
+            tar.extend(file("after", b"z"));
+            tar.extend(end());
+            let ours = layerlab(&tar).expect("size and long name");
+            assert_eq!(ours.get(&long), Some(&Node::File(body.to_vec())), "{pax_first}");
+            assert_eq!(ours.get("after"), Some(&Node::File(b"z".to_vec())));
+            if let Some(theirs) = gnu_tar(&tar) {
+                assert_eq!(ours, theirs, "PAX first: {pax_first}");
+            }
+        }
+        // A PAX path and a different GNU long name: GNU tar takes the PAX one, the tar crate
+        // (and Go) the GNU one. Refused, in both orders.
+        for pax_first in [true, false] {
+            let (p, l) = (
+                pax(b'x', &[("path", b"from-pax")]),
+                long_name(b'L', long.as_bytes()),
+            );
+            let mut tar = if pax_first {
+                [p, l].concat()
+            } else {
+                [l, p].concat()
+            };
+            tar.extend(file("short", b"x"));
+            tar.extend(end());
+            match layerlab(&tar) {
+                Err(UnpackError::BadTarHeader {
+                    reason: TarHeaderError::ConflictingNames { key, pax, gnu, .. },
+                    ..
+                }) => assert_eq!(
+                    (key, pax.as_str(), gnu.as_str()),
+                    ("path", "from-pax", long.as_str())
+                ),
+                other => panic!("{other:?}"),
+            }
+            if let Some(theirs) = gnu_tar(&tar) {
+                assert!(
+                    theirs.contains_key("from-pax"),
+                    "GNU tar takes the PAX path: {theirs:?}"
+                );
+            }
+        }
+        // The same name both ways is no conflict; a link target likewise.
+        let mut same = pax(b'x', &[("path", long.as_bytes()), ("linkpath", b"from-pax")]);
+        same.extend(long_name(b'L', long.as_bytes()));
+        same.extend(long_name(b'K', b"from-gnu"));
+        same.extend(member(b"short", b'2', 0, b""));
+        same.extend(end());
+        assert!(matches!(
+            layerlab(&same),
+            Err(UnpackError::BadTarHeader {
+                reason: TarHeaderError::ConflictingNames { key: "linkpath", .. },
+                ..
+            })
+        ));
+        let mut agreeing = pax(b'x', &[("path", long.as_bytes())]);
+        agreeing.extend(long_name(b'L', long.as_bytes()));
+        agreeing.extend(file("short", b"x"));
+        agreeing.extend(end());
+        assert_eq!(
+            layerlab(&agreeing).expect("agreeing").get(&long),
+            Some(&Node::File(b"x".to_vec()))
+        );
+    }
+
+    #[test]
+    fn global_headers_that_would_move_or_rename_entries_are_refused() {
+        // A git-archive style global header (a comment) is fine, and GNU tar agrees.
+        let mut comment = pax(b'g', &[("comment", b"0123abcd")]);
+        comment.extend(file("f", b"data"));
+        comment.extend(end());
+        let ours = layerlab(&comment).expect("comment");
+        assert_eq!(ours.get("f"), Some(&Node::File(b"data".to_vec())));
+        if let Some(theirs) = gnu_tar(&comment) {
+            assert_eq!(ours, theirs);
+        }
+        // GNU tar applies a global size to every later entry; the tar crate ignores it.
+        let mut size = pax(b'g', &[("size", b"512")]);
+        size.extend(file("f", b""));
+        size.extend(end());
+        assert!(matches!(
+            layerlab(&size),
+            Err(UnpackError::BadTarHeader {
+                reason: TarHeaderError::UnsupportedPaxKey { .. },
+                ..
+            })
+        ));
+        // PAX records before a global header: GNU tar keeps them for the next entry, the tar
+        // crate gives them to the global header.
+        let mut pending = pax(b'x', &[("size", b"512")]);
+        pending.extend(pax(b'g', &[("comment", b"c")]));
+        pending.extend(file("f", b""));
+        pending.extend(file("hidden", b"abc"));
+        pending.extend(end());
+        assert!(matches!(
+            layerlab(&pending),
+            Err(UnpackError::BadTarHeader {
+                reason: TarHeaderError::PendingBeforeGlobal {
+                    pending: SpecialHeader::PaxExtended
+                },
+                ..
+            })
+        ));
+        let mut long_then_global = long_name(b'L', b"x");
+        long_then_global.extend(pax(b'g', &[("comment", b"c")]));
+        long_then_global.extend(file("f", b""));
+        long_then_global.extend(end());
+        assert!(matches!(
+            layerlab(&long_then_global),
+            Err(UnpackError::BadTarHeader {
+                reason: TarHeaderError::PendingBeforeGlobal { .. },
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn header_only_entries_with_data_are_refused() {
+        // GNU tar reads no data for a hard link and takes `hidden` for an entry; the tar crate
+        // would skip it as the link's data.
+        let mut tar = file("target", b"t");
+        let mut link = header_of(b"link", b'1', 1024);
+        link.set_link_name("target").expect("target");
+        link.set_cksum();
+        tar.extend(link.as_bytes());
+        tar.extend(file("hidden", b"abc"));
+        tar.extend(vec![0; 1024 - 512 - 512]);
+        tar.extend(file("after", b"z"));
+        tar.extend(end());
+        match layerlab(&tar) {
+            Err(UnpackError::BadTarHeader {
+                reason: TarHeaderError::DataOnHeaderOnlyEntry { kind, size },
+                ..
+            }) => assert_eq!((kind, size), ("hard link", 1024)),
+            other => panic!("{other:?}"),
+        }
+        if let Some(theirs) = gnu_tar(&tar) {
+            assert!(theirs.contains_key("hidden"), "{theirs:?}");
+        }
+        // A directory with a PAX size: the same.
+        let mut dir = pax(b'x', &[("size", b"512")]);
+        dir.extend(member(b"d/", b'5', 0, b""));
+        dir.extend(end());
+        assert!(matches!(
+            layerlab(&dir),
+            Err(UnpackError::BadTarHeader {
+                reason: TarHeaderError::DataOnHeaderOnlyEntry {
+                    kind: "directory",
+                    ..
+                },
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn pax_records_readers_split_differently_are_refused() {
+        let refused = |records: Vec<u8>| {
+            let mut tar = member(b"PaxHeaders/x", b'x', records.len() as u64, &records);
+            tar.extend(file("f", b"0123456789"));
+            tar.extend(end());
+            match layerlab(&tar) {
+                Err(UnpackError::BadTarHeader { reason, .. }) => reason,
+                other => panic!("{other:?}"),
+            }
+        };
+        // A newline inside a value: GNU tar then reads `size`, the tar crate stops before it.
+        let newline = [pax_record("comment", b"a\nb"), pax_record("size", b"3")].concat();
+        assert!(matches!(
+            refused(newline),
+            TarHeaderError::PaxRecord { index: 1, .. }
+        ));
+        // Two sizes: the tar crate takes the first, GNU tar and Go the last.
+        let twice = [pax_record("size", b"3"), pax_record("size", b"5")].concat();
+        assert!(matches!(refused(twice), TarHeaderError::DuplicatePaxKey { .. }));
+        assert!(matches!(
+            refused(pax_record("size", b"+3")),
+            TarHeaderError::PaxNumber { .. }
+        ));
+        assert!(matches!(
+            refused(pax_record("GNU.sparse.name", b"elsewhere")),
+            TarHeaderError::UnsupportedPaxKey { .. }
+        ));
+        // Extra spaces before the key (GNU tar skips them, the tar crate keeps them).
+        assert!(matches!(
+            refused(b"12  size=10\n".to_vec()),
+            TarHeaderError::PaxRecord { .. }
+        ));
+    }
+
+    #[test]
+    fn base_256_sizes_read_the_same_as_gnu_tar_or_are_refused() {
+        let mut field = [0u8; 12];
+        field[0] = 0x80;
+        field[11] = 5;
+        let mut h = raw_header(b"f", b'0', 0);
+        h[124..136].copy_from_slice(&field);
+        let mut tar = tar::Header::from_byte_slice(&h).clone();
+        tar.set_cksum();
+        let mut good = tar.as_bytes().to_vec();
+        good.extend(file("", b"hello").split_off(512));
+        good.extend(end());
+        let ours = layerlab(&good).expect("base-256 size");
+        assert_eq!(ours.get("f"), Some(&Node::File(b"hello".to_vec())));
+        if let Some(theirs) = gnu_tar(&good) {
+            assert_eq!(ours, theirs);
+        }
+        // A high byte the tar crate would drop (it reads only the last 8).
+        field[2] = 1;
+        h[124..136].copy_from_slice(&field);
+        let mut tar = tar::Header::from_byte_slice(&h).clone();
+        tar.set_cksum();
+        let mut bad = tar.as_bytes().to_vec();
+        bad.extend(file("", b"hello").split_off(512));
+        bad.extend(end());
+        assert!(matches!(
+            layerlab(&bad),
+            Err(UnpackError::BadTarHeader {
+                reason: TarHeaderError::SizeField { .. },
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn gnu_sparse_files_with_extension_blocks_read_like_gnu_tar() {
+        if !Path::new(GNU_TAR).exists() {
+            eprintln!("skipping: {GNU_TAR} is not installed to write a sparse archive");
+            return;
+        }
+        let dir = tempfile::tempdir().expect("tmp");
+        let src = dir.path().join("src");
+        std::fs::create_dir(&src).expect("mkdir");
+        // Ten data runs: more than the four a GNU header holds, so extension blocks follow.
+        let mut content = vec![0u8; 40 * 4096];
+        for run in 0..10 {
+            content[run * 4 * 4096..run * 4 * 4096 + 100].fill(b'a' + run as u8);
+        }
+        // Written with holes between the runs: GNU tar stores only files that have holes as sparse.
+        let sparse = std::fs::File::create(src.join("sparse")).expect("create");
+        sparse.set_len(content.len() as u64).expect("size");
+        for run in 0..10 {
+            let at = run * 4 * 4096;
+            std::os::unix::fs::FileExt::write_all_at(&sparse, &content[at..at + 100], at as u64)
+                .expect("write");
+        }
+        drop(sparse);
+        std::fs::write(src.join("next"), b"after the sparse file").expect("write");
+        let archive = dir.path().join("sparse.tar");
+        let run = std::process::Command::new(GNU_TAR)
+            .args(["--format=gnu", "--sparse", "--hole-detection=raw", "-cf"])
+            .arg(&archive)
+            .arg("-C")
+            .arg(&src)
+            .args(["sparse", "next"])
+            .output()
+            .expect("GNU tar");
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        let tar = std::fs::read(&archive).expect("read");
+        assert_eq!(
+            (tar[156], tar[482]),
+            (b'S', 1),
+            "a sparse header with extension blocks"
+        );
+        let ours = layerlab(&tar).expect("sparse");
+        assert_eq!(ours.get("sparse"), Some(&Node::File(content)));
+        assert_eq!(
+            ours.get("next"),
+            Some(&Node::File(b"after the sparse file".to_vec()))
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// Any special header size: refused by the cap exactly when it is over it, never a
+        /// panic, and never more read than the cap allows.
+        #[test]
+        fn special_header_sizes_never_read_past_the_cap(
+            flag in proptest::sample::select(vec![b'x', b'g', b'L', b'K']),
+            size in proptest::prop_oneof![
+                0u64..=MAX_SPECIAL_HEADER + 4096,
+                MAX_SPECIAL_HEADER..u64::MAX,
+            ],
+        ) {
+            let (err, tail) = refused_early(raw_header(b"././@LongLink", flag, size));
+            let over = matches!(err, UnpackError::SpecialHeaderTooLarge { size: s, .. } if s == size);
+            proptest::prop_assert_eq!(over, size > MAX_SPECIAL_HEADER, "{}", err);
+            // The body, the next header block, and the reader's own 8 KiB buffer.
+            let bound = size.min(MAX_SPECIAL_HEADER).next_multiple_of(512) + 512 + (8 << 10);
+            proptest::prop_assert!(tail <= bound, "{} bytes read", tail);
+        }
     }
 
     #[test]
