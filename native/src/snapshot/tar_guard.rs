@@ -15,7 +15,8 @@
 //!   GNU tar; the crate ignores global records.
 //! - Hard links, symlinks, devices, directories and FIFOs that declare a size: the crate skips
 //!   that many bytes as their data (archive.rs:349-381); GNU tar and Go read none and take the
-//!   next block as a header.
+//!   next block as a header. The same holds for a regular file whose name ends in `/`, which
+//!   GNU tar reads as a directory (the unpacker then makes it one, as GNU tar does).
 //! - A PAX record whose value holds a newline: the crate splits records at newlines (pax.rs:90),
 //!   GNU tar by their length, so a `size` after it counts for one and not the other. The crate
 //!   also takes the first of two equal keys (pax.rs:64), GNU tar and Go the last.
@@ -307,7 +308,20 @@ impl<R: Read> TarGuard<R> {
                 }
             }
         }
-        if let Some(kind) = header_only(type_flag) {
+        // GNU tar (and Go, for type NUL) takes a regular file whose name ends in `/` for a
+        // directory, as old tars wrote them, and reads no data for it.
+        let regular = matches!(type_flag, 0 | b'0' | b'7');
+        let name = match (&pending.long_name, &pax.path) {
+            (Some(long), _) => long.strip_suffix(&[0]).unwrap_or(long),
+            (None, Some(path)) => path.as_slice(),
+            (None, None) => ustar_name(block),
+        };
+        let kind = match header_only(type_flag) {
+            Some(kind) => Some(kind),
+            None if regular && name.ends_with(b"/") => Some("directory (a file named with a trailing /)"),
+            None => None,
+        };
+        if let Some(kind) = kind {
             if size != 0 {
                 return Err(bad(TarHeaderError::DataOnHeaderOnlyEntry { kind, size }));
             }
@@ -389,6 +403,21 @@ fn header_only(type_flag: u8) -> Option<&'static str> {
         b'6' => Some("FIFO"),
         _ => None,
     }
+}
+
+/// The name a header gives itself, as the tar crate joins it (header.rs `path_bytes`): the
+/// ustar prefix, a `/`, and the name field; only the end of it matters here.
+fn ustar_name(block: &[u8]) -> &[u8] {
+    let field = |range: std::ops::Range<usize>| {
+        let f = block.get(range).unwrap_or_default();
+        f.split(|b| *b == 0).next().unwrap_or_default()
+    };
+    let name = field(0..100);
+    let ustar = block.get(257..265) == Some(b"ustar\x0000");
+    if name.is_empty() && ustar && !field(345..500).is_empty() {
+        return b"/";
+    }
+    name
 }
 
 /// The ustar size field, read only where every reader agrees: octal digits between spaces or

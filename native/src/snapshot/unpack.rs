@@ -509,7 +509,7 @@ impl Applier {
     ) -> Result<()> {
         self.stats.entries += 1;
         let header = entry.header().clone();
-        let kind = header.entry_type();
+        let mut kind = header.entry_type();
         // A global header's name is no file (libarchive names it `/tmp/GlobalHead.<pid>.<n>`):
         // walking it would create its parent directories in the layer. The tar guard has checked
         // that its records change nothing layerlab reads.
@@ -518,6 +518,11 @@ impl Applier {
         }
         let raw_path = entry.path_bytes().into_owned();
         let display = String::from_utf8_lossy(&raw_path).into_owned();
+        // Old tars wrote directories as files named with a trailing `/`, and GNU tar still reads
+        // them so (the tar guard has made sure they carry no data).
+        if (kind.is_file() || kind.is_contiguous()) && raw_path.ends_with(b"/") {
+            kind = tar::EntryType::Directory;
+        }
         let comps = match clean(&raw_path, &display)? {
             Clean::Root => {
                 if !kind.is_dir() {
@@ -1654,6 +1659,35 @@ mod tests {
         }
         if let Some(theirs) = gnu_tar(&tar) {
             assert!(theirs.contains_key("hidden"), "{theirs:?}");
+        }
+        // A file named with a trailing slash is a directory to GNU tar, with no data.
+        for flag in [0, b'0', b'7'] {
+            let mut tar = member(b"d/", flag, 1024, b"");
+            tar.truncate(512);
+            tar.extend(file("hidden", b"abc"));
+            tar.extend(end());
+            assert!(
+                matches!(
+                    layerlab(&tar),
+                    Err(UnpackError::BadTarHeader {
+                        reason: TarHeaderError::DataOnHeaderOnlyEntry { size: 1024, .. },
+                        ..
+                    })
+                ),
+                "type {flag}"
+            );
+            if let Some(theirs) = gnu_tar(&tar) {
+                assert_eq!(theirs.get("d"), Some(&Node::Dir));
+                assert!(theirs.contains_key("hidden"), "{theirs:?}");
+            }
+            let mut empty = member(b"d/", flag, 0, b"");
+            empty.extend(file("d/inner", b"i"));
+            empty.extend(end());
+            let ours = layerlab(&empty).expect("a directory written as a file");
+            assert_eq!(ours.get("d"), Some(&Node::Dir));
+            if let Some(theirs) = gnu_tar(&empty) {
+                assert_eq!(ours, theirs);
+            }
         }
         // A directory with a PAX size: the same.
         let mut dir = pax(b'x', &[("size", b"512")]);
