@@ -36,16 +36,17 @@
 //! config's `rootfs.diff_ids`; and sizes are capped before anything is allocated or parsed.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
-use std::io::{self, Cursor, Read};
+use std::io::{self, BufRead, Cursor, Read};
 use std::ops::ControlFlow;
 use std::pin::{Pin, pin};
 use std::task::{Context, Poll, Waker};
 
-use flate2::read::GzDecoder;
 use serde::Deserialize;
 
 use crate::digest::{Digest, DigestError, Hasher};
+use crate::gzip::GzipReader;
 use crate::layer::path::{self, PathError, normalize_path, normalize_path_or_root};
 use crate::layer::tar::{TarError, TarLimits};
 use crate::layer::{Changeset, tar as layer_tar};
@@ -434,7 +435,7 @@ enum Compression {
 /// before reading a layer, to hash the decompressed bytes and to name the format in its own error.
 fn compression_of(bytes: &[u8]) -> Compression {
     let starts = |magic: &[u8]| bytes.starts_with(magic);
-    if starts(&[0x1f, 0x8b]) {
+    if starts(&crate::gzip::MAGIC) {
         Compression::Gzip
     } else if starts(&[0x28, 0xb5, 0x2f, 0xfd]) {
         Compression::Unsupported("zstd")
@@ -464,7 +465,11 @@ async fn gunzip(
     at: &dyn Fn(u64) -> Progress,
 ) -> Result<Vec<u8>, GunzipError> {
     let mut out = Vec::new();
-    let mut decoder = GzDecoder::new(bytes);
+    let consumed = Cell::new(0usize);
+    let mut decoder = GzipReader::new(Counted {
+        rest: bytes,
+        taken: &consumed,
+    });
     let limit = budget.saturating_add(1);
     loop {
         let start = out.len();
@@ -482,12 +487,36 @@ async fn gunzip(
         if let Some(h) = hasher.as_deref_mut() {
             h.update(out.get(start..).unwrap_or_default());
         }
-        // The decoder reads ahead into its own buffer, so this runs up to 32 KiB early.
-        let consumed = bytes.len().saturating_sub(decoder.get_ref().len()) as u64;
         meter
-            .worked(n, at(consumed))
+            .worked(n, at(consumed.get() as u64))
             .await
             .map_err(|_| GunzipError::Cancelled)?;
+    }
+}
+
+/// The compressed bytes [`gunzip`] reads, counting how many the reader took, for its progress.
+struct Counted<'a> {
+    rest: &'a [u8],
+    taken: &'a Cell<usize>,
+}
+
+impl Read for Counted<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.rest.read(buf)?;
+        self.taken.set(self.taken.get() + n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Counted<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        Ok(self.rest)
+    }
+
+    fn consume(&mut self, n: usize) {
+        let n = n.min(self.rest.len());
+        self.rest.consume(n);
+        self.taken.set(self.taken.get() + n);
     }
 }
 
