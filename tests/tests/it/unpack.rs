@@ -7,11 +7,14 @@
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use layerlab::snapshot::unpack::{Compression, UnpackError, UnpackOptions, WhiteoutMode, unpack};
+use layerlab::snapshot::unpack::{
+    Compression, MAX_SPECIAL_HEADER, SpecialHeader, TarHeaderError, UnpackError, UnpackOptions, WhiteoutMode,
+    unpack,
+};
 use layerlab::snapshot::{SnapshotError, Snapshotter};
 use layerlab_core::digest::Digest;
 
-use crate::support::fixture::{E, file, tar_of};
+use crate::support::fixture::{E, file, gzip, tar_of};
 use crate::support::tree;
 
 struct Lab {
@@ -501,6 +504,142 @@ fn bombs_truncation_and_wrong_diff_ids_leave_no_snapshot() {
             )
             .expect("again")
             .is_none()
+    );
+}
+
+/// A header the tar crate's builder would not write: `type_flag` with `size` declared.
+fn raw_header(name: &str, type_flag: u8, size: u64) -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    h.set_path(name).expect("name");
+    h.set_mode(0o644);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(0);
+    h.set_entry_type(tar::EntryType::new(type_flag));
+    h.set_size(size);
+    h.set_cksum();
+    h
+}
+
+/// One PAX record, its length counting its own digits.
+fn pax_record(key: &str, value: &str) -> String {
+    let rest = key.len() + value.len() + 3;
+    let mut len = rest + 1;
+    while len.to_string().len() + rest != len {
+        len += 1;
+    }
+    format!("{len} {key}={value}\n")
+}
+
+#[test]
+fn case_18_special_header_bombs_are_refused_and_leave_no_snapshot() {
+    // A GNU long name declaring 16 GiB (a base-256 size field) after an ordinary entry, gzipped.
+    let mut b = tar::Builder::new(Vec::new());
+    let h = raw_header("first", b'0', 23);
+    b.append(&h, &b"written before the bomb"[..]).expect("append");
+    let mut raw = b.get_ref().clone();
+    raw.extend_from_slice(raw_header("././@LongLink", b'L', 16 << 30).as_bytes());
+    raw.extend(vec![b'n'; 1 << 16]);
+    let blob = gzip(&raw);
+    let snaps_root = tempfile::tempdir().expect("tmp");
+    let snaps = Snapshotter::open(snaps_root.path()).expect("snapshotter");
+    let chain = Digest::of(b"bomb");
+    let err = snaps
+        .unpack(
+            &chain,
+            blob.as_slice(),
+            &UnpackOptions::default(),
+            &Digest::of(&raw),
+        )
+        .expect_err("bomb");
+    match &err {
+        SnapshotError::Unpack {
+            source:
+                UnpackError::SpecialHeaderTooLarge {
+                    kind,
+                    size,
+                    limit,
+                    offset,
+                },
+            ..
+        } => assert_eq!(
+            (*kind, *size, *limit, *offset),
+            (SpecialHeader::GnuLongName, 16 << 30, MAX_SPECIAL_HEADER, 1024)
+        ),
+        e => panic!("{e}"),
+    }
+    assert!(err.to_string().contains("GNU long name header"), "{err}");
+    assert!(!snaps.exists(&chain));
+    let left: Vec<_> = tree(&snaps_root.path().join("snapshots"))
+        .into_iter()
+        .filter(|p| !p.ends_with(".lock"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+
+    // Long names as a real writer stores them (a GNU long name header) still unpack ...
+    let lab = Lab::new();
+    let long = vec!["component-of-a-long-name"; 80].join("/");
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = raw_header("x", b'0', 4);
+    b.append_data(&mut h, &long, &b"deep"[..]).expect("append");
+    let tar = b.into_inner().expect("tar");
+    assert_eq!(tar[156], b'L');
+    unpack(tar.as_slice(), &lab.root, &UnpackOptions::default()).expect("a long name");
+    assert_eq!(std::fs::read(lab.root.join(&long)).expect("deep file"), b"deep");
+    // ... and a name part longer than the filesystem allows is a clear error, not a panic.
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = raw_header("x", b'0', 4);
+    b.append_data(&mut h, "n".repeat(300), &b"long"[..])
+        .expect("append");
+    let tar = b.into_inner().expect("tar");
+    let err = unpack(tar.as_slice(), &lab.root, &UnpackOptions::default()).expect_err("too long");
+    assert!(matches!(err, UnpackError::NameTooLong { len: 300, .. }), "{err}");
+    assert!(err.to_string().contains("file name too long"), "{err}");
+}
+
+#[test]
+fn case_19_pax_size_wins_for_the_next_entry_only_and_conflicting_names_are_refused() {
+    let pax = |records: &str| {
+        let mut out = raw_header("PaxHeaders/f", b'x', records.len() as u64)
+            .as_bytes()
+            .to_vec();
+        out.extend_from_slice(records.as_bytes());
+        out.resize(out.len().next_multiple_of(512), 0);
+        out
+    };
+    // The PAX size (10) beats the ustar size (3) for `f`, and `g` has its own size again.
+    let mut tar = pax(&pax_record("size", "10"));
+    let mut b = tar::Builder::new(Vec::new());
+    b.append(&raw_header("f", b'0', 3), &b"0123456789"[..])
+        .expect("append");
+    b.append(&raw_header("g", b'0', 5), &b"after"[..])
+        .expect("append");
+    tar.extend(b.into_inner().expect("tar"));
+    let lab = Lab::new();
+    unpack(tar.as_slice(), &lab.root, &UnpackOptions::default()).expect("PAX size");
+    assert_eq!(std::fs::read(lab.root.join("f")).expect("f"), b"0123456789");
+    assert_eq!(std::fs::read(lab.root.join("g")).expect("g"), b"after");
+
+    // A PAX path, then a GNU long name for the same entry naming another file: GNU tar takes the
+    // PAX path, the tar crate the GNU name. Refused rather than read either way.
+    let long = format!("{}/from-gnu", "d".repeat(120));
+    let mut tar = pax(&pax_record("path", "from-pax"));
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = raw_header("x", b'0', 1);
+    b.append_data(&mut h, &long, &b"x"[..]).expect("append");
+    tar.extend(b.into_inner().expect("tar"));
+    let lab = Lab::new();
+    match unpack(tar.as_slice(), &lab.root, &UnpackOptions::default()) {
+        Err(UnpackError::BadTarHeader {
+            reason: TarHeaderError::ConflictingNames { pax, gnu, .. },
+            ..
+        }) => assert_eq!((pax.as_str(), gnu.as_str()), ("from-pax", long.as_str())),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        tree(&lab.root).iter().all(|p| !p.contains("from")),
+        "{:?}",
+        tree(&lab.root)
     );
 }
 
