@@ -227,6 +227,8 @@ impl<R: Read> TarGuard<R> {
         let at = self.offset;
         let bad = |reason| io::Error::other(UnpackError::BadTarHeader { offset: at, reason });
         self.held.clear();
+        // Give back the megabyte a special header may have needed.
+        self.held.shrink_to(BLOCK);
         self.held_pos = 0;
         self.fill(BLOCK)?;
         let Some(block) = self.held.get(..BLOCK) else {

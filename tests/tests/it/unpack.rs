@@ -1,5 +1,6 @@
 //! The layer unpacker against hostile tars: the security catalogue's breakout table (cases 1 to
-//! 12, after containerd's TestBreakouts), bombs, truncation and diff ID checks.
+//! 12, after containerd's TestBreakouts), bombs, truncation, oversized and ambiguous tar headers
+//! (18, 19) and diff ID checks.
 //!
 //! Every "outside" target is a directory next to the root inside the test's temp dir, never the
 //! host's /etc: if the unpacker were broken, the damage would be detected there, and contained.
