@@ -204,7 +204,7 @@ pub enum UnpackError {
     )]
     ZstdWindow { window: u64, limit: u64 },
     #[error(
-        "the layer's {kind} at byte {offset} declares {size} bytes, more than the {limit} allowed for one; refusing it"
+        "the {kind} at byte {offset} of the layer's tar declares {size} bytes, more than the {limit} allowed for one; refusing it"
     )]
     SpecialHeaderTooLarge {
         kind: SpecialHeader,
@@ -212,10 +212,10 @@ pub enum UnpackError {
         limit: u64,
         offset: u64,
     },
-    #[error("the layer's tar header at byte {offset} is refused: {reason}")]
+    #[error("the tar header at byte {offset} of the layer is refused: {reason}")]
     BadTarHeader { offset: u64, reason: TarHeaderError },
     #[error(
-        "{action} {path}: file name too long ({len} bytes; a part of a name may have at most 255, a link target 4095)"
+        "{action} {path}: file name too long (a part of a name may have at most 255 bytes, a link target 4095; this name is {len} bytes)"
     )]
     NameTooLong {
         action: &'static str,
