@@ -9,7 +9,8 @@
 //!   [`DfVerbose`], [`DfImageRow`], [`VolumeRow`], [`BuildCacheRow`], [`system_df_verbose`]`(&DfVerbose,
 //!   now) -> String`.
 //! - `diff`: [`DiffKind`], [`diff`]`(&[(DiffKind, String)]) -> String`.
-//! - pull: [`PullStatus`], [`layer_line`], [`progress_bar`], and one function per message line
+//! - pull: [`PullStatus`], [`layer_line`] (and [`short_layer_line`]), [`progress_bar`], and one
+//!   function per message line
 //!   ([`unable_to_find_locally`], [`using_default_tag`], [`pulling_from`], [`pull_digest`],
 //!   [`downloaded_newer`], [`up_to_date`], [`pulled_reference`]).
 //! - prune: [`PruneReport`], [`prune`]`(&PruneReport) -> String`, and the confirmation text
@@ -644,6 +645,17 @@ pub fn progress_bar(current: u64, total: u64, eta_seconds: Option<u64>, terminal
 /// One layer's line: `ceda9d2f4fd2: Pull complete`, or with a bar while bytes move. `id` is the
 /// layer's compressed digest; the line shows its first 12 hex digits.
 pub fn layer_line(id: &Digest, status: &PullStatus, eta_seconds: Option<u64>, terminal_width: u16) -> String {
+    short_layer_line(&id.short(), status, eta_seconds, terminal_width)
+}
+
+/// [`layer_line`] for a layer known by its short ID (the first 12 hex digits of its compressed
+/// digest), which is how a pull's progress reports name layers.
+pub fn short_layer_line(
+    short_id: &str,
+    status: &PullStatus,
+    eta_seconds: Option<u64>,
+    terminal_width: u16,
+) -> String {
     let progress = match *status {
         PullStatus::Downloading { current, total } | PullStatus::Extracting { current, total } => {
             progress_bar(current, total, eta_seconds, terminal_width)
@@ -651,9 +663,9 @@ pub fn layer_line(id: &Digest, status: &PullStatus, eta_seconds: Option<u64>, te
         _ => String::new(),
     };
     if progress.is_empty() {
-        format!("{}: {}", id.short(), status.word())
+        format!("{short_id}: {}", status.word())
     } else {
-        format!("{}: {} {progress}", id.short(), status.word())
+        format!("{short_id}: {} {progress}", status.word())
     }
 }
 
