@@ -5,4 +5,5 @@ pub mod runtime;
 pub mod snapshot;
 pub mod registry;
 pub mod pull;
+pub mod progress;
 pub mod engine;
