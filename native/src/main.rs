@@ -4,6 +4,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
+use layerlab::engine::create::STORAGE_DRIVER_ENV;
+use layerlab::runtime::StorageDriver;
+
+/// The variable the engine reads the insecure registries from.
+const INSECURE_REGISTRIES_ENV: &str = "LAYERLAB_INSECURE_REGISTRIES";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Engine {
@@ -30,6 +35,16 @@ struct Cli {
     /// After the output, say in plain words what happened underneath.
     #[arg(long)]
     explain: bool,
+    /// A registry to reach over plain HTTP, or HTTPS without checking its certificate, as
+    /// HOST[:PORT]; repeatable. Adds to $LAYERLAB_INSECURE_REGISTRIES (comma-separated).
+    /// Loopback registries need none.
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]", value_parser = registry_host)]
+    insecure_registries: Vec<String>,
+    /// How containers' filesystems are made: overlay2, or vfs (a full copy of the image per
+    /// container). Default: $LAYERLAB_STORAGE_DRIVER, else overlay2 where the kernel can mount
+    /// it over the data root, else vfs with a warning.
+    #[arg(long, value_name = "overlay2|vfs", value_parser = storage_driver)]
+    storage_driver: Option<StorageDriver>,
     /// A docker command and its arguments, e.g. `run nginx:1.15.8` or `system df -v`.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true, num_args = 1..)]
     command: Vec<String>,
@@ -37,6 +52,16 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let settings = engine_settings(
+        &cli.insecure_registries,
+        cli.storage_driver,
+        std::env::var(INSECURE_REGISTRIES_ENV).ok().as_deref(),
+    );
+    for (name, value) in settings {
+        // SAFETY: nothing else runs yet: no thread has been started (the engine starts its own
+        // only later), so no one reads the environment while it changes.
+        unsafe { std::env::set_var(name, value) };
+    }
     match cli.engine {
         Engine::Sim => {
             let state = match cli.state.map_or_else(layerlab::sim::default_state_path, Ok) {
@@ -58,7 +83,149 @@ fn main() -> ExitCode {
     }
 }
 
+/// The global flags as the environment variables they stand for, which the engine reads: for
+/// every command (pull, push and login all talk to registries) and for the processes it starts
+/// itself. The engine's entry point takes only the command's words, so this is how flags reach
+/// it. A flag adds to (insecure registries) or overrides (storage driver) the variable.
+fn engine_settings(
+    insecure: &[String],
+    driver: Option<StorageDriver>,
+    insecure_env: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    let mut settings = Vec::new();
+    if !insecure.is_empty() {
+        let joined = insecure_env
+            .into_iter()
+            .flat_map(|v| v.split(','))
+            .filter(|h| !h.is_empty())
+            .chain(insecure.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(",");
+        settings.push((INSECURE_REGISTRIES_ENV, joined));
+    }
+    if let Some(driver) = driver {
+        settings.push((STORAGE_DRIVER_ENV, driver.to_string()));
+    }
+    settings
+}
+
+/// `--insecure-registry`: a registry host with its port if any, the way registries are named in
+/// image references.
+fn registry_host(text: &str) -> Result<String, String> {
+    if text.contains("://") {
+        // Docker's wording.
+        return Err(format!("insecure registry {text} should not contain '://'"));
+    }
+    // Commas separate hosts in the variable; a path or credentials have no place in a host.
+    let plain = !text.is_empty() && !text.contains([',', '/', '@']) && !text.contains(char::is_whitespace);
+    // `[::1]` is an IPv6 address without a port, `[::1]:5000` one with.
+    let port_ok = text.ends_with(']')
+        || text
+            .rsplit_once(':')
+            .is_none_or(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+    let valid = plain && port_ok;
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "{text:?} is not a registry host: give HOST or HOST:PORT, e.g. registry.lan:5000"
+        ))
+    }
+}
+
+/// `--storage-driver`: Docker's names, `overlay2` and `vfs`.
+fn storage_driver(text: &str) -> Result<StorageDriver, String> {
+    text.parse::<StorageDriver>().map_err(|e| e.to_string())
+}
+
 fn fail(error: &dyn std::fmt::Display) -> ExitCode {
     eprintln!("layerlab: {error}");
     ExitCode::from(125)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("layerlab").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn insecure_registries_repeat_and_leave_the_command_alone() {
+        let cli = parse(&[
+            "--insecure-registry",
+            "registry.lan:5000",
+            "--insecure-registry=10.0.0.7",
+            "--insecure-registry",
+            "[fd00::1]:5000",
+            "pull",
+            "registry.lan:5000/demo/app:1.0",
+        ])
+        .expect("parses");
+        assert_eq!(
+            cli.insecure_registries,
+            ["registry.lan:5000", "10.0.0.7", "[fd00::1]:5000"]
+        );
+        assert_eq!(cli.command, ["pull", "registry.lan:5000/demo/app:1.0"]);
+        assert_eq!(cli.storage_driver, None);
+    }
+
+    #[test]
+    fn an_insecure_registry_must_be_a_host_and_port() {
+        let err =
+            parse(&["--insecure-registry", "http://registry.lan:5000", "ps"]).expect_err("a URL is refused");
+        assert!(
+            err.to_string()
+                .contains("insecure registry http://registry.lan:5000 should not contain '://'"),
+            "{err}"
+        );
+        for bad in [
+            "registry.lan:port",
+            "a,b",
+            "registry.lan/path",
+            "",
+            "reg:99999",
+            ":5000",
+        ] {
+            let err = parse(&["--insecure-registry", bad, "ps"]).expect_err(bad);
+            assert!(err.to_string().contains("give HOST or HOST:PORT"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn storage_driver_takes_docker_s_names() {
+        for (name, driver) in [
+            ("overlay2", StorageDriver::Overlay),
+            ("overlay", StorageDriver::Overlay),
+            ("vfs", StorageDriver::Vfs),
+        ] {
+            let cli = parse(&["--storage-driver", name, "run", "x"]).expect(name);
+            assert_eq!(cli.storage_driver, Some(driver), "{name}");
+        }
+        let err = parse(&["--storage-driver", "zfs", "ps"]).expect_err("zfs is refused");
+        assert!(
+            err.to_string().contains("unknown storage driver \"zfs\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn flags_add_to_or_override_the_environment() {
+        assert!(engine_settings(&[], None, Some("a:1")).is_empty());
+        assert_eq!(
+            engine_settings(&["c:3".into()], Some(StorageDriver::Vfs), Some("a:1,,b")),
+            vec![
+                (INSECURE_REGISTRIES_ENV, "a:1,b,c:3".to_owned()),
+                (STORAGE_DRIVER_ENV, "vfs".to_owned()),
+            ]
+        );
+        assert_eq!(
+            engine_settings(&["c:3".into(), "d".into()], Some(StorageDriver::Overlay), None),
+            vec![
+                (INSECURE_REGISTRIES_ENV, "c:3,d".to_owned()),
+                (STORAGE_DRIVER_ENV, "overlay".to_owned()),
+            ]
+        );
+    }
 }

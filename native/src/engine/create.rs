@@ -6,14 +6,22 @@ use std::fs;
 use std::io::Write;
 
 use layerlab_core::cli::args::RunArgs;
+use layerlab_core::cli::render;
+use layerlab_core::reference::Reference;
 
 use super::containers::{Container, ContainerRecord, generated_name, key, random_hex, valid_name};
 use super::images::ImageConfig;
 use super::volumes::{MountKind, parse_volume};
 use super::{Engine, EngineError, io_err, now};
 use crate::content_store::ImageRecord;
+use crate::progress::Stream;
 use crate::registry::reference::ImageRef;
+use crate::runtime::rootfs::overlay_refused;
 use crate::runtime::{NetworkMode, StorageDriver};
+
+/// The environment variable naming the storage driver (`overlay2` or `vfs`); `--storage-driver`
+/// sets it for the command.
+pub const STORAGE_DRIVER_ENV: &str = "LAYERLAB_STORAGE_DRIVER";
 
 /// Whether a start follows the create at once (`run`) or not (`create`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +66,16 @@ impl Engine {
     ) -> Result<Container, EngineError> {
         // Flags are checked before anything is pulled, as Docker's client checks them.
         let network = match args.network.as_deref() {
-            None | Some("none") | Some("default") | Some("bridge") => NetworkMode::None,
+            // Docker's default is its bridge network; layerlab has none, so a container without
+            // the flag gets a loopback interface only (the README says so).
+            None | Some("none") => NetworkMode::None,
+            Some(asked @ ("bridge" | "default")) => {
+                let _ = writeln!(
+                    err,
+                    "WARNING: layerlab has no {asked} network: the container gets only a loopback interface, as with --network none"
+                );
+                NetworkMode::None
+            }
             Some("host") => NetworkMode::Host,
             Some(other) => {
                 return Err(EngineError::NoNetwork {
@@ -74,11 +91,19 @@ impl Engine {
         let (image, config) = match self.image_to_run(&args.image)? {
             Some(found) => found,
             None => {
-                let shown = layerlab_core::reference::Reference::parse(&args.image)
-                    .map(|r| r.familiar())
-                    .unwrap_or_else(|_| args.image.clone());
-                let _ = writeln!(err, "Unable to find image '{shown}' locally");
-                let image = self.pull_image(&args.image, args.platform.as_deref(), false, false, err)?;
+                // A name that does not parse is refused by the pull below, without this line,
+                // as Docker's client refuses it before looking for the image.
+                if let Ok(r) = Reference::parse(&args.image) {
+                    let _ = writeln!(err, "{}", render::unable_to_find_locally(&r));
+                }
+                let image = self.pull_image(
+                    &args.image,
+                    args.platform.as_deref(),
+                    false,
+                    false,
+                    Stream::Stderr,
+                    err,
+                )?;
                 let config = self.read_config(&image)?;
                 (image, config)
             }
@@ -139,7 +164,8 @@ impl Engine {
             .or(config.working_dir.clone())
             .unwrap_or_default();
         let user = args.user.clone().or(config.user.clone()).unwrap_or_default();
-        let vfs = std::env::var("LAYERLAB_STORAGE_DRIVER").is_ok_and(|d| d == "vfs");
+        let driver = self.storage_driver(err)?;
+        let vfs = driver == StorageDriver::Vfs;
         let image_layers = self.image_lowers(&image);
 
         let dir = self.container_dir(&id);
@@ -192,15 +218,37 @@ impl Engine {
             state: None,
         };
         if then == Then::Wait {
-            let driver = if vfs {
-                StorageDriver::Vfs
-            } else {
-                StorageDriver::Overlay
-            };
             c.layout()
                 .prepare(driver, &image_layers, !nix::unistd::geteuid().is_root())?;
         }
         Ok(c)
+    }
+
+    /// The storage driver for a new container: the one asked for (`--storage-driver`, which the
+    /// command line hands on as [`STORAGE_DRIVER_ENV`]), else overlay where the kernel mounts it
+    /// over the data root, else vfs with a warning, as Docker's daemon falls back to the next
+    /// driver it can use when overlay2 is not supported.
+    fn storage_driver(&self, err: &mut dyn Write) -> Result<StorageDriver, EngineError> {
+        if let Some(name) = std::env::var_os(STORAGE_DRIVER_ENV).filter(|n| !n.is_empty()) {
+            return Ok(name.to_string_lossy().parse::<StorageDriver>()?);
+        }
+        // Without root, overlay is mounted inside the container's user namespace, which a try
+        // from here cannot reproduce; the container's own mount reports any refusal.
+        if !nix::unistd::geteuid().is_root() {
+            return Ok(StorageDriver::Overlay);
+        }
+        let dir = self.containers_dir();
+        match overlay_refused(&dir) {
+            None => Ok(StorageDriver::Overlay),
+            Some(errno) => {
+                let _ = writeln!(
+                    err,
+                    "WARNING: overlay cannot be mounted over {} ({errno}): using the vfs storage driver, which copies the whole image for each container; pass --storage-driver vfs to choose it",
+                    dir.display()
+                );
+                Ok(StorageDriver::Vfs)
+            }
+        }
     }
 
     pub(crate) fn write_record(&self, record: &ContainerRecord) -> Result<(), EngineError> {

@@ -4,6 +4,8 @@
 //! pull as the layer's `diff_size`), an image's SIZE is the sum over its layers.
 
 use std::io::Write;
+use std::sync::mpsc;
+use std::time::Instant;
 
 use layerlab_core::cli::args::{HistoryArgs, ImagesArgs, InspectArgs, RmiArgs};
 use layerlab_core::cli::render::{self, HistoryOptions, HistoryRow, ImageRow, ImagesOptions, RmiLine};
@@ -11,9 +13,11 @@ use layerlab_core::digest::Digest;
 use layerlab_core::reference::Reference;
 use serde::{Deserialize, Serialize};
 
+use super::login::insecure_registries;
 use super::{Engine, EngineError};
 use crate::content_store::{ImageRecord, StoreError};
-use crate::pull::{LayerStatus, PullEvent, PullOptions, PullOutcome, pull, remove_image};
+use crate::progress::{PullPrinter, Stream};
+use crate::pull::{PullEvent, PullOptions, pull, remove_image};
 use crate::registry::manifest::Platform;
 use crate::registry::reference::ImageRef;
 use crate::registry::{Client, ClientOptions};
@@ -160,7 +164,9 @@ impl Engine {
         Ok(total)
     }
 
-    /// Pulls `name`, writing Docker's progress lines to `out`. `final_line` adds the full
+    /// Pulls `name`, writing Docker's progress to `out` as the pull goes. `stream` says which of
+    /// the process's streams `out` is: on a terminal the layer lines are redrawn live with their
+    /// progress bars, otherwise each status change is one line. `final_line` adds the full
     /// reference `docker pull` ends with (`run` leaves it out).
     pub(crate) fn pull_image(
         &self,
@@ -168,63 +174,42 @@ impl Engine {
         platform: Option<&str>,
         quiet: bool,
         final_line: bool,
+        stream: Stream,
         out: &mut dyn Write,
     ) -> Result<ImageRecord, EngineError> {
         let image = ImageRef::parse(name).map_err(|e| EngineError::Reference {
             text: name.to_owned(),
             reason: e.to_string(),
         })?;
-        let insecure = std::env::var("LAYERLAB_INSECURE_REGISTRIES")
-            .unwrap_or_default()
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
         let client = Client::new(ClientOptions {
-            insecure_registries: insecure,
+            insecure_registries: insecure_registries(),
             ..ClientOptions::default()
         });
         let mut opts = PullOptions::default();
         if let Some(p) = platform {
             opts.platform = Platform::parse(p).map_err(crate::pull::PullError::from)?;
         }
-        // The lines are those Docker prints without a terminal: each status change once, no
-        // byte counters (they are redrawn in place, which only a terminal can show).
-        let lines = std::sync::Mutex::new(Vec::<String>::new());
-        let on_event = |event: PullEvent| {
-            let line = match event {
-                PullEvent::UsingDefaultTag { tag } => Some(format!("Using default tag: {tag}")),
-                PullEvent::PullingFrom {
-                    reference,
-                    repository,
-                } => Some(format!("{reference}: Pulling from {repository}")),
-                PullEvent::Layer { id, status } => match status {
-                    LayerStatus::Downloading { .. }
-                    | LayerStatus::Extracting { .. }
-                    | LayerStatus::Retrying { .. } => None,
-                    s => Some(format!("{id}: {}", s.label())),
-                },
-                PullEvent::Digest { digest } => Some(render::pull_digest(&digest)),
-                PullEvent::Status { outcome, name } => Some(match outcome {
-                    PullOutcome::Downloaded => format!("Status: Downloaded newer image for {name}"),
-                    PullOutcome::UpToDate => format!("Status: Image is up to date for {name}"),
-                }),
-            };
-            if let (Some(line), Ok(mut l)) = (line, lines.lock()) {
-                l.push(line);
-            }
-        };
-        // Events come from the download threads, which cannot share `out`: they are collected
-        // in arrival order and printed when the pull ends.
-        let result = pull(&self.store, &client, &image, &opts, &on_event);
-        if !quiet {
-            if let Ok(l) = lines.lock() {
-                for line in l.iter() {
-                    let _ = writeln!(out, "{line}");
+        let mut printer = PullPrinter::new(if quiet { None } else { stream.terminal_width() });
+        // The pull reports from its download threads, which cannot share `out`: it runs in a
+        // thread of its own and sends its events here, where they are printed as they come.
+        let (tx, rx) = mpsc::channel::<PullEvent>();
+        let (client, pulled, opts) = (&client, &image, &opts);
+        let result = std::thread::scope(|scope| {
+            let puller = scope.spawn(move || {
+                let on_event = move |event: PullEvent| {
+                    // Cannot fail: the receiver below reads until the pull has ended.
+                    let _ = tx.send(event);
+                };
+                pull(&self.store, client, pulled, opts, &on_event)
+            });
+            let mut printing = Ok(());
+            for event in rx {
+                if !quiet && printing.is_ok() {
+                    printing = printer.print(&event, Instant::now(), out);
                 }
             }
-        }
-        let result = result?;
+            puller.join().unwrap_or(Err(crate::pull::PullError::Worker))
+        })?;
         if final_line || quiet {
             let _ = writeln!(out, "{}", image.store_name());
         }
@@ -243,7 +228,7 @@ impl Engine {
         quiet: bool,
         out: &mut dyn Write,
     ) -> Result<i32, EngineError> {
-        self.pull_image(name, platform, quiet, true, out)?;
+        self.pull_image(name, platform, quiet, true, Stream::Stdout, out)?;
         Ok(0)
     }
 

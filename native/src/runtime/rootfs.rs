@@ -13,6 +13,8 @@
 //! - [`RootfsMount`]: the rootfs mount as data; [`RootfsMount::step`] turns it into a plan step,
 //!   [`RootfsMount::volatile`] marks it for a `--rm` container.
 //! - [`lookup_lower`]: find a path in a stack of layer directories, honouring whiteouts.
+//! - [`overlay_refused`]`(dir) -> Option<Errno>`: whether the kernel refuses overlay over `dir`'s
+//!   filesystem, so that a container can be given vfs instead.
 //!
 //! Layer directories use overlayfs's own on-disk format: a deletion is a 0/0 character device,
 //! an opaque directory carries `trusted.overlay.opaque=y` (or `user.overlay.opaque=y` when the
@@ -24,7 +26,8 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use nix::mount::MsFlags;
+use nix::errno::Errno;
+use nix::mount::{MntFlags, MsFlags};
 
 use super::mounts::{MountError, MountStep, Place};
 
@@ -94,6 +97,47 @@ pub enum RootfsMount {
     },
     /// A plain directory bound onto itself, so that `pivot_root` has a mount point.
     Bind { dir: PathBuf },
+}
+
+/// Whether the kernel refuses overlay with its directories under `dir`, tried as Docker's overlay2
+/// driver tries it before using it: a small overlay with two lower layers is mounted there and
+/// unmounted at once. The refusals that mean the kernel or the filesystem cannot do it are
+/// returned: `ENODEV` (no overlayfs in the kernel), `EINVAL` and `EOPNOTSUPP` (a filesystem that
+/// cannot hold an upper layer, such as overlayfs itself). `None` when the mount worked, and when
+/// the try could not be made (no permission, a path overlay cannot take): the container's own
+/// mount then says what is wrong. Needs the right to mount (root).
+pub fn overlay_refused(dir: &Path) -> Option<Errno> {
+    let probe = tempfile::Builder::new()
+        .prefix(".overlay-probe-")
+        .tempdir_in(dir)
+        .ok()?;
+    let [lower, lower2, upper, work, merged] =
+        ["lower", "lower2", "upper", "work", "merged"].map(|d| probe.path().join(d));
+    for d in [&lower, &lower2, &upper, &work, &merged] {
+        fs::create_dir(d).ok()?;
+    }
+    let data = format!(
+        "lowerdir={}:{},upperdir={},workdir={}",
+        overlay_path("lowerdir", &lower).ok()?,
+        overlay_path("lowerdir", &lower2).ok()?,
+        overlay_path("upperdir", &upper).ok()?,
+        overlay_path("workdir", &work).ok()?,
+    );
+    match nix::mount::mount(
+        Some("overlay"),
+        &merged,
+        Some("overlay"),
+        MsFlags::empty(),
+        Some(data.as_str()),
+    ) {
+        Ok(()) => {
+            // Detached: nothing has the mount open, and the directory goes with the probe.
+            let _ = nix::mount::umount2(&merged, MntFlags::MNT_DETACH);
+            None
+        }
+        Err(e @ (Errno::ENODEV | Errno::EINVAL | Errno::EOPNOTSUPP)) => Some(e),
+        Err(_) => None,
+    }
 }
 
 /// The kernel copies mount options into one page.
@@ -554,5 +598,49 @@ mod tests {
             assert!(lookup_lower(&lowers, Path::new("etc/motd")).is_none());
         }
         let _ = fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn overlay_is_refused_over_overlay_and_mounts_over_a_plain_directory() {
+        if !nix::unistd::geteuid().is_root() {
+            eprintln!("skipped: mounting needs root");
+            return;
+        }
+        let d = tempfile::tempdir().expect("tmp");
+        assert_eq!(
+            overlay_refused(d.path()),
+            None,
+            "overlay over {}",
+            d.path().display()
+        );
+        let probes = || {
+            fs::read_dir(d.path())
+                .map(|entries| entries.count())
+                .unwrap_or(usize::MAX)
+        };
+        assert_eq!(probes(), 0, "the probe cleans up after itself");
+
+        // overlayfs cannot hold an upper layer: the kernel answers EINVAL.
+        let [lower, upper, work, merged] = ["lower", "upper", "work", "merged"].map(|n| d.path().join(n));
+        for p in [&lower, &upper, &work, &merged] {
+            fs::create_dir(p).expect("mkdir");
+        }
+        let data = format!(
+            "lowerdir={},upperdir={},workdir={}",
+            lower.display(),
+            upper.display(),
+            work.display()
+        );
+        nix::mount::mount(
+            Some("overlay"),
+            &merged,
+            Some("overlay"),
+            MsFlags::empty(),
+            Some(data.as_str()),
+        )
+        .expect("outer overlay mounts");
+        let refused = overlay_refused(&merged);
+        let _ = nix::mount::umount2(&merged, MntFlags::MNT_DETACH);
+        assert_eq!(refused, Some(Errno::EINVAL));
     }
 }
