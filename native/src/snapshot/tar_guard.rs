@@ -5,7 +5,7 @@
 //! Why not an option of the tar crate: tar 0.4.46 has no limit for the special headers at all.
 //! It reads a GNU long name (`L`), long link (`K`) or PAX (`x`) body whole into a `Vec`
 //! (`EntryFields::read_all`, entry.rs:297, called from archive.rs:418, :429 and :440), so a layer
-//! could make it allocate the 8 GiB an octal size field can declare (or more, in base-256). And
+//! could make it allocate the gigabytes an octal size field can declare (or more, in base-256). And
 //! where readers differ, the crate picks one side without saying so:
 //! - A PAX `path` (or `linkpath`) next to a GNU `L` (or `K`): the crate takes the GNU name
 //!   (entry.rs:308-344); GNU tar takes the PAX one, in either order.
@@ -17,9 +17,9 @@
 //!   that many bytes as their data (archive.rs:349-381); GNU tar and Go read none and take the
 //!   next block as a header. The same holds for a regular file whose name ends in `/`, which
 //!   GNU tar reads as a directory (the unpacker then makes it one, as GNU tar does).
-//! - A PAX record whose value holds a newline: the crate splits records at newlines (pax.rs:90),
+//! - A PAX record whose value holds a newline: the crate splits records at newlines (pax.rs:48-55),
 //!   GNU tar by their length, so a `size` after it counts for one and not the other. The crate
-//!   also takes the first of two equal keys (pax.rs:64), GNU tar and Go the last.
+//!   also takes the first of two equal keys (pax.rs:64, entry.rs:321), GNU tar and Go the last.
 //! - `GNU.sparse.*` records (PAX sparse files): GNU tar renames the entry after
 //!   `GNU.sparse.name` and reads a sparse map from its data; the crate knows none of it.
 //! - A base-256 size field: the crate reads only its last 8 bytes (header.rs:1536), GNU tar
@@ -445,7 +445,7 @@ fn parse_size(field: &[u8]) -> Option<u64> {
 }
 
 /// Reads PAX records by their lengths, as GNU tar does, and refuses anything the tar crate's
-/// newline split or first-key-wins lookup would read another way.
+/// newline split (pax.rs:48) or first-key-wins lookup would read another way.
 fn parse_pax(body: &[u8], header: SpecialHeader) -> Result<Pax, TarHeaderError> {
     let mut pax = Pax::default();
     let mut seen = HashSet::new();
