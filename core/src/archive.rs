@@ -254,8 +254,8 @@ impl ArchiveLayer {
     }
 }
 
-/// How much work an open does between two pauses: about a millisecond or two of hashing or
-/// inflating in a page, so a caller that yields every ~16 ms can keep the page answering.
+/// How much work an open does between two pauses: a few milliseconds of hashing or inflating in
+/// a page, so a caller that yields every ~16 ms can keep the page answering.
 pub const PAUSE_EVERY: usize = 1 << 20;
 
 /// What an open is doing at a pause.
