@@ -2012,6 +2012,20 @@ mod tests {
     }
 
     #[test]
+    fn listing_many_small_members_pauses_too() {
+        let members: Vec<M> = (0..1000).map(|i| file(format!("f{i}"), "x")).collect();
+        let bytes = pack(&members);
+        let mut pause = Recorder::default();
+        let err = open_recorded(&bytes, &Limits::default(), &mut pause)
+            .0
+            .unwrap_err();
+        assert!(matches!(err, ArchiveError::NotAnImageArchive), "{err}");
+        assert_eq!(pause.seen.len(), 1000 / 256, "a pause every 256 members");
+        assert!(pause.seen.iter().all(|p| p.stage == Stage::Reading));
+        assert!(pause.seen.windows(2).all(|w| w[0].done < w[1].done));
+    }
+
+    #[test]
     fn a_gzip_bomb_is_paused_on_and_still_refused() {
         let limits = Limits {
             max_unpacked_bytes: 8 << 20,
