@@ -36,6 +36,7 @@ use std::fmt;
 use std::io::{self, Read};
 
 use super::UnpackError;
+use super::unpack::elide;
 
 /// The largest body a PAX (`x`, `g`) or GNU long name/link (`L`, `K`) header may declare:
 /// Go's archive/tar (`maxSpecialFileSize`) and libarchive draw the line at 1 MiB.
@@ -88,20 +89,22 @@ pub enum TarHeaderError {
         "PAX record {index} of the {header} is malformed (each must be \"<length> <key>=<value>\" and a newline, with no newline inside)"
     )]
     PaxRecord { header: SpecialHeader, index: usize },
-    #[error("the {header} gives {key:?} twice, and tar readers differ on which one counts")]
+    #[error("the {header} gives {:?} twice, and tar readers differ on which one counts", elide(.key))]
     DuplicatePaxKey { header: SpecialHeader, key: String },
     #[error(
-        "the {header} gives an empty {key}, which GNU tar reads as \"use the header's own\" and layerlab's reader as an empty name"
+        "the {header} gives an empty {}, which GNU tar reads as \"use the header's own\" and layerlab's reader as an empty name",
+        elide(.key)
     )]
     EmptyPaxName { header: SpecialHeader, key: String },
-    #[error("the {header} gives {key}={value:?}, which is not a decimal number")]
+    #[error("the {header} gives {}={:?}, which is not a decimal number", elide(.key), elide(.value))]
     PaxNumber {
         header: SpecialHeader,
         key: String,
         value: String,
     },
     #[error(
-        "the {header} gives {key:?}, which GNU tar applies and layerlab's reader does not (PAX sparse files and global names, sizes and owners are not supported)"
+        "the {header} gives {:?}, which GNU tar applies and layerlab's reader does not (PAX sparse files and global names, sizes and owners are not supported)",
+        elide(.key)
     )]
     UnsupportedPaxKey { header: SpecialHeader, key: String },
     #[error(
@@ -109,7 +112,9 @@ pub enum TarHeaderError {
     )]
     PendingBeforeGlobal { pending: SpecialHeader },
     #[error(
-        "the PAX {key} {pax:?} and the {gnu_header} {gnu:?} name the entry differently; GNU tar takes the PAX one, other readers the GNU one"
+        "the PAX {key} {:?} and the {gnu_header} {:?} name the entry differently; GNU tar takes the PAX one, other readers the GNU one",
+        elide(.pax),
+        elide(.gnu)
     )]
     ConflictingNames {
         key: &'static str,

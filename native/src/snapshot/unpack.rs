@@ -168,7 +168,7 @@ pub struct UnpackStats {
 /// Why a layer could not be unpacked. The partially written tree must be discarded.
 #[derive(Debug, thiserror::Error)]
 pub enum UnpackError {
-    #[error("{action} {path:?}: {source}")]
+    #[error("{action} {:?}: {source}", elide(.path))]
     Io {
         action: &'static str,
         path: String,
@@ -179,17 +179,21 @@ pub enum UnpackError {
         compression: &'static str,
         source: io::Error,
     },
-    #[error("{path:?} is outside of the layer root: refusing the layer")]
+    #[error("{:?} is outside of the layer root: refusing the layer", elide(.path))]
     Breakout { path: String },
-    #[error("invalid hardlink {path:?} -> {target:?}: the target is outside the layer root or missing")]
+    #[error(
+        "invalid hardlink {:?} -> {:?}: the target is outside the layer root or missing",
+        elide(.path),
+        elide(.target)
+    )]
     InvalidHardlink { path: String, target: String },
-    #[error("invalid whiteout {path:?}: it names no file in its directory")]
+    #[error("invalid whiteout {:?}: it names no file in its directory", elide(.path))]
     InvalidWhiteout { path: String },
-    #[error("{path:?}: a parent is not a directory")]
+    #[error("{:?}: a parent is not a directory", elide(.path))]
     NotADirectory { path: String },
-    #[error("{path:?}: too many levels of symbolic links or directories")]
+    #[error("{:?}: too many levels of symbolic links or directories", elide(.path))]
     TooDeep { path: String },
-    #[error("file {path} incomplete: expect {expected} bytes wrote {actual}")]
+    #[error("file {} incomplete: expect {expected} bytes wrote {actual}", elide(.path))]
     Incomplete {
         path: String,
         expected: u64,
@@ -197,7 +201,7 @@ pub enum UnpackError {
     },
     #[error("the layer expands to more than {limit} bytes; refusing it (decompression bomb?)")]
     TooLarge { limit: u64 },
-    #[error("unsupported tar entry type {kind} for {path:?}")]
+    #[error("unsupported tar entry type {kind} for {:?}", elide(.path))]
     UnsupportedEntry { path: String, kind: u8 },
     #[error(
         "the layer's zstd frame asks for a {window}-byte window, more than the {limit} allowed; refusing it (a layer made with a smaller window, e.g. zstd --long=26 or less, is accepted)"
@@ -215,11 +219,11 @@ pub enum UnpackError {
     #[error("the tar header at byte {offset} of the layer is refused: {reason}")]
     BadTarHeader { offset: u64, reason: TarHeaderError },
     #[error(
-        "{action} {path}: file name too long (a part of a name may have at most 255 bytes, a link target 4095; this name is {len} bytes)"
+        "{action} {:?}: file name too long (a part of a name may have at most 255 bytes, a link target 4095; this name is {len} bytes)",
+        elide(.path)
     )]
     NameTooLong {
         action: &'static str,
-        /// The start and end of the name (it may be a megabyte long).
         path: String,
         len: usize,
     },
@@ -472,7 +476,7 @@ fn io_at<'a>(action: &'static str, path: &'a str) -> impl FnOnce(Errno) -> Unpac
         if e == Errno::NAMETOOLONG {
             UnpackError::NameTooLong {
                 action,
-                path: elide(path),
+                path: path.to_owned(),
                 len: path.len(),
             }
         } else {
@@ -485,15 +489,49 @@ fn io_at<'a>(action: &'static str, path: &'a str) -> impl FnOnce(Errno) -> Unpac
     }
 }
 
-/// The first and last 60 characters of a long name, enough to recognise it in an error.
-fn elide(name: &str) -> String {
-    let chars = name.chars().count();
-    if chars <= 130 {
-        return format!("{name:?}");
+/// A name as error messages show it. Names from a tar may be a megabyte long (a PAX path), so a
+/// long one shows only its first and last 60 characters, enough to recognise it. `{}` prints it
+/// bare, `{:?}` quoted and escaped.
+pub(crate) fn elide(name: &str) -> Elided<'_> {
+    Elided(name)
+}
+
+/// See [`elide`].
+pub(crate) struct Elided<'a>(&'a str);
+
+impl Elided<'_> {
+    const KEEP: usize = 60;
+
+    /// The head and tail of the name, or `None` when it is short enough to show whole.
+    fn parts(&self) -> Option<(&str, &str)> {
+        let mut starts = self.0.char_indices().map(|(i, _)| i);
+        let head_end = starts.nth(Self::KEEP)?;
+        let chars = Self::KEEP + 1 + starts.count();
+        // Eliding fewer than ten characters would save nothing.
+        if chars <= 2 * Self::KEEP + 10 {
+            return None;
+        }
+        let tail_start = self.0.char_indices().nth(chars - Self::KEEP).map(|(i, _)| i)?;
+        Some((self.0.get(..head_end)?, self.0.get(tail_start..)?))
     }
-    let head: String = name.chars().take(60).collect();
-    let tail: String = name.chars().skip(chars - 60).collect();
-    format!("{head:?}…{tail:?}")
+}
+
+impl std::fmt::Display for Elided<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.parts() {
+            Some((head, tail)) => write!(f, "{head}…{tail}"),
+            None => f.write_str(self.0),
+        }
+    }
+}
+
+impl std::fmt::Debug for Elided<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.parts() {
+            Some((head, tail)) => write!(f, "{head:?}…{tail:?}"),
+            None => write!(f, "{:?}", self.0),
+        }
+    }
 }
 
 fn dir_id(fd: impl AsFd, path: &str) -> Result<(u64, u64)> {
