@@ -254,10 +254,17 @@ impl Simulator {
                 }
             }
             Behaviour::Finite => {
-                // A program the image lacks never starts: the container stays Created.
-                let result = self
-                    .run_in_container(idx, &command)
-                    .map_err(|nf| EngineError::ExecutableNotFound { program: nf.program })?;
+                // A program the image lacks never starts: the container stays Created, unless
+                // it was made with --rm, which Docker's daemon honours for a failed start too.
+                let result = match self.run_in_container(idx, &command) {
+                    Ok(result) => result,
+                    Err(nf) => {
+                        if self.containers.get(idx).is_some_and(|c| c.auto_remove) {
+                            self.remove_at(idx);
+                        }
+                        return Err(EngineError::ExecutableNotFound { program: nf.program });
+                    }
+                };
                 self.set_running(idx);
                 self.append_logs(idx, &result.stdout, &result.stderr);
                 self.finish(idx, result.exit_code);

@@ -41,8 +41,46 @@ fn program(argv0: &str) -> &str {
     argv0.rsplit('/').next().unwrap_or(argv0)
 }
 
+/// The one command of `sh -c SCRIPT` when the script is a single command of literal words and
+/// no redirections (an `exec` before it changes nothing): the shell only waits for (dash and
+/// busybox even exec) that command, so the container behaves as the command does
+/// (`sh -c 'sleep 600'` keeps running, as in Docker).
+fn only_command(argv: &[String]) -> Option<Vec<String>> {
+    let [shell_path, flag, script] = argv else {
+        return None;
+    };
+    if !matches!(program(shell_path), "sh" | "bash" | "ash" | "dash") || flag != "-c" {
+        return None;
+    }
+    let parsed = shell::parse(script).ok()?;
+    let [list] = parsed.0.as_slice() else {
+        return None;
+    };
+    if !list.rest.is_empty() || !list.first.redirects.is_empty() {
+        return None;
+    }
+    let words = match list.first.words.split_first() {
+        Some((first, rest)) if first.0 == [shell::WordPart::Literal("exec".to_owned())] => rest,
+        _ => list.first.words.as_slice(),
+    };
+    words
+        .iter()
+        .map(|w| {
+            w.0.iter()
+                .map(|part| match part {
+                    shell::WordPart::Literal(s) => Some(s.as_str()),
+                    shell::WordPart::Var(_) => None,
+                })
+                .collect::<Option<String>>()
+        })
+        .collect()
+}
+
 /// Decides how `argv` behaves as a container's main process.
 pub fn classify(argv: &[String]) -> Behaviour {
+    if let Some(inner) = only_command(argv).filter(|words| !words.is_empty()) {
+        return classify(&inner);
+    }
     let name = argv.first().map_or("", |p| program(p));
     let arg = |i: usize| argv.get(i).map(String::as_str);
     match name {
@@ -451,4 +489,35 @@ fn make(files: &mut Files<'_>, args: &[String]) -> shell::Outcome {
     log.push_str(&format!("touch {}\n", join("build/app.stamp")));
     out.stdout.push(Content::bytes(log.into_bytes()));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| (*w).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_shell_running_one_long_command_keeps_running() {
+        let daemon = Behaviour::Daemon { startup: Vec::new() };
+        assert_eq!(classify(&argv(&["sh", "-c", "sleep 600"])), daemon);
+        assert_eq!(classify(&argv(&["/bin/sh", "-c", "exec sleep 600"])), daemon);
+        assert_eq!(classify(&argv(&["sh", "-c", "'sleep' \"600\""])), daemon);
+        // Anything more than the one command runs through the shell to its end.
+        for script in [
+            "sleep 600; echo done",
+            "sleep 600 > /log",
+            "sleep $T",
+            "echo hi",
+            "",
+        ] {
+            assert_eq!(
+                classify(&argv(&["sh", "-c", script])),
+                Behaviour::Finite,
+                "{script}"
+            );
+        }
+    }
 }

@@ -264,3 +264,16 @@ fn interleaving_survives_runs_that_do_not_fit_their_streams() {
     };
     assert_eq!(plain.interleaved(), [(Stream::Stdout, "o"), (Stream::Stderr, "e")]);
 }
+
+#[test]
+fn run_rm_of_a_program_the_image_lacks_leaves_no_container() {
+    let mut sim = Simulator::new();
+    ok(&mut sim, "docker pull -q busybox");
+    let out = sim.run_line("docker run --rm busybox /no/such");
+    assert_eq!(out.exit_code, 127, "{}", out.stderr);
+    assert_eq!(ok(&mut sim, "docker ps -a -q"), "");
+    // Without --rm the container stays, Created, as in Docker.
+    let out = sim.run_line("docker run --name kept busybox /no/such");
+    assert_eq!(out.exit_code, 127, "{}", out.stderr);
+    assert!(ok(&mut sim, "docker ps -a --format '{{.Names}} {{.Status}}'").starts_with("kept Created"));
+}
