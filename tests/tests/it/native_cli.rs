@@ -546,3 +546,223 @@ fn containers_run_exec_ps_diff_logs_stop_rm_and_system_df() {
     assert!(ok(root, &["rmi", &app_ref]).contains(&format!("Deleted: {}\n", app.id())));
     let _ = base;
 }
+
+/// What a terminal shows after `bytes`: newline, carriage return, cursor up and down
+/// (`ESC [ n A`, `ESC [ n B`), clear line (`ESC [ 2 K`) and printable characters applied to a
+/// grid of lines. Any other escape fails the test.
+fn terminal_screen(bytes: &str) -> Vec<String> {
+    let mut lines: Vec<Vec<char>> = vec![Vec::new()];
+    let (mut row, mut col) = (0usize, 0usize);
+    let mut chars = bytes.chars().peekable();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '\n' => {
+                row += 1;
+                col = 0;
+            }
+            '\r' => col = 0,
+            '\x1b' => {
+                assert_eq!(chars.next(), Some('['), "escape in {bytes:?}");
+                let mut n = String::new();
+                while let Some(d) = chars.next_if(char::is_ascii_digit) {
+                    n.push(d);
+                }
+                let n: usize = n.parse().expect("escape with a count");
+                match chars.next() {
+                    Some('A') => row = row.saturating_sub(n),
+                    Some('B') => row += n,
+                    Some('K') if n == 2 => {
+                        if let Some(l) = lines.get_mut(row) {
+                            l.clear();
+                        }
+                    }
+                    other => panic!("unexpected escape {n}{other:?} in {bytes:?}"),
+                }
+            }
+            c => {
+                while lines.len() <= row {
+                    lines.push(Vec::new());
+                }
+                let line = &mut lines[row];
+                while line.len() < col {
+                    line.push(' ');
+                }
+                match line.get_mut(col) {
+                    Some(slot) => *slot = c,
+                    None => line.push(c),
+                }
+                col += 1;
+            }
+        }
+    }
+    let mut out: Vec<String> = lines.into_iter().map(|l| l.into_iter().collect()).collect();
+    while out.last().is_some_and(String::is_empty) {
+        out.pop();
+    }
+    out
+}
+
+#[test]
+fn pull_draws_live_progress_on_a_terminal_and_plain_lines_otherwise() {
+    assert!(
+        Path::new("/usr/bin/script").exists(),
+        "this test needs script(1) from util-linux for a terminal"
+    );
+    let reg = Registry::start(None);
+    let (app, _base) = push_demo(&reg, false);
+    let app_ref = format!("{}/demo/app:1.0", reg.host);
+    let short = |d: &Digest| d.hex().get(..12).unwrap_or_default().to_owned();
+    let ids: Vec<String> = app.layers.iter().map(|l| short(&l.digest())).collect();
+
+    // On a terminal 160 columns wide (moby draws bars only on terminals wider than 110).
+    let root = tempfile::tempdir().expect("root");
+    let shell = format!(
+        "stty cols 160 rows 50 && exec '{}' --engine native --root '{}' pull '{app_ref}'",
+        crate::lesson::layerlab_binary().display(),
+        root.path().display()
+    );
+    let out = Command::new("script")
+        .args(["-qfec", &shell, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script runs");
+    let raw = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{raw}\n{}", text(&out.stderr));
+    // Every layer's line is redrawn in place, and byte counters come with a bar.
+    assert!(raw.contains("\x1b[2K"), "no line was redrawn:\n{raw:?}");
+    let full_bar = format!("[{}>] ", "=".repeat(50));
+    for id in &ids {
+        assert!(
+            raw.contains(&format!("{id}: Downloading {full_bar}"))
+                || raw.contains(&format!("{id}: Extracting {full_bar}")),
+            "no progress bar for {id}:\n{raw:?}"
+        );
+    }
+    let mut expected = vec!["1.0: Pulling from demo/app".to_owned()];
+    expected.extend(ids.iter().map(|id| format!("{id}: Pull complete")));
+    expected.extend([
+        format!("Digest: {}", app.manifest_digest()),
+        format!("Status: Downloaded newer image for {app_ref}"),
+        app_ref.clone(),
+    ]);
+    assert_eq!(terminal_screen(&raw), expected, "{raw:?}");
+
+    // Piped: Docker's plain lines, each layer's status changes in order, no escapes or bars.
+    let root = tempfile::tempdir().expect("root");
+    let plain = ok(root.path(), &["pull", &app_ref]);
+    assert!(!plain.contains('\x1b') && !plain.contains('['), "{plain}");
+    let lines: Vec<&str> = plain.lines().collect();
+    assert_eq!(
+        lines.first().copied(),
+        Some("1.0: Pulling from demo/app"),
+        "{plain}"
+    );
+    assert_eq!(
+        lines.iter().rev().take(3).rev().copied().collect::<Vec<_>>(),
+        expected
+            .iter()
+            .rev()
+            .take(3)
+            .rev()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        "{plain}"
+    );
+    for (i, id) in ids.iter().enumerate() {
+        let statuses: Vec<&str> = lines
+            .iter()
+            .filter_map(|l| l.strip_prefix(&format!("{id}: ")))
+            .collect();
+        // Three layers download at once; the fourth waits for a free slot.
+        let mut want = vec!["Pulling fs layer"];
+        if i >= 3 {
+            want.push("Waiting");
+        }
+        want.extend(["Verifying Checksum", "Download complete", "Pull complete"]);
+        assert_eq!(statuses, want, "layer {id} in\n{plain}");
+    }
+    assert_eq!(lines.len(), 1 + ids.len() * 4 + 1 + 3, "{plain}");
+}
+
+/// An overlay mount made by a test, detached again when dropped.
+struct OverlayMount(std::path::PathBuf);
+
+impl Drop for OverlayMount {
+    fn drop(&mut self) {
+        let _ = nix::mount::umount2(&self.0, nix::mount::MntFlags::MNT_DETACH);
+    }
+}
+
+#[test]
+fn run_falls_back_to_vfs_when_the_data_root_cannot_hold_overlay() {
+    if !is_root() {
+        eprintln!("skipped: needs root for mounts and containers");
+        return;
+    }
+    let reg = Registry::start(None);
+    push_demo(&reg, false);
+    let app_ref = format!("{}/demo/app:1.0", reg.host);
+    // A data root on overlayfs, which the kernel refuses as an upper layer, as inside many
+    // containers.
+    let dir = tempfile::tempdir().expect("dir");
+    let [lower, upper, work, merged] = ["lower", "upper", "work", "merged"].map(|n| dir.path().join(n));
+    for p in [&lower, &upper, &work, &merged] {
+        std::fs::create_dir(p).expect("mkdir");
+    }
+    let data = format!(
+        "lowerdir={},upperdir={},workdir={}",
+        lower.display(),
+        upper.display(),
+        work.display()
+    );
+    nix::mount::mount(
+        Some("overlay"),
+        &merged,
+        Some("overlay"),
+        nix::mount::MsFlags::empty(),
+        Some(data.as_str()),
+    )
+    .expect("overlay mount");
+    let _mounted = OverlayMount(merged.clone());
+    let root = merged.join("root");
+    ok(&root, &["pull", "-q", &app_ref]);
+    let expected = "Welcome to the demo base image\nmodified by layer 3\n";
+    let warning = "WARNING: overlay cannot be mounted over";
+
+    // No driver asked for: one warning, and the container runs on vfs.
+    let out = native(&root, &["run", "--rm", &app_ref]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(text(&out.stdout), expected);
+    assert_eq!(err.lines().filter(|l| l.starts_with(warning)).count(), 1, "{err}");
+    assert!(err.contains("using the vfs storage driver"), "{err}");
+    let out = native(&root, &["create", &app_ref]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let id = text(&out.stdout).trim().to_owned();
+    assert_eq!(
+        ok(&root, &["inspect", "--format", "{{.GraphDriver.Name}}", &id]),
+        "vfs\n"
+    );
+
+    // A driver asked for is used as asked, without the warning: vfs works, overlay fails.
+    let out = native(&root, &["--storage-driver", "vfs", "run", "--rm", &app_ref]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains(warning), "{}", text(&out.stderr));
+    let out = native(&root, &["--storage-driver", "overlay2", "run", "--rm", &app_ref]);
+    assert_ne!(out.status.code(), Some(0), "overlay over overlayfs cannot work");
+    assert!(!text(&out.stderr).contains(warning), "{}", text(&out.stderr));
+
+    // `--network bridge` says what the container gets instead; no flag says nothing.
+    let out = native(&root, &["run", "--rm", "--network", "bridge", &app_ref]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(
+            "WARNING: layerlab has no bridge network: the container gets only a loopback interface, as with --network none\n"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = native(&root, &["--storage-driver", "vfs", "run", "--rm", &app_ref]);
+    assert_eq!(text(&out.stderr), "");
+    ok(&root, &["rm", &id]);
+}
