@@ -5,7 +5,8 @@
 //! - [`pull`]`(&Store, &Client, &ImageRef, &PullOptions, &dyn Fn(PullEvent)) -> PullResult`
 //! - [`Store`] ([`Store::open`]`(data_root)`: the content store and the snapshotter together),
 //!   [`data_root`] (`--root`, then `LAYERLAB_ROOT`, then `/var/lib/layerlab`).
-//! - [`PullEvent`], [`LayerStatus`], [`PullOutcome`]: plain data; the CLI renders them
+//! - [`PullEvent`], [`LayerStatus`], [`PullOutcome`]: plain data, reported while the pull runs
+//!   (from its download threads too); [`crate::progress`] prints them as Docker does
 //!   (`<12 hex>: Pull complete`, `Digest: …`, `Status: Downloaded newer image for …`).
 //! - [`remove_image`]: `rmi`, freeing snapshots of layers nothing else uses.
 //!
