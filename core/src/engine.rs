@@ -125,7 +125,8 @@ pub enum EngineError {
     )]
     RemoveRunning { id: String },
     #[error(
-        "failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"{program}\": executable file not found in $PATH: unknown"
+        "failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: {}: unknown",
+        lookup_failure(.program)
     )]
     ExecutableNotFound { program: String },
     #[error("No command specified")]
@@ -148,6 +149,16 @@ pub enum EngineError {
     UnknownLogOpt { option: String },
     #[error("the layer codec failed: {reason}")]
     Codec { reason: String },
+}
+
+/// How runc words a program it cannot start: a name is looked up in `$PATH`, a path is only
+/// stat'ed (Go's `exec.LookPath`).
+fn lookup_failure(program: &str) -> String {
+    if program.contains('/') {
+        format!("exec: \"{program}\": stat {program}: no such file or directory")
+    } else {
+        format!("exec: \"{program}\": executable file not found in $PATH")
+    }
 }
 
 /// The state of one simulated Docker host.

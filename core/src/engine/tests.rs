@@ -277,3 +277,25 @@ fn run_rm_of_a_program_the_image_lacks_leaves_no_container() {
     assert_eq!(out.exit_code, 127, "{}", out.stderr);
     assert!(ok(&mut sim, "docker ps -a --format '{{.Names}} {{.Status}}'").starts_with("kept Created"));
 }
+
+#[test]
+fn a_missing_program_is_worded_as_runc_words_it() {
+    let mut sim = Simulator::new();
+    ok(&mut sim, "docker pull -q busybox");
+    let out = sim.run_line("docker run --rm busybox /no/such");
+    assert!(
+        out.stderr.contains(
+            "unable to start container process: exec: \"/no/such\": stat /no/such: no such file or directory: unknown"
+        ),
+        "{}",
+        out.stderr
+    );
+    let out = sim.run_line("docker run --rm busybox nosuch");
+    assert!(
+        out.stderr.contains(
+            "unable to start container process: exec: \"nosuch\": executable file not found in $PATH: unknown"
+        ),
+        "{}",
+        out.stderr
+    );
+}

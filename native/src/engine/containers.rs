@@ -253,11 +253,15 @@ impl Engine {
         for entry in fs::read_dir(&dir).map_err(io_err("list", &dir))? {
             let entry = entry.map_err(io_err("list", &dir))?;
             if let Some(c) = self.load_container(&entry.path())? {
-                out.push(c);
+                // The record keeps whole seconds, and Docker orders by its nanosecond Created:
+                // the directory's birth time orders containers made within one second (a file
+                // system without birth times leaves them in directory order).
+                let born = entry.metadata().and_then(|m| m.created()).ok();
+                out.push((c, born));
             }
         }
-        out.sort_by(|a, b| b.record.created.cmp(&a.record.created));
-        Ok(out)
+        out.sort_by(|(a, a_born), (b, b_born)| (b.record.created, b_born).cmp(&(a.record.created, a_born)));
+        Ok(out.into_iter().map(|(c, _)| c).collect())
     }
 
     /// By full ID, unique ID prefix, or name, as Docker looks containers up.
