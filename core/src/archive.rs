@@ -789,7 +789,7 @@ impl<'a> Loader<'a, '_> {
     }
 
     async fn docker(&mut self) -> Result<Vec<ArchiveImage>, ArchiveError> {
-        let items: Vec<DockerManifestItem> = self.json(MANIFEST_JSON, MANIFEST_JSON).await?;
+        let items: Vec<DockerManifestItem> = self.json(MANIFEST_JSON, MANIFEST_JSON)?;
         let mut images = Vec::with_capacity(items.len());
         for item in items {
             let tags = item
@@ -822,14 +822,14 @@ impl<'a> Loader<'a, '_> {
 
     async fn oci(&mut self) -> Result<Vec<ArchiveImage>, ArchiveError> {
         if self.members.contains(OCI_LAYOUT) {
-            let layout: OciLayout = self.json(OCI_LAYOUT, OCI_LAYOUT).await?;
+            let layout: OciLayout = self.json(OCI_LAYOUT, OCI_LAYOUT)?;
             if !layout.version.starts_with("1.") {
                 return Err(ArchiveError::UnsupportedLayoutVersion {
                     version: layout.version,
                 });
             }
         }
-        let index: ImageIndex = self.json(INDEX_JSON, INDEX_JSON).await?;
+        let index: ImageIndex = self.json(INDEX_JSON, INDEX_JSON)?;
         let mut images = Vec::new();
         for desc in index.manifests() {
             let tags = annotated_tags(INDEX_JSON, desc)?;
@@ -851,7 +851,8 @@ impl<'a> Loader<'a, '_> {
         let blob = descriptor_blob(file, desc)?;
         match desc.media_type().to_string().as_str() {
             "application/vnd.oci.image.manifest.v1+json" | crate::oci::DOCKER_MANIFEST_V2 => {
-                let manifest: ImageManifest = self.verified_json(file, &blob).await?;
+                let manifest: ImageManifest =
+                    parse_json(&blob.path, self.verified_bytes(file, &blob, true).await?)?;
                 let config = descriptor_blob(&blob.path, manifest.config())?;
                 let layers = manifest
                     .layers()
@@ -867,7 +868,8 @@ impl<'a> Loader<'a, '_> {
                         limit: MAX_INDEX_DEPTH,
                     });
                 }
-                let index: ImageIndex = self.verified_json(file, &blob).await?;
+                let index: ImageIndex =
+                    parse_json(&blob.path, self.verified_bytes(file, &blob, true).await?)?;
                 for child in index.manifests() {
                     // A save of one platform keeps the index but not the other platforms' blobs,
                     // and attestations are not images; both are left out as `docker load` does.
@@ -1079,26 +1081,17 @@ impl<'a> Loader<'a, '_> {
         Ok(bytes)
     }
 
-    async fn verified_json<T: serde::de::DeserializeOwned>(
-        &mut self,
-        file: &str,
-        blob: &BlobRef,
-    ) -> Result<T, ArchiveError> {
-        parse_json(&blob.path, self.verified_bytes(file, blob, true).await?)
-    }
-
-    /// A top-level JSON file (`manifest.json`, `index.json`, `oci-layout`): no digest to check.
-    async fn json<T: serde::de::DeserializeOwned>(
-        &mut self,
-        path: &str,
-        file: &str,
-    ) -> Result<T, ArchiveError> {
+    /// A top-level JSON file (`manifest.json`, `index.json`, `oci-layout`): no digest to check, so
+    /// nothing to hash and no pause.
+    fn json<T: serde::de::DeserializeOwned>(&mut self, path: &str, file: &str) -> Result<T, ArchiveError> {
         let blob = BlobRef {
             path: path.to_owned(),
             digest: None,
             size: None,
         };
-        self.verified_json(file, &blob).await
+        let bytes = self.sized_bytes(file, &blob, true)?;
+        self.done = self.done.saturating_add(bytes.len() as u64);
+        parse_json(path, bytes)
     }
 }
 
