@@ -10,3 +10,4 @@ mod fidelity;
 mod native_commands;
 mod registry_token;
 mod web_e2e;
+mod native_sim;
