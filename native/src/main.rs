@@ -35,9 +35,9 @@ struct Cli {
     /// After the output, say in plain words what happened underneath.
     #[arg(long)]
     explain: bool,
-    /// A registry to reach over plain HTTP, or HTTPS without checking its certificate, as
-    /// HOST[:PORT]; repeatable. Adds to $LAYERLAB_INSECURE_REGISTRIES (comma-separated).
-    /// Loopback registries need none.
+    /// A registry to reach over plain HTTP instead of HTTPS, as HOST[:PORT] the way image names
+    /// write it; repeatable. Adds to $LAYERLAB_INSECURE_REGISTRIES (comma-separated). Loopback
+    /// registries need none.
     #[arg(long = "insecure-registry", value_name = "HOST[:PORT]", value_parser = registry_host)]
     insecure_registries: Vec<String>,
     /// How containers' filesystems are made: overlay2, or vfs (a full copy of the image per
