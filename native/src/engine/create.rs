@@ -16,12 +16,17 @@ use super::{Engine, EngineError, io_err, now};
 use crate::content_store::ImageRecord;
 use crate::progress::Stream;
 use crate::registry::reference::ImageRef;
-use crate::runtime::rootfs::overlay_refused;
+use crate::runtime::rootfs::{OverlayTry, try_overlay};
 use crate::runtime::{NetworkMode, StorageDriver};
 
 /// The environment variable naming the storage driver (`overlay2` or `vfs`); `--storage-driver`
 /// sets it for the command.
 pub const STORAGE_DRIVER_ENV: &str = "LAYERLAB_STORAGE_DRIVER";
+
+/// Made in the data root once overlay was mounted over it: later containers skip the try, which
+/// makes and removes a handful of directories and costs more than the rest of a `create` on a
+/// busy disk.
+const OVERLAY_WORKS: &str = "overlay-works";
 
 /// Whether a start follows the create at once (`run`) or not (`create`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -237,10 +242,20 @@ impl Engine {
         if !nix::unistd::geteuid().is_root() {
             return Ok(StorageDriver::Overlay);
         }
+        let works = self.root.join(OVERLAY_WORKS);
+        if works.exists() {
+            return Ok(StorageDriver::Overlay);
+        }
+        // Where the containers' writable layers go.
         let dir = self.containers_dir();
-        match overlay_refused(&dir) {
-            None => Ok(StorageDriver::Overlay),
-            Some(errno) => {
+        match try_overlay(&dir) {
+            OverlayTry::Works => {
+                // Only a shortcut: without it the next container tries again.
+                let _ = fs::write(&works, b"");
+                Ok(StorageDriver::Overlay)
+            }
+            OverlayTry::Unknown => Ok(StorageDriver::Overlay),
+            OverlayTry::Refused(errno) => {
                 let _ = writeln!(
                     err,
                     "WARNING: overlay cannot be mounted over {} ({errno}): using the vfs storage driver, which copies the whole image for each container; pass --storage-driver vfs to choose it",

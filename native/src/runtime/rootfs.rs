@@ -13,8 +13,8 @@
 //! - [`RootfsMount`]: the rootfs mount as data; [`RootfsMount::step`] turns it into a plan step,
 //!   [`RootfsMount::volatile`] marks it for a `--rm` container.
 //! - [`lookup_lower`]: find a path in a stack of layer directories, honouring whiteouts.
-//! - [`overlay_refused`]`(dir) -> Option<Errno>`: whether the kernel refuses overlay over `dir`'s
-//!   filesystem, so that a container can be given vfs instead.
+//! - [`try_overlay`]`(dir) -> OverlayTry`: whether the kernel mounts overlay over `dir`'s
+//!   filesystem ([`OverlayTry`]), so that a container can be given vfs where it cannot.
 //!
 //! Layer directories use overlayfs's own on-disk format: a deletion is a 0/0 character device,
 //! an opaque directory carries `trusted.overlay.opaque=y` (or `user.overlay.opaque=y` when the
@@ -99,44 +99,59 @@ pub enum RootfsMount {
     Bind { dir: PathBuf },
 }
 
-/// Whether the kernel refuses overlay with its directories under `dir`, tried as Docker's overlay2
-/// driver tries it before using it: a small overlay with two lower layers is mounted there and
-/// unmounted at once. The refusals that mean the kernel or the filesystem cannot do it are
-/// returned: `ENODEV` (no overlayfs in the kernel), `EINVAL` and `EOPNOTSUPP` (a filesystem that
-/// cannot hold an upper layer, such as overlayfs itself). `None` when the mount worked, and when
-/// the try could not be made (no permission, a path overlay cannot take): the container's own
-/// mount then says what is wrong. Needs the right to mount (root).
-pub fn overlay_refused(dir: &Path) -> Option<Errno> {
-    let probe = tempfile::Builder::new()
-        .prefix(".overlay-probe-")
-        .tempdir_in(dir)
-        .ok()?;
+/// What a try of overlay over a directory's filesystem showed ([`try_overlay`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverlayTry {
+    /// It mounted.
+    Works,
+    /// The kernel or the filesystem cannot do it: `ENODEV` (no overlayfs in the kernel),
+    /// `EINVAL` or `EOPNOTSUPP` (a filesystem that cannot hold an upper layer, such as overlayfs
+    /// itself).
+    Refused(Errno),
+    /// The try could not be made or failed otherwise (no right to mount, a path overlay cannot
+    /// take): a container's own mount will say what is wrong.
+    Unknown,
+}
+
+/// Tries overlay with its directories under `dir`, as Docker's overlay2 driver does before using
+/// it: a small overlay with two lower layers is mounted there and unmounted at once, and the
+/// directories are removed again. Needs the right to mount (root).
+pub fn try_overlay(dir: &Path) -> OverlayTry {
+    let Ok(probe) = tempfile::Builder::new().prefix(".overlay-probe-").tempdir_in(dir) else {
+        return OverlayTry::Unknown;
+    };
     let [lower, lower2, upper, work, merged] =
         ["lower", "lower2", "upper", "work", "merged"].map(|d| probe.path().join(d));
-    for d in [&lower, &lower2, &upper, &work, &merged] {
-        fs::create_dir(d).ok()?;
+    let paths = [&lower, &lower2, &upper, &work, &merged];
+    if paths.iter().any(|d| fs::create_dir(d).is_err()) {
+        return OverlayTry::Unknown;
     }
-    let data = format!(
-        "lowerdir={}:{},upperdir={},workdir={}",
-        overlay_path("lowerdir", &lower).ok()?,
-        overlay_path("lowerdir", &lower2).ok()?,
-        overlay_path("upperdir", &upper).ok()?,
-        overlay_path("workdir", &work).ok()?,
-    );
+    let options = (|| -> Result<String, MountError> {
+        Ok(format!(
+            "lowerdir={}:{},upperdir={},workdir={}",
+            overlay_path("lowerdir", &lower)?,
+            overlay_path("lowerdir", &lower2)?,
+            overlay_path("upperdir", &upper)?,
+            overlay_path("workdir", &work)?,
+        ))
+    })();
+    let Ok(options) = options else {
+        return OverlayTry::Unknown;
+    };
     match nix::mount::mount(
         Some("overlay"),
         &merged,
         Some("overlay"),
         MsFlags::empty(),
-        Some(data.as_str()),
+        Some(options.as_str()),
     ) {
         Ok(()) => {
             // Detached: nothing has the mount open, and the directory goes with the probe.
             let _ = nix::mount::umount2(&merged, MntFlags::MNT_DETACH);
-            None
+            OverlayTry::Works
         }
-        Err(e @ (Errno::ENODEV | Errno::EINVAL | Errno::EOPNOTSUPP)) => Some(e),
-        Err(_) => None,
+        Err(e @ (Errno::ENODEV | Errno::EINVAL | Errno::EOPNOTSUPP)) => OverlayTry::Refused(e),
+        Err(_) => OverlayTry::Unknown,
     }
 }
 
@@ -608,8 +623,8 @@ mod tests {
         }
         let d = tempfile::tempdir().expect("tmp");
         assert_eq!(
-            overlay_refused(d.path()),
-            None,
+            try_overlay(d.path()),
+            OverlayTry::Works,
             "overlay over {}",
             d.path().display()
         );
@@ -639,8 +654,8 @@ mod tests {
             Some(data.as_str()),
         )
         .expect("outer overlay mounts");
-        let refused = overlay_refused(&merged);
+        let refused = try_overlay(&merged);
         let _ = nix::mount::umount2(&merged, MntFlags::MNT_DETACH);
-        assert_eq!(refused, Some(Errno::EINVAL));
+        assert_eq!(refused, OverlayTry::Refused(Errno::EINVAL));
     }
 }

@@ -765,4 +765,17 @@ fn run_falls_back_to_vfs_when_the_data_root_cannot_hold_overlay() {
     let out = native(&root, &["--storage-driver", "vfs", "run", "--rm", &app_ref]);
     assert_eq!(text(&out.stderr), "");
     ok(&root, &["rm", &id]);
+    assert!(
+        !root.join("overlay-works").exists(),
+        "a refusal is not remembered as success"
+    );
+
+    // Where overlay works, the try passes silently and is made once per data root.
+    let plain = tempfile::tempdir().expect("root");
+    ok(plain.path(), &["pull", "-q", &app_ref]);
+    let out = native(plain.path(), &["run", "--rm", &app_ref]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), expected);
+    assert_eq!(text(&out.stderr), "");
+    assert!(plain.path().join("overlay-works").exists());
 }
