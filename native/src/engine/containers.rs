@@ -186,12 +186,9 @@ pub(crate) fn generated_name(hex: &str) -> String {
     )
 }
 
-/// Docker's `^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$` without the slash (the caller strips it): two
-/// characters at least, so `--name w` is refused as Docker refuses it.
 pub(crate) fn valid_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     matches!(bytes.next(), Some(c) if c.is_ascii_alphanumeric())
-        && name.len() >= 2
         && bytes.all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(&c))
 }
 
@@ -796,8 +793,6 @@ mod tests {
         assert!(!valid_name("-x"));
         assert!(!valid_name(""));
         assert!(!valid_name("a/b"));
-        assert!(!valid_name("w"));
-        assert!(valid_name("w1"));
         assert!(valid_name(&generated_name("ffff")));
     }
 }
