@@ -7,6 +7,14 @@
 //!
 //! The order is the one runc uses: rootfs, `/proc`, a fresh `/dev`, `/sys`, the generated `/etc`
 //! files, the user's volumes, `pivot_root`, then the paths masked from the container.
+//!
+//! Device nodes: the container's root keeps CAP_MKNOD, as in Docker, so `mknod` and `mkfifo` work.
+//! Docker stops such a node from reaching a host device with its devices cgroup, which layerlab
+//! does not have; instead every file system the container can write to is `nodev` (the rootfs,
+//! `/dev`, volumes), so a node made there (`mknod /x b 8 0`), or shipped in an image layer, cannot
+//! be opened. The six nodes of the minimal `/dev` are each bind-mounted over themselves without
+//! `nodev`, so `/dev/null` and friends keep working. Dropping CAP_MKNOD instead would have failed
+//! `mknod` itself where Docker lets it succeed, and would not have covered nodes from a layer.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -108,6 +116,10 @@ pub enum MountStep {
     /// Bind a path over itself read-only (`/proc/sys` and friends).
     ReadOnly {
         path: PathBuf,
+    },
+    /// Remount a mount `nodev`, keeping its other flags: device nodes on it cannot be opened.
+    NoDevices {
+        target: Place,
     },
 }
 
@@ -247,6 +259,9 @@ pub fn plan_mounts(input: &MountInputs<'_>) -> Result<MountPlan, MountError> {
     let nosuid_nodev_noexec = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     let mut steps = vec![MountStep::PrivatePropagation];
     steps.push(input.rootfs.step(input.root)?);
+    steps.push(MountStep::NoDevices {
+        target: Place::Host(input.root.to_path_buf()),
+    });
 
     steps.push(mount("proc", "proc", "proc", nosuid_nodev_noexec, None));
 
@@ -254,7 +269,7 @@ pub fn plan_mounts(input: &MountInputs<'_>) -> Result<MountPlan, MountError> {
         "tmpfs",
         "dev",
         "tmpfs",
-        MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME,
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_STRICTATIME,
         Some("mode=755,size=65536k"),
     ));
     for (name, major, minor) in DEVICES {
@@ -360,8 +375,11 @@ pub fn plan_mounts(input: &MountInputs<'_>) -> Result<MountPlan, MountError> {
         }
         steps.push(bind(&volume.source, target.clone(), MsFlags::MS_REC));
         if volume.read_only {
-            steps.push(remount_ro(target, true));
+            steps.push(remount_ro(target.clone(), true));
         }
+        steps.push(MountStep::NoDevices {
+            target: Place::InRoot(target),
+        });
     }
 
     steps.push(MountStep::PivotRoot);
@@ -380,7 +398,7 @@ pub fn plan_mounts(input: &MountInputs<'_>) -> Result<MountPlan, MountError> {
 fn describe(step: &MountStep) -> String {
     match step {
         MountStep::PrivatePropagation => "/ (private)".to_owned(),
-        MountStep::Mount { target, .. } => match target {
+        MountStep::Mount { target, .. } | MountStep::NoDevices { target } => match target {
             Place::Host(p) => p.display().to_string(),
             Place::InRoot(p) => format!("/{}", p.display()),
         },
@@ -392,6 +410,36 @@ fn describe(step: &MountStep) -> String {
         | MountStep::ReadOnly { path } => format!("/{}", path.display()),
         MountStep::PivotRoot => "pivot_root".to_owned(),
     }
+}
+
+/// The per-mount flags of the mount at `path`, for a bind remount to repeat: such a remount sets
+/// all of them at once, and in a user namespace the kernel refuses one that would clear a flag it
+/// locked (read-only, nosuid, noexec, the atime flags). A path that cannot be read gives none.
+fn mount_flags(path: &Path) -> MsFlags {
+    use nix::sys::statvfs::FsFlags;
+    let Ok(st) = nix::sys::statvfs::statvfs(path) else {
+        return MsFlags::empty();
+    };
+    let have = st.flags();
+    let mut flags = MsFlags::empty();
+    for (fs, ms) in [
+        (FsFlags::ST_RDONLY, MsFlags::MS_RDONLY),
+        (FsFlags::ST_NOSUID, MsFlags::MS_NOSUID),
+        (FsFlags::ST_NODEV, MsFlags::MS_NODEV),
+        (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
+        (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
+        (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
+        (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
+    ] {
+        if have.contains(fs) {
+            flags |= ms;
+        }
+    }
+    // Without an atime flag a remount would default to relatime, changing a strictatime mount.
+    if !flags.intersects(MsFlags::MS_NOATIME | MsFlags::MS_RELATIME) {
+        flags |= MsFlags::MS_STRICTATIME;
+    }
+    flags
 }
 
 impl MountPlan {
@@ -451,7 +499,30 @@ fn apply_step(sys: &dyn Syscall, root: &Path, step: &MountStep) -> Result<(), Sy
                 let host = Path::new("/").join(path);
                 sys.mount_in_root(root, path, Some(&host), None, MsFlags::MS_BIND, None)
             } else {
-                sys.mknod_in_root(root, path, *major, *minor, *mode)
+                sys.mknod_in_root(root, path, *major, *minor, *mode)?;
+                // /dev is nodev: the node works only through a mount of its own without it.
+                let full = root.join(path);
+                sys.mount_in_root(root, path, Some(&full), None, MsFlags::MS_BIND, None)?;
+                let flags = mount_flags(&full) - MsFlags::MS_NODEV;
+                sys.mount_in_root(
+                    root,
+                    path,
+                    None,
+                    None,
+                    MsFlags::MS_BIND | MsFlags::MS_REMOUNT | flags,
+                    None,
+                )
+            }
+        }
+        MountStep::NoDevices { target } => {
+            let full = match target {
+                Place::Host(p) => p.clone(),
+                Place::InRoot(p) => root.join(p),
+            };
+            let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_NODEV | mount_flags(&full);
+            match target {
+                Place::Host(p) => sys.mount(None, p, None, flags, None),
+                Place::InRoot(p) => sys.mount_in_root(root, p, None, None, flags, None),
             }
         }
         MountStep::Symlink { path, target } => sys.symlink_in_root(root, path, target),
@@ -724,12 +795,64 @@ mod tests {
             Call::MountInRoot { root, .. } | Call::Mknod { root, .. } => root == Path::new("/c/merged"),
             _ => true,
         }));
-        assert!(matches!(&calls[2], Call::MountInRoot { rel, fstype: Some(t), .. }
+        assert!(matches!(&calls[3], Call::MountInRoot { rel, fstype: Some(t), .. }
             if rel == Path::new("proc") && t == "proc"));
 
-        let failing = RecordingSyscall::failing_at(2, Errno::EPERM);
+        let failing = RecordingSyscall::failing_at(3, Errno::EPERM);
         let err = plan.apply(&failing).expect_err("must fail");
-        assert_eq!(failing.calls().len(), 3);
+        assert_eq!(failing.calls().len(), 4);
         assert!(err.to_string().starts_with("setting up mount /proc:"), "{err}");
+    }
+
+    #[test]
+    fn writable_mounts_are_nodev_and_only_the_dev_nodes_themselves_are_not() {
+        let vols = [BindMount {
+            source: std::env::temp_dir(),
+            destination: "/data".into(),
+            read_only: false,
+        }];
+        let plan = plan_with(false, NetworkMode::None, &vols);
+        assert_eq!(
+            plan.steps[2],
+            MountStep::NoDevices {
+                target: Place::Host("/c/merged".into())
+            },
+            "the rootfs is nodev right after it is mounted"
+        );
+        assert!(plan.steps.contains(&MountStep::NoDevices {
+            target: Place::InRoot("data".into())
+        }));
+        let dev_flags = plan.steps.iter().find_map(|s| match s {
+            MountStep::Mount {
+                target: Place::InRoot(p),
+                flags,
+                ..
+            } if p == Path::new("dev") => Some(*flags),
+            _ => None,
+        });
+        assert!(dev_flags.is_some_and(|f| f.contains(MsFlags::MS_NODEV)));
+
+        // Each device node: made, bound over itself, remounted without nodev.
+        let sys = RecordingSyscall::new();
+        plan.apply(&sys).expect("recorded");
+        let calls = sys.calls();
+        let null = calls
+            .iter()
+            .position(|c| matches!(c, Call::Mknod { rel, .. } if rel == Path::new("dev/null")))
+            .expect("mknod /dev/null");
+        let (bind, remount) = (&calls[null + 1], &calls[null + 2]);
+        assert!(
+            matches!(bind, Call::MountInRoot { rel, source: Some(src), flags, .. }
+                if rel == Path::new("dev/null") && src == Path::new("/c/merged/dev/null")
+                    && *flags == MsFlags::MS_BIND),
+            "{bind:?}"
+        );
+        assert!(
+            matches!(remount, Call::MountInRoot { rel, flags, .. }
+                if rel == Path::new("dev/null")
+                    && flags.contains(MsFlags::MS_BIND | MsFlags::MS_REMOUNT)
+                    && !flags.contains(MsFlags::MS_NODEV)),
+            "{remount:?}"
+        );
     }
 }

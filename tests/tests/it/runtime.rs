@@ -806,3 +806,89 @@ fn host_network_shares_the_hosts_interfaces() {
     inside.sort();
     assert_eq!(inside, host);
 }
+
+/// The block device the host's root file system lives on, as (major, minor); when `/` is not on
+/// one (an overlay root), the first disk in /sys/block that is not a loop or RAM device.
+fn host_root_disk() -> Option<(u64, u64)> {
+    let dev = fs::metadata("/").ok()?.dev();
+    let (major, minor) = (nix::sys::stat::major(dev), nix::sys::stat::minor(dev));
+    if major != 0 {
+        return Some((major, minor));
+    }
+    let mut disks: Vec<String> = fs::read_dir("/sys/block")
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !["loop", "ram", "zram"].iter().any(|p| n.starts_with(p)))
+        .filter_map(|n| fs::read_to_string(format!("/sys/block/{n}/dev")).ok())
+        .collect();
+    disks.sort();
+    let (a, b) = disks.first()?.trim().split_once(':')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+/// A block device that the host itself may open through a node made in `dir`: the root disk, or
+/// where this host refuses even its root that (some sandboxes do), the first loop device. A node
+/// nobody may open would prove nothing about the container.
+fn host_openable_block_device(dir: &Path) -> (u64, u64) {
+    let probe = dir.join("probe");
+    for (major, minor) in host_root_disk().into_iter().chain([(7, 0)]) {
+        let _ = fs::remove_file(&probe);
+        let made = nix::sys::stat::mknod(
+            &probe,
+            nix::sys::stat::SFlag::S_IFBLK,
+            nix::sys::stat::Mode::from_bits_truncate(0o600),
+            nix::sys::stat::makedev(major, minor),
+        );
+        let opened = made.is_ok() && fs::File::open(&probe).is_ok();
+        let _ = fs::remove_file(&probe);
+        if opened {
+            return (major, minor);
+        }
+    }
+    panic!("the host may open neither its root disk nor /dev/loop0, so this test cannot show anything here");
+}
+
+#[test]
+fn device_nodes_made_in_the_container_cannot_reach_host_devices() {
+    require_root!();
+    let f = Fixture::new("mknod");
+    let (major, minor) = host_openable_block_device(&f.scratch.0);
+    // A node an image layer brings along is no better than one made in the container.
+    let shipped = f.layers[1].join("data/disk");
+    nix::sys::stat::mknod(
+        &shipped,
+        nix::sys::stat::SFlag::S_IFBLK,
+        nix::sys::stat::Mode::from_bits_truncate(0o600),
+        nix::sys::stat::makedev(major, minor),
+    )
+    .expect("mknod in the layer");
+    let vol = f.scratch.0.join("vol");
+    fs::create_dir_all(&vol).expect("vol");
+    // Each place the container can write: its rootfs, /dev, /tmp and a volume. mknod itself
+    // succeeds, as in Docker (CAP_MKNOD is kept); opening the node must not.
+    let script = format!(
+        "for n in /disk /dev/disk /tmp/disk /mnt/v/disk; do \
+           mknod $n b {major} {minor} && echo made $n; \
+           dd if=$n of=/dev/null bs=512 count=1 2>/dev/null && echo READ $n || echo refused $n; \
+         done; \
+         dd if=/data/disk of=/dev/null bs=512 count=1 2>/dev/null && echo READ shipped || echo refused shipped; \
+         mkfifo /tmp/fifo && [ -p /tmp/fifo ] && echo fifo; \
+         echo gone > /dev/null && head -c 4 /dev/zero | wc -c && head -c 4 /dev/urandom | wc -c"
+    );
+    let mut spec = f.spec(&["sh", "-c", &script]);
+    spec.volumes = vec![BindMount {
+        source: vol.clone(),
+        destination: "/mnt/v".into(),
+        read_only: false,
+    }];
+    let (code, out, err) = f.run_spec(&spec);
+    let mut want = String::new();
+    for n in ["/disk", "/dev/disk", "/tmp/disk", "/mnt/v/disk"] {
+        want.push_str(&format!("made {n}\nrefused {n}\n"));
+    }
+    want.push_str("refused shipped\nfifo\n4\n4\n");
+    assert_eq!((code, out.as_str()), (0, want.as_str()), "{err}");
+    // The volume's node is on the host's disk now; only the host may use it.
+    assert!(fs::symlink_metadata(vol.join("disk")).is_ok_and(|m| m.file_type().is_block_device()));
+}
