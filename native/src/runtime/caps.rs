@@ -9,6 +9,8 @@ use nix::errno::Errno;
 
 /// CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID, SETPCAP, NET_BIND_SERVICE,
 /// NET_RAW, SYS_CHROOT, MKNOD, AUDIT_WRITE, SETFCAP (moby's `caps.DefaultCapabilities`).
+/// MKNOD stays, as in Docker, so `mknod` works in a container; what keeps a node from opening a
+/// host device is `nodev` on every file system the container can write (see `mounts`).
 pub const DEFAULT_CAPS: [u32; 14] = [0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31];
 
 /// The kernel's capability set header and data (linux/capability.h, version 3). libc does not
