@@ -892,3 +892,72 @@ fn device_nodes_made_in_the_container_cannot_reach_host_devices() {
     // The volume's node is on the host's disk now; only the host may use it.
     assert!(fs::symlink_metadata(vol.join("disk")).is_ok_and(|m| m.file_type().is_block_device()));
 }
+
+/// The file holding `controller`'s limit for process `pid`, found through /proc/PID/cgroup: in
+/// the controller's own v1 hierarchy when it has one, else in the v2 hierarchy.
+fn limit_file(pid: i32, controller: &str, v1_file: &str, v2_file: &str) -> Option<PathBuf> {
+    let groups = fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    let mut v2_path = None;
+    for line in groups.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+        let path = path.trim_start_matches('/');
+        if controllers.split(',').any(|c| c == controller) {
+            return Some(
+                Path::new("/sys/fs/cgroup")
+                    .join(controller)
+                    .join(path)
+                    .join(v1_file),
+            );
+        }
+        if controllers.is_empty() {
+            v2_path = Some(path.to_owned());
+        }
+    }
+    let v2_root = ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"]
+        .into_iter()
+        .find(|r| Path::new(r).join("cgroup.controllers").exists())?;
+    Some(Path::new(v2_root).join(v2_path?).join(v2_file))
+}
+
+#[test]
+fn memory_and_pids_limits_land_in_the_containers_cgroup_files() {
+    require_root!();
+    let f = Fixture::new("limits");
+    let mut spec = f.spec(&["sleep", "30"]);
+    spec.limits = Limits {
+        memory: Some(64 << 20),
+        pids: Some(20),
+    };
+    let running = start(&spec, &RunOptions::default()).expect("start");
+    let warnings = running.warnings().to_vec();
+    let pid = running.pid();
+    let read = |controller, v1, v2| {
+        let file = limit_file(pid, controller, v1, v2);
+        let value = file.as_ref().and_then(|p| fs::read_to_string(p).ok());
+        (file, value.map(|v| v.trim().to_owned()))
+    };
+    let memory = read("memory", "memory.limit_in_bytes", "memory.max");
+    let pids = read("pids", "pids.max", "pids.max");
+    let _ = running.signal(nix::sys::signal::Signal::SIGKILL);
+    let _ = running.wait();
+    for (controller, (file, value), want, warning) in [
+        (
+            "memory",
+            memory,
+            "67108864",
+            layerlab::runtime::cgroups::NO_MEMORY_WARNING,
+        ),
+        ("pids", pids, "20", layerlab::runtime::cgroups::NO_PIDS_WARNING),
+    ] {
+        if warnings.iter().any(|w| w == warning) {
+            eprintln!("NOT CHECKED: this machine has no usable {controller} controller: {warning}");
+            continue;
+        }
+        assert_eq!(
+            value.as_deref(),
+            Some(want),
+            "{controller} limit in {file:?} (warnings: {warnings:?})"
+        );
+    }
+}
