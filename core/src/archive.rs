@@ -40,7 +40,7 @@ use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, BufRead, Cursor, Read};
 use std::ops::ControlFlow;
-use std::pin::{Pin, pin};
+use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use serde::Deserialize;
@@ -302,10 +302,13 @@ impl Pause for NoPause {
     }
 }
 
+/// What [`open_paused`] returns.
+pub type OpenFuture<'a> = Pin<Box<dyn Future<Output = Result<Archive, ArchiveError>> + 'a>>;
+
 /// Opens an image archive held in memory and verifies every image in it, in one go.
 pub fn open(bytes: &[u8], limits: &Limits) -> Result<Archive, ArchiveError> {
     let mut no_pause = NoPause;
-    let mut open = pin!(open_paused(bytes, limits, &mut no_pause));
+    let mut open = open_paused(bytes, limits, &mut no_pause);
     // A plain poll loop rather than an executor crate: every future the open awaits is NoPause's
     // ready one, so the first poll finishes it, and nothing needs waking. The loop only keeps
     // that true should some future ever answer Pending and wake itself.
@@ -320,11 +323,14 @@ pub fn open(bytes: &[u8], limits: &Limits) -> Result<Archive, ArchiveError> {
 /// [`open`] with pause points: every [`PAUSE_EVERY`] bytes of inflating, hashing or listing
 /// members it awaits `pause`, which may stop it. Stopped or failed, it returns an error and
 /// nothing else; the caller's state is untouched until it takes the [`Archive`].
-pub async fn open_paused(
-    bytes: &[u8],
-    limits: &Limits,
-    pause: &mut dyn Pause,
-) -> Result<Archive, ArchiveError> {
+///
+/// Boxed: a future's body is compiled in every crate that polls it by its own type, so the page
+/// would carry a second copy of the whole open beside the one [`open`] uses.
+pub fn open_paused<'a>(bytes: &'a [u8], limits: &'a Limits, pause: &'a mut dyn Pause) -> OpenFuture<'a> {
+    Box::pin(open_with(bytes, limits, pause))
+}
+
+async fn open_with(bytes: &[u8], limits: &Limits, pause: &mut dyn Pause) -> Result<Archive, ArchiveError> {
     let size = bytes.len() as u64;
     if size > limits.max_archive_bytes {
         return Err(ArchiveError::TooLarge {
@@ -1889,7 +1895,7 @@ mod tests {
         limits: &Limits,
         pause: &mut Recorder,
     ) -> (Result<Archive, ArchiveError>, usize) {
-        let mut open = pin!(open_paused(bytes, limits, pause));
+        let mut open = open_paused(bytes, limits, pause);
         let mut cx = Context::from_waker(Waker::noop());
         let mut pending = 0;
         loop {

@@ -183,7 +183,6 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::json;
     use std::ops::ControlFlow;
-    use std::pin::pin;
     use std::task::{Context, Poll, Waker};
 
     /// One image of a `docker save` archive: its names and its layers, bottom first.
@@ -428,7 +427,7 @@ mod tests {
         let mut pause = StopAt(stop, 0);
         let opened = {
             let limits = Limits::default();
-            let mut open = pin!(archive::open_paused(bytes, &limits, &mut pause));
+            let mut open = archive::open_paused(bytes, &limits, &mut pause);
             match open.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
                 Poll::Ready(result) => result,
                 Poll::Pending => panic!("an open whose pauses never wait finishes in one poll"),
