@@ -16,7 +16,8 @@
 //! Why not the `oci-client` crate: it is async (tokio + reqwest) while the engine is a plain
 //! threaded CLI, and the hardening this client must do lives below its API: a bounded manifest
 //! read (4 MiB) parsed exactly once from the verified bytes, refusal of ambiguous documents,
-//! `Accept-Encoding: identity`, bounded retries with backoff on 429/5xx honouring `Retry-After`,
+//! `Accept-Encoding: identity`, bounded retries with backoff on 429/5xx honouring `Retry-After`
+//! (a POST or PATCH of an upload only after a 429, which says it was not processed),
 //! redirects followed by hand so `Authorization` never leaves the registry's host, credentials
 //! never sent to a token realm on a foreign domain, and plain HTTP only for loopback and
 //! registries named insecure. `ureq` (rustls, no OpenSSL) gives exactly one blocking request at a
@@ -548,9 +549,14 @@ impl Client {
                     .map_err(|e| transport(ureq::Error::Http(e)))
                     .and_then(|r| self.agent.run(r).map_err(transport)),
             };
+            // A request that changes state on the server is sent once unless the server says it
+            // refused it (429): after a 5xx or a broken connection it may have taken effect, and
+            // a PATCH sent twice would append its chunk twice to an upload (a POST would open a
+            // second upload). Such a failure ends the push; `docker push` starts it afresh.
+            let repeatable = !matches!(method, "POST" | "PATCH");
             let resp = match sent {
                 Ok(r) => r,
-                Err(e) if attempt < self.opts.max_retries => {
+                Err(e) if attempt < self.opts.max_retries && repeatable => {
                     let _ = e;
                     std::thread::sleep(self.backoff(attempt, None));
                     attempt += 1;
@@ -590,7 +596,7 @@ impl Client {
                         return Err(RegistryError::TooManyRedirects { url });
                     };
                 }
-                429 | 500 | 502 | 503 | 504 => {
+                429 | 500 | 502 | 503 | 504 if status == 429 || repeatable => {
                     if attempt >= self.opts.max_retries {
                         if status == 429 {
                             return Err(RegistryError::RateLimited {

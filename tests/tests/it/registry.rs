@@ -880,3 +880,74 @@ fn interrupted_downloads_resume_with_range_or_start_over() {
         );
     }
 }
+
+#[test]
+fn a_5xx_is_retried_and_retry_after_is_honoured() {
+    let image = Image::new(
+        vec![Layer::gz(&[fixture::file("a.txt", b"a\n", 0o644)])],
+        "/a",
+        OCI_MANIFEST,
+    );
+    let manifest = image.manifest.clone();
+    // When each manifest request came, and what it got: 503 with Retry-After: 1, 503 with none,
+    // then the manifest.
+    let times = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let seen_times = times.clone();
+    let server = FakeServer::start(move |_, path, _| {
+        if !path.ends_with("/manifests/1") {
+            return Reply::status(404);
+        }
+        let mut times = seen_times.lock().expect("times");
+        times.push(std::time::Instant::now());
+        match times.len() {
+            1 => {
+                let mut r = Reply::status(503);
+                r.headers.push(("Retry-After".into(), "1".into()));
+                r
+            }
+            2 => Reply::status(503),
+            _ => Reply::ok(manifest.clone(), OCI_MANIFEST),
+        }
+    });
+    let fetched = client(8 << 20, None)
+        .fetch_manifest(&r(&format!("{}/r/img:1", server.host)), "1")
+        .expect("the third try gets the manifest");
+    assert_eq!(fetched.digest, image.manifest_digest());
+    let times = times.lock().expect("times");
+    assert_eq!(times.len(), 3, "first try plus two retries");
+    let waited = times[1] - times[0];
+    assert!(
+        waited >= std::time::Duration::from_millis(950),
+        "Retry-After: 1 asks for a second; the retry came after {waited:?}"
+    );
+}
+
+#[test]
+fn a_chunk_upload_that_fails_with_a_5xx_is_not_sent_again() {
+    let server = FakeServer::start(|method, path, _| match method {
+        "POST" => {
+            let mut r = Reply::status(202);
+            r.headers
+                .push(("Location".into(), "/v2/r/img/blobs/uploads/u1".into()));
+            r
+        }
+        "PATCH" if path.starts_with("/v2/r/img/blobs/uploads/u1") => Reply::status(503),
+        _ => Reply::status(404),
+    });
+    let data = b"0123456789".to_vec();
+    let digest = Digest::of(&data);
+    let err = client(4, None)
+        .upload_blob(
+            &r(&format!("{}/r/img:1", server.host)),
+            &digest,
+            data.len() as u64,
+            &mut data.as_slice(),
+        )
+        .expect_err("the chunk failed");
+    let seen = server.seen.lock().expect("seen");
+    let patches = seen.iter().filter(|(m, _, _)| m == "PATCH").count();
+    assert_eq!(
+        patches, 1,
+        "a PATCH may have appended its chunk before the 503; sending it again could append it twice: {seen:?} ({err})"
+    );
+}
