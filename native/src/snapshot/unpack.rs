@@ -25,10 +25,15 @@
 //! - An existing entry is unlinked (a directory removed recursively, without following links)
 //!   before a non-directory of the same name is created (4).
 //! - Hardlink targets resolve inside the root and are linked without following a final symlink;
-//!   no metadata is applied through a hardlink (5, 6, 7). Hardlinks share the inode, so the
-//!   content a later entry writes is what every name shows (24).
-//! - `.wh.`, `.wh..`, `.wh...` are invalid whiteouts (10); an opaque marker applies to what is
-//!   below, never to entries of the same layer, wherever it sits in the tar (12).
+//!   no metadata is applied through a hardlink (5, 6, 7). A later entry of the same name
+//!   replaces a file instead of writing into it (image-spec, "Changeset over existing files"), so
+//!   a hardlink made before keeps the old content, as Docker's unpack and GNU tar leave it and as
+//!   a container sees it (24).
+//! - `.wh.`, `.wh..`, `.wh...` are invalid whiteouts (10). Whiteouts and opaque markers hide
+//!   what lower layers have, never this layer's own entries or the parents a tar reader makes for
+//!   them, wherever they sit in the tar (12, image-spec "Whiteouts"). So a layer that whites out
+//!   `d` and has a `d/` of its own, in either order, replaces the lower `d`: the new one is
+//!   opaque (overlay mode) or holds only this layer's files (apply mode).
 //! - Overlay mode: a whiteout becomes a 0/0 character device, an opaque directory gets
 //!   `trusted.overlay.opaque=y` (13). Unprivileged, the kernel still allows 0/0 devices (Linux
 //!   5.8 and later); `trusted.*` needs CAP_SYS_ADMIN, so the opaque mark is then
@@ -49,7 +54,8 @@
 //! - Decompressed bytes are counted against [`UnpackOptions::max_bytes`] (20); a zstd frame that
 //!   asks for a window over [`MAX_ZSTD_WINDOW`] is refused before any of it is decoded.
 //! - The sha256 of the uncompressed stream is the layer's diff ID, checked by the caller (21).
-//! - Work is linear: each entry walks only its own path, opaque directories are cleared once.
+//! - Work is linear: each entry walks only its own path, and each directory is cleared of lower
+//!   files at most once, however many markers name it or its parents (22).
 
 use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
@@ -311,7 +317,12 @@ fn is_budget(e: &io::Error) -> bool {
 /// Unpacks the layer `blob` into the existing directory `root`. The blob is read through its
 /// own buffer (a `BufReader` over a file, or the chunks of a download) and decompressed straight
 /// from there: another buffer in between would only copy every byte once more.
-pub fn unpack(mut blob: impl BufRead, root: &Path, opts: &UnpackOptions) -> Result<UnpackStats> {
+pub fn unpack(blob: impl BufRead, root: &Path, opts: &UnpackOptions) -> Result<UnpackStats> {
+    unpack_counting(blob, root, opts).map(|(stats, _)| stats)
+}
+
+/// [`unpack`], also returning how much directory work it did.
+fn unpack_counting(mut blob: impl BufRead, root: &Path, opts: &UnpackOptions) -> Result<(UnpackStats, Work)> {
     let compression = match opts.compression {
         Compression::Detect => {
             let head = blob.fill_buf().map_err(|source| UnpackError::Io {
@@ -384,12 +395,16 @@ pub fn unpack(mut blob: impl BufRead, root: &Path, opts: &UnpackOptions) -> Resu
         }
     };
 
+    let root_id = dir_id(&root_fd, &root.display().to_string())?;
     let mut applier = Applier {
         root: root_fd,
+        root_id,
         mode: opts.whiteouts,
         privileged: rustix::process::geteuid().is_root(),
         created: HashSet::new(),
+        whited: HashSet::new(),
         cleared: HashSet::new(),
+        work: Work::default(),
         dir_times: Vec::new(),
         stats: UnpackStats {
             diff_id: Digest::of(b""),
@@ -412,7 +427,7 @@ pub fn unpack(mut blob: impl BufRead, root: &Path, opts: &UnpackOptions) -> Resu
     applier.finish_dir_times()?;
     applier.stats.tar_bytes = measured.count;
     applier.stats.diff_id = measured.hasher.finish();
-    Ok(applier.stats)
+    Ok((applier.stats, applier.work))
 }
 
 /// A tar name split into its components inside the root.
@@ -458,14 +473,36 @@ fn clean(name: &[u8], display: &str) -> Result<Clean> {
 /// Identity of a name in a directory: (device, inode of the directory, name).
 type Slot = (u64, u64, OsString);
 
+/// The directory work of one unpack, counted so that tests can check it grows with the layer
+/// and no faster (catalogue case 22) without timing anything.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Work {
+    /// Path components opened to reach entries' parent directories.
+    steps: u64,
+    /// Directories listed, to hide lower layers' files or to remove a replaced directory.
+    listings: u64,
+}
+
+/// The fuse-overlayfs form of a whiteout, `.wh.<name>`, used where 0/0 devices are refused.
+fn aufs_whiteout(name: &OsStr) -> Vec<u8> {
+    [b".wh.", name.as_bytes()].concat()
+}
+
 struct Applier {
     root: OwnedFd,
+    root_id: (u64, u64),
     mode: WhiteoutMode,
     privileged: bool,
-    /// Names this layer created, so that its own whiteouts and opaque markers leave them alone.
+    /// Names this layer created (with the directories on the way to them), so that its own
+    /// whiteouts and opaque markers leave them alone.
     created: HashSet<Slot>,
-    /// Directories already emptied by an opaque marker (cleared once, catalogue case 22).
+    /// Overlay mode: names this layer whited out. An entry made there later in the layer
+    /// replaces the lower one itself; a directory is then made opaque.
+    whited: HashSet<Slot>,
+    /// Apply mode: directories that hold only this layer's entries now (each is pruned once,
+    /// catalogue case 22).
     cleared: HashSet<(u64, u64)>,
+    work: Work,
     /// Directory mtimes are set last: creating entries inside a directory changes its mtime.
     dir_times: Vec<(Vec<OsString>, i64)>,
     stats: UnpackStats,
@@ -577,12 +614,11 @@ impl Applier {
             return Ok(());
         };
         let name = name.clone();
-        let parent = self.walk(parents, true, &display)?;
-        let parent_id = dir_id(&parent, &display)?;
+        let (parent, parent_id) = self.walk(parents, true, &display)?;
 
         // Whiteouts first: their names are instructions, not files.
         if let Some(hidden) = name.as_bytes().strip_prefix(b".wh.") {
-            return self.whiteout(&parent, parent_id, hidden, parents, &display);
+            return self.whiteout(&parent, parent_id, hidden, &display);
         }
 
         let old = header.as_old();
@@ -607,6 +643,7 @@ impl Applier {
             )
             .map_err(io_at("open", &display))?;
             self.owner_mode_xattrs(&fd, uid, gid, mode, &xattrs, &display)?;
+            self.reuse_whited(&parent, &slot, Some(&fd), &display)?;
             self.dir_times.push((comps.clone(), mtime));
         } else if kind.is_file() || kind.is_contiguous() || kind.is_gnu_sparse() {
             self.clear_slot(&parent, &name, false, &display)?;
@@ -667,7 +704,7 @@ impl Applier {
             let Some((tname, tparents)) = tcomps.split_last() else {
                 return Err(invalid());
             };
-            let tparent = self
+            let (tparent, _) = self
                 .walk(tparents, false, &target_display)
                 .map_err(|_| invalid())?;
             self.clear_slot(&parent, &name, false, &display)?;
@@ -711,13 +748,17 @@ impl Applier {
                 kind: kind.as_byte(),
             });
         }
+        self.reuse_whited(&parent, &slot, None, &display)?;
         self.created.insert(slot);
         Ok(())
     }
 
-    /// Opens the directory `comps` below the root, resolving symlinks inside the root and
-    /// (when `create`) making missing directories.
-    fn walk(&self, comps: &[OsString], create: bool, display: &str) -> Result<OwnedFd> {
+    /// Opens the directory `comps` below the root, resolving symlinks inside the root, and
+    /// returns it with its identity. When `create` (the parents of an entry), missing directories
+    /// are made and every directory passed is recorded as this layer's: a tar reader makes an
+    /// entry's parents, so they are as much part of the layer as the entry (an opaque marker or
+    /// whiteout later in the layer must leave them).
+    fn walk(&mut self, comps: &[OsString], create: bool, display: &str) -> Result<(OwnedFd, (u64, u64))> {
         let mut path: Vec<OsString> = comps.to_vec();
         let mut hops = 0;
         'restart: loop {
@@ -728,20 +769,26 @@ impl Applier {
                 Mode::empty(),
             )
             .map_err(io_at("open", display))?;
+            let mut cur_id = self.root_id;
             for i in 0..path.len() {
                 let Some(c) = path.get(i).cloned() else { break };
+                self.work.steps += 1;
                 let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-                match rustix::fs::openat(&cur, &c, flags, Mode::empty()) {
-                    Ok(fd) => cur = fd,
+                let next = match rustix::fs::openat(&cur, &c, flags, Mode::empty()) {
+                    Ok(fd) => fd,
                     Err(Errno::NOENT) if create => {
                         match rustix::fs::mkdirat(&cur, &c, Mode::from_raw_mode(0o755)) {
                             Ok(()) | Err(Errno::EXIST) => {}
                             Err(e) => return Err(io_at("mkdir", display)(e)),
                         }
-                        // Loop again on the same component: if a symlink appeared meanwhile it is
-                        // resolved in-root like any other.
+                        // Open it like any other: if a symlink appeared meanwhile it is resolved
+                        // in-root on the next round.
                         match rustix::fs::openat(&cur, &c, flags, Mode::empty()) {
-                            Ok(fd) => cur = fd,
+                            Ok(fd) => {
+                                let slot = (cur_id.0, cur_id.1, c.clone());
+                                self.reuse_whited(&cur, &slot, Some(&fd), display)?;
+                                fd
+                            }
                             Err(Errno::LOOP) | Err(Errno::NOTDIR) => {
                                 hops += 1;
                                 if hops > MAX_SYMLINK_HOPS {
@@ -757,55 +804,75 @@ impl Applier {
                     Err(Errno::LOOP) | Err(Errno::NOTDIR) => {
                         let st = rustix::fs::statat(&cur, &c, AtFlags::SYMLINK_NOFOLLOW)
                             .map_err(io_at("stat", display))?;
-                        if FileType::from_raw_mode(st.st_mode) != FileType::Symlink {
+                        let slot = (cur_id.0, cur_id.1, c.clone());
+                        let kind = FileType::from_raw_mode(st.st_mode);
+                        if create && kind == FileType::CharacterDevice && self.whited.contains(&slot) {
+                            // This layer's own whiteout, and the layer now puts files below the
+                            // name: a new directory replaces the lower one.
+                            self.clear_slot(&cur, &c, false, display)?;
+                            rustix::fs::mkdirat(&cur, &c, Mode::from_raw_mode(0o755))
+                                .map_err(io_at("mkdir", display))?;
+                            let fd = rustix::fs::openat(&cur, &c, flags, Mode::empty())
+                                .map_err(io_at("open", display))?;
+                            self.reuse_whited(&cur, &slot, Some(&fd), display)?;
+                            fd
+                        } else if kind != FileType::Symlink {
                             return Err(UnpackError::NotADirectory {
                                 path: display.to_owned(),
                             });
-                        }
-                        hops += 1;
-                        if hops > MAX_SYMLINK_HOPS {
-                            return Err(UnpackError::TooDeep {
-                                path: display.to_owned(),
-                            });
-                        }
-                        let target = rustix::fs::readlinkat(&cur, &c, Vec::new())
-                            .map_err(io_at("readlink", display))?;
-                        let target = target.as_bytes();
-                        // Resolve the link as if the root were `/`: absolute targets start at the
-                        // root and `..` never climbs above it (what RESOLVE_IN_ROOT does).
-                        let mut next: Vec<OsString> = if target.starts_with(b"/") {
-                            Vec::new()
                         } else {
-                            path.get(..i).unwrap_or_default().to_vec()
-                        };
-                        for part in target.split(|b| *b == b'/') {
-                            match part {
-                                b"" | b"." => {}
-                                b".." => {
-                                    next.pop();
-                                }
-                                p => next.push(OsStr::from_bytes(p).to_owned()),
+                            hops += 1;
+                            if hops > MAX_SYMLINK_HOPS {
+                                return Err(UnpackError::TooDeep {
+                                    path: display.to_owned(),
+                                });
                             }
+                            let target = rustix::fs::readlinkat(&cur, &c, Vec::new())
+                                .map_err(io_at("readlink", display))?;
+                            let target = target.as_bytes();
+                            // Resolve the link as if the root were `/`: absolute targets start at
+                            // the root and `..` never climbs above it (what RESOLVE_IN_ROOT does).
+                            let mut next: Vec<OsString> = if target.starts_with(b"/") {
+                                Vec::new()
+                            } else {
+                                path.get(..i).unwrap_or_default().to_vec()
+                            };
+                            for part in target.split(|b| *b == b'/') {
+                                match part {
+                                    b"" | b"." => {}
+                                    b".." => {
+                                        next.pop();
+                                    }
+                                    p => next.push(OsStr::from_bytes(p).to_owned()),
+                                }
+                            }
+                            next.extend(path.get(i + 1..).unwrap_or_default().iter().cloned());
+                            if next.len() > MAX_DEPTH {
+                                return Err(UnpackError::TooDeep {
+                                    path: display.to_owned(),
+                                });
+                            }
+                            path = next;
+                            continue 'restart;
                         }
-                        next.extend(path.get(i + 1..).unwrap_or_default().iter().cloned());
-                        if next.len() > MAX_DEPTH {
-                            return Err(UnpackError::TooDeep {
-                                path: display.to_owned(),
-                            });
-                        }
-                        path = next;
-                        continue 'restart;
                     }
                     Err(e) => return Err(io_at("open", display)(e)),
+                };
+                if create {
+                    self.created.insert((cur_id.0, cur_id.1, c));
+                }
+                cur = next;
+                if create || i + 1 == path.len() {
+                    cur_id = dir_id(&cur, display)?;
                 }
             }
-            return Ok(cur);
+            return Ok((cur, cur_id));
         }
     }
 
     /// Makes room for a new entry called `name`: an existing directory stays when a directory is
     /// coming; anything else there is removed without following links.
-    fn clear_slot(&self, parent: &OwnedFd, name: &OsStr, keep_dir: bool, display: &str) -> Result<()> {
+    fn clear_slot(&mut self, parent: &OwnedFd, name: &OsStr, keep_dir: bool, display: &str) -> Result<()> {
         match rustix::fs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW) {
             Err(Errno::NOENT) => Ok(()),
             Err(e) => Err(io_at("stat", display)(e)),
@@ -814,7 +881,7 @@ impl Applier {
                     if keep_dir {
                         return Ok(());
                     }
-                    remove_all_at(parent, name, 0).map_err(io_at("remove", display))
+                    remove_all_at(parent, name, 0, &mut self.work.listings).map_err(io_at("remove", display))
                 } else {
                     rustix::fs::unlinkat(parent, name, AtFlags::empty()).map_err(io_at("remove", display))
                 }
@@ -827,12 +894,11 @@ impl Applier {
         parent: &OwnedFd,
         parent_id: (u64, u64),
         hidden: &[u8],
-        parents: &[OsString],
         display: &str,
     ) -> Result<()> {
         self.stats.whiteouts += 1;
         if hidden == b".wh..opq" {
-            return self.opaque(parent, parent_id, parents, display);
+            return self.hide_lower(parent, parent_id, display);
         }
         if hidden.starts_with(b".wh.") {
             // Other `.wh..wh.` names are AUFS bookkeeping (hardlink stores), not whiteouts.
@@ -846,22 +912,25 @@ impl Applier {
         let hidden = OsStr::from_bytes(hidden);
         let slot: Slot = (parent_id.0, parent_id.1, hidden.to_owned());
         if self.created.contains(&slot) {
-            // A whiteout hides lower layers only; this layer's own entry stays (image-spec).
-            return Ok(());
+            // A whiteout hides lower layers only; this layer's own entry stays (image-spec
+            // layer.md: "Files that are present in the same layer as a whiteout file can only be
+            // hidden by whiteout files in subsequent layers"). A file already replaces the lower
+            // entry; a directory would merge with the lower one, so it hides what that held.
+            let dir = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+            return match rustix::fs::openat(parent, hidden, dir, Mode::empty()) {
+                Ok(fd) => {
+                    let id = dir_id(&fd, display)?;
+                    self.hide_lower(&fd, id, display)
+                }
+                Err(Errno::NOTDIR) | Err(Errno::LOOP) | Err(Errno::NOENT) => Ok(()),
+                Err(e) => Err(io_at("open", display)(e)),
+            };
         }
         match self.mode {
-            WhiteoutMode::Apply => match rustix::fs::statat(parent, hidden, AtFlags::SYMLINK_NOFOLLOW) {
-                Err(Errno::NOENT) => Ok(()),
-                Err(e) => Err(io_at("stat", display)(e)),
-                Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => {
-                    remove_all_at(parent, hidden, 0).map_err(io_at("remove", display))
-                }
-                Ok(_) => {
-                    rustix::fs::unlinkat(parent, hidden, AtFlags::empty()).map_err(io_at("remove", display))
-                }
-            },
+            WhiteoutMode::Apply => self.clear_slot(parent, hidden, false, display),
             WhiteoutMode::Overlay => {
                 self.clear_slot(parent, hidden, false, display)?;
+                self.whited.insert(slot);
                 match rustix::fs::mknodat(
                     parent,
                     hidden,
@@ -871,11 +940,9 @@ impl Applier {
                 ) {
                     Ok(()) => Ok(()),
                     Err(Errno::PERM) | Err(Errno::ACCESS) => {
-                        let mut aufs = b".wh.".to_vec();
-                        aufs.extend_from_slice(hidden.as_bytes());
                         rustix::fs::openat(
                             parent,
-                            OsStr::from_bytes(&aufs),
+                            OsStr::from_bytes(&aufs_whiteout(hidden)),
                             OFlags::WRONLY
                                 | OFlags::CREATE
                                 | OFlags::EXCL
@@ -896,56 +963,96 @@ impl Applier {
         }
     }
 
-    fn opaque(
-        &mut self,
-        parent: &OwnedFd,
-        parent_id: (u64, u64),
-        parents: &[OsString],
-        display: &str,
-    ) -> Result<()> {
+    /// Hides everything lower layers have in the directory `dir`, keeping what this layer put
+    /// there: an opaque marker, or a whiteout of a directory this layer made.
+    fn hide_lower(&mut self, dir: &OwnedFd, id: (u64, u64), display: &str) -> Result<()> {
         match self.mode {
-            WhiteoutMode::Overlay => {
-                let set = rustix::fs::fsetxattr(parent, "trusted.overlay.opaque", b"y", XattrFlags::empty());
-                match set {
-                    Ok(()) => {}
-                    Err(Errno::PERM) | Err(Errno::NOTSUP) | Err(Errno::ACCESS) => {
-                        rustix::fs::fsetxattr(parent, "user.overlay.opaque", b"y", XattrFlags::empty())
-                            .map_err(io_at("mark opaque", display))?;
-                        self.stats.skipped.push(Skipped {
-                            path: display.to_owned(),
-                            reason: SkipReason::OpaqueAsUserXattr,
-                        });
-                    }
-                    Err(e) => return Err(io_at("mark opaque", display)(e)),
-                }
-            }
-            WhiteoutMode::Apply => {
-                if !self.cleared.insert(parent_id) {
-                    return Ok(());
-                }
-                let dir = rustix::fs::Dir::read_from(parent).map_err(io_at("list", display))?;
-                let mut doomed = Vec::new();
-                for e in dir {
-                    let e = e.map_err(io_at("list", display))?;
-                    let n = OsStr::from_bytes(e.file_name().to_bytes()).to_owned();
-                    if n == "." || n == ".." || self.created.contains(&(parent_id.0, parent_id.1, n.clone()))
-                    {
-                        continue;
-                    }
-                    doomed.push(n);
-                }
-                for n in doomed {
-                    self.clear_slot(parent, &n, false, display)?;
-                }
+            WhiteoutMode::Overlay => self.mark_opaque(dir, display),
+            WhiteoutMode::Apply => self.prune(dir, id, 0, display),
+        }
+    }
+
+    /// Apply mode: removes what is in `dir` and not this layer's, and does the same inside this
+    /// layer's directories, which may have merged with lower ones: the image-spec's opaque
+    /// marker hides "all descendants" of the lower directory. Each directory is listed once per
+    /// layer, however many markers name it (catalogue case 22): once pruned it holds only this
+    /// layer's entries, and every later one is this layer's too.
+    fn prune(&mut self, dir: &OwnedFd, id: (u64, u64), depth: usize, display: &str) -> Result<()> {
+        if !self.cleared.insert(id) {
+            return Ok(());
+        }
+        if depth > MAX_DEPTH {
+            return Err(UnpackError::TooDeep {
+                path: display.to_owned(),
+            });
+        }
+        self.work.listings += 1;
+        let mut names = Vec::new();
+        for e in rustix::fs::Dir::read_from(dir).map_err(io_at("list", display))? {
+            let e = e.map_err(io_at("list", display))?;
+            let n = OsStr::from_bytes(e.file_name().to_bytes()).to_owned();
+            if n != "." && n != ".." {
+                names.push(n);
             }
         }
-        // The directory itself belongs to this layer now (it is the opaque one).
-        if let Some((last, above)) = parents.split_last() {
-            let up = self.walk(above, false, display)?;
-            let id = dir_id(&up, display)?;
-            self.created.insert((id.0, id.1, last.clone()));
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        for n in names {
+            let slot = (id.0, id.1, n);
+            if !self.created.contains(&slot) {
+                self.clear_slot(dir, &slot.2, false, display)?;
+                continue;
+            }
+            match rustix::fs::openat(dir, &slot.2, flags, Mode::empty()) {
+                Ok(sub) => {
+                    let sub_id = dir_id(&sub, display)?;
+                    self.prune(&sub, sub_id, depth + 1, display)?;
+                }
+                Err(Errno::NOTDIR) | Err(Errno::LOOP) => {}
+                Err(e) => return Err(io_at("open", display)(e)),
+            }
         }
         Ok(())
+    }
+
+    /// Overlay mode: marks `dir` opaque, so overlayfs shows nothing of the lower layers in it.
+    fn mark_opaque(&mut self, dir: &OwnedFd, display: &str) -> Result<()> {
+        match rustix::fs::fsetxattr(dir, "trusted.overlay.opaque", b"y", XattrFlags::empty()) {
+            Ok(()) => Ok(()),
+            Err(Errno::PERM) | Err(Errno::NOTSUP) | Err(Errno::ACCESS) => {
+                rustix::fs::fsetxattr(dir, "user.overlay.opaque", b"y", XattrFlags::empty())
+                    .map_err(io_at("mark opaque", display))?;
+                self.stats.skipped.push(Skipped {
+                    path: display.to_owned(),
+                    reason: SkipReason::OpaqueAsUserXattr,
+                });
+                Ok(())
+            }
+            Err(e) => Err(io_at("mark opaque", display)(e)),
+        }
+    }
+
+    /// Overlay mode: this layer whited out `slot` and now makes an entry of that name. The entry
+    /// replaces the lower one by itself, so the fallback `.wh.<name>` file goes; a directory
+    /// (`dir`) is made opaque, or the lower directory's files would show through it.
+    fn reuse_whited(
+        &mut self,
+        parent: &OwnedFd,
+        slot: &Slot,
+        dir: Option<&OwnedFd>,
+        display: &str,
+    ) -> Result<()> {
+        if !self.whited.remove(slot) {
+            return Ok(());
+        }
+        let aufs = aufs_whiteout(&slot.2);
+        match rustix::fs::unlinkat(parent, OsStr::from_bytes(&aufs), AtFlags::empty()) {
+            Ok(()) | Err(Errno::NOENT) => {}
+            Err(e) => return Err(io_at("remove", display)(e)),
+        }
+        match dir {
+            Some(dir) => self.mark_opaque(dir, display),
+            None => Ok(()),
+        }
     }
 
     fn chown_at(&mut self, parent: &OwnedFd, name: &OsStr, uid: u64, gid: u64, display: &str) -> Result<()> {
@@ -1012,7 +1119,7 @@ impl Applier {
         for (comps, mtime) in dirs.iter().rev() {
             let display = String::from_utf8_lossy(comps.join(OsStr::new("/")).as_bytes()).into_owned();
             // A later entry may have replaced the directory; then its time no longer matters.
-            if let Ok(fd) = self.walk(comps, false, &display) {
+            if let Ok((fd, _)) = self.walk(comps, false, &display) {
                 let _ = rustix::fs::futimens(&fd, &times(*mtime));
             }
         }
@@ -1081,7 +1188,12 @@ fn copy_body(from: &mut impl Read, to: &mut File) -> std::result::Result<u64, Co
 }
 
 /// Removes `name` in `parent` and everything below it, never following a symlink.
-fn remove_all_at(parent: &OwnedFd, name: &OsStr, depth: usize) -> std::result::Result<(), Errno> {
+fn remove_all_at(
+    parent: &OwnedFd,
+    name: &OsStr,
+    depth: usize,
+    listings: &mut u64,
+) -> std::result::Result<(), Errno> {
     if depth > MAX_DEPTH {
         return Err(Errno::LOOP);
     }
@@ -1097,6 +1209,7 @@ fn remove_all_at(parent: &OwnedFd, name: &OsStr, depth: usize) -> std::result::R
         OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
         Mode::empty(),
     )?;
+    *listings += 1;
     let mut names = Vec::new();
     for e in rustix::fs::Dir::read_from(&dir)? {
         let e = e?;
@@ -1106,7 +1219,7 @@ fn remove_all_at(parent: &OwnedFd, name: &OsStr, depth: usize) -> std::result::R
         }
     }
     for n in names {
-        remove_all_at(&dir, &n, depth + 1)?;
+        remove_all_at(&dir, &n, depth + 1, listings)?;
     }
     rustix::fs::unlinkat(parent, name, AtFlags::REMOVEDIR)
 }
@@ -1915,6 +2028,368 @@ mod tests {
             // The body, the next header block, and the reader's own 8 KiB buffer.
             let bound = size.min(MAX_SPECIAL_HEADER).next_multiple_of(512) + 512 + (8 << 10);
             proptest::prop_assert!(tail <= bound, "{} bytes read", tail);
+        }
+    }
+
+    fn unpack_mode(tar: &[u8], root: &Path, mode: WhiteoutMode) -> Result<(UnpackStats, Work)> {
+        let opts = UnpackOptions {
+            compression: Compression::Plain,
+            whiteouts: mode,
+            ..UnpackOptions::default()
+        };
+        unpack_counting(tar, root, &opts)
+    }
+
+    fn dir(name: &str) -> Vec<u8> {
+        member(name.as_bytes(), b'5', 0, b"")
+    }
+
+    /// The opaque mark overlayfs reads: `trusted.` as root, `user.` (mounted `userxattr`) otherwise.
+    fn opaque_mark(path: &Path) -> Option<Vec<u8>> {
+        let name = if rustix::process::geteuid().is_root() {
+            "trusted.overlay.opaque"
+        } else {
+            "user.overlay.opaque"
+        };
+        let mut buf = [0u8; 8];
+        let n = rustix::fs::lgetxattr(path, name, &mut buf).ok()?;
+        buf.get(..n).map(<[u8]>::to_vec)
+    }
+
+    /// A lower layer's `d/` as apply mode finds it: files and a subdirectory of its own.
+    fn lower_d(root: &Path) {
+        std::fs::create_dir_all(root.join("d/sub")).expect("lower d");
+        std::fs::write(root.join("d/old"), b"lower").expect("lower d/old");
+        std::fs::write(root.join("d/sub/old"), b"lower").expect("lower d/sub/old");
+    }
+
+    // Catalogue case 12: a layer that whites out `d` and makes a new `d` replaces the lower one,
+    // whichever comes first in the tar. The whiteout hides only lower layers (image-spec layer.md
+    // "Whiteouts"), so the new `d` and what this layer put in it stay, and the lower `d`'s files
+    // are hidden: opaque in a snapshot, removed when applied onto the lower tree.
+    #[test]
+    fn a_whiteout_and_a_directory_of_the_same_name_in_one_layer_replace_the_lower_directory() {
+        let layers = [
+            (
+                "whiteout first",
+                [file(".wh.d", b""), dir("d/"), file("d/new", b"n")].concat(),
+            ),
+            (
+                "whiteout last",
+                [dir("d/"), file("d/new", b"n"), file(".wh.d", b"")].concat(),
+            ),
+            // No entry for `d/` itself: the tar reader makes the parent of `d/new`.
+            (
+                "implicit parent, whiteout first",
+                [file(".wh.d", b""), file("d/new", b"n")].concat(),
+            ),
+            (
+                "implicit parent, whiteout last",
+                [file("d/new", b"n"), file(".wh.d", b"")].concat(),
+            ),
+            (
+                "sub entry",
+                [
+                    dir("d/"),
+                    dir("d/sub/"),
+                    file("d/sub/new", b"n"),
+                    file(".wh.d", b""),
+                ]
+                .concat(),
+            ),
+        ];
+        for (case, entries) in layers {
+            let tar = [entries, end()].concat();
+            let snapshot = tempfile::tempdir().expect("tmp");
+            unpack_mode(&tar, snapshot.path(), WhiteoutMode::Overlay).expect(case);
+            let d = snapshot.path().join("d");
+            assert_eq!(
+                opaque_mark(&d).as_deref(),
+                Some(&b"y"[..]),
+                "{case}: d is not opaque"
+            );
+            let new_names = tree_of(snapshot.path());
+            assert_eq!(new_names.get("d"), Some(&Node::Dir), "{case}");
+            assert!(
+                !new_names.contains_key(".wh.d"),
+                "{case}: a whiteout file is left"
+            );
+            let applied = tempfile::tempdir().expect("tmp");
+            lower_d(applied.path());
+            unpack_mode(&tar, applied.path(), WhiteoutMode::Apply).expect(case);
+            assert_eq!(
+                tree_of(applied.path()),
+                new_names,
+                "{case}: apply and overlay differ"
+            );
+            assert!(!new_names.contains_key("d/old"), "{case}");
+            assert!(!new_names.contains_key("d/sub/old"), "{case}");
+            let new = if case == "sub entry" { "d/sub/new" } else { "d/new" };
+            assert_eq!(new_names.get(new), Some(&Node::File(b"n".to_vec())), "{case}");
+        }
+    }
+
+    // The image-spec's own example (layer.md "Whiteouts"): the opaque marker after the new
+    // `a/b/c/foo` still hides the lower `a/b/c/bar`, all descendants included.
+    #[test]
+    fn an_opaque_marker_after_its_siblings_hides_all_lower_descendants() {
+        let entries = [
+            dir("a/"),
+            dir("a/b/"),
+            dir("a/b/c/"),
+            file("a/b/c/foo", b"foo"),
+            file("a/.wh..wh..opq", b""),
+            // Implicit parents count as this layer's too.
+            file("x/y/f", b"f"),
+            file("x/.wh..wh..opq", b""),
+        ]
+        .concat();
+        let tar = [entries, end()].concat();
+        let applied = tempfile::tempdir().expect("tmp");
+        for lower in ["a/b/c/bar", "a/gone", "x/y/old", "x/gone"] {
+            let path = applied.path().join(lower);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, b"lower").expect("lower");
+        }
+        unpack_mode(&tar, applied.path(), WhiteoutMode::Apply).expect("apply");
+        let files: Vec<String> = tree_of(applied.path())
+            .into_iter()
+            .filter(|(_, n)| *n != Node::Dir)
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(files, ["a/b/c/foo", "x/y/f"]);
+
+        let snapshot = tempfile::tempdir().expect("tmp");
+        unpack_mode(&tar, snapshot.path(), WhiteoutMode::Overlay).expect("overlay");
+        for opaque in ["a", "x"] {
+            assert_eq!(
+                opaque_mark(&snapshot.path().join(opaque)).as_deref(),
+                Some(&b"y"[..])
+            );
+        }
+        assert_eq!(
+            tree_of(snapshot.path()).get("x/y/f"),
+            Some(&Node::File(b"f".to_vec()))
+        );
+    }
+
+    /// A layer of `dirs` directories, each with ten files and an opaque marker, in the order
+    /// `marker_last` says.
+    fn many_opaque_dirs(dirs: usize, marker_last: bool) -> Vec<u8> {
+        let mut tar = Vec::new();
+        for d in 0..dirs {
+            tar.extend(dir(&format!("d{d}/")));
+            if !marker_last {
+                tar.extend(file(&format!("d{d}/.wh..wh..opq"), b""));
+            }
+            for f in 0..10 {
+                tar.extend(file(&format!("d{d}/f{f}"), b"x"));
+            }
+            if marker_last {
+                tar.extend(file(&format!("d{d}/.wh..wh..opq"), b""));
+            }
+        }
+        tar.extend(end());
+        tar
+    }
+
+    /// Lower directories `d0`.. for apply mode to hide: two files and a subdirectory each.
+    fn lower_dirs(root: &Path, dirs: usize) {
+        for d in 0..dirs {
+            let sub = root.join(format!("d{d}/sub"));
+            std::fs::create_dir_all(&sub).expect("mkdir");
+            std::fs::write(root.join(format!("d{d}/f0")), b"lower").expect("lower");
+            std::fs::write(sub.join("old"), b"lower").expect("lower");
+        }
+    }
+
+    // Catalogue case 22: directory work grows with the layer, not faster. Counted, not timed.
+    #[test]
+    fn opaque_markers_in_many_directories_cost_work_linear_in_the_layer() {
+        for (mode, marker_last) in [
+            (WhiteoutMode::Apply, false),
+            (WhiteoutMode::Apply, true),
+            (WhiteoutMode::Overlay, true),
+        ] {
+            let work = |dirs: usize| {
+                let root = tempfile::tempdir().expect("tmp");
+                if mode == WhiteoutMode::Apply {
+                    lower_dirs(root.path(), dirs);
+                }
+                let tar = many_opaque_dirs(dirs, marker_last);
+                let (stats, work) = unpack_mode(&tar, root.path(), mode).expect("unpack");
+                assert_eq!(stats.entries, dirs as u64 * 12);
+                work
+            };
+            // Small enough to run in seconds: creating files is the slow part, and the counts
+            // scale the same at any size.
+            let (small, large) = (work(100), work(200));
+            // Each entry walks one directory; each directory is listed at most twice (pruned
+            // once, and its lower `sub` removed once).
+            assert!(large.steps <= 200 * 12, "{mode:?} {large:?}");
+            assert!(large.listings <= 2 * 200, "{mode:?} {large:?}");
+            for (s, l) in [(small.steps, large.steps), (small.listings, large.listings)] {
+                assert!(
+                    l <= 2 * s + 2,
+                    "{mode:?}: doubling the layer took {small:?} to {large:?}"
+                );
+            }
+        }
+    }
+
+    // Catalogue case 22, deep: opaque markers at every level of one deep path, placed after all
+    // the directories so that each would walk everything below it again without the dedup.
+    #[test]
+    fn opaque_markers_down_a_deep_path_list_each_directory_once() {
+        for depth in [100, 200] {
+            let mut tar = Vec::new();
+            let path = |level: usize| vec!["d"; level].join("/");
+            for level in 1..=depth {
+                tar.extend(long_name(b'L', format!("{}/", path(level)).as_bytes()));
+                tar.extend(dir("placeholder/"));
+            }
+            for level in (1..=depth).rev() {
+                tar.extend(long_name(
+                    b'L',
+                    format!("{}/.wh..wh..opq", path(level)).as_bytes(),
+                ));
+                tar.extend(file("placeholder", b""));
+            }
+            tar.extend(end());
+            let root = tempfile::tempdir().expect("tmp");
+            let lower = root.path().join(path(depth));
+            std::fs::create_dir_all(&lower).expect("lower");
+            std::fs::write(lower.join("old"), b"lower").expect("lower");
+            let (_, work) = unpack_mode(&tar, root.path(), WhiteoutMode::Apply).expect("unpack");
+            assert_eq!(work.listings, depth as u64, "{work:?}");
+            assert!(!lower.join("old").exists());
+        }
+    }
+
+    #[test]
+    fn long_names_in_messages_show_their_ends() {
+        assert_eq!(format!("{:?}", elide("etc/passwd")), "\"etc/passwd\"");
+        assert_eq!(elide("etc/passwd").to_string(), "etc/passwd");
+        let long = format!("{}{}{}", "a".repeat(60), "é".repeat(1 << 20), "z".repeat(60));
+        assert_eq!(
+            format!("{:?}", elide(&long)),
+            format!("{:?}…{:?}", "a".repeat(60), "z".repeat(60))
+        );
+        let err = UnpackError::InvalidHardlink {
+            path: long.clone(),
+            target: long.clone(),
+        };
+        assert!(err.to_string().len() < 400, "{err}");
+        // Just over the limit a name is still shown whole: eliding would save nothing.
+        let edge = "b".repeat(130);
+        assert_eq!(elide(&edge).to_string(), edge);
+    }
+
+    // Catalogue case 16: xattrs from PAX records are set; one the filesystem refuses is reported
+    // and the layer still unpacks; overlay's own are never taken from a tar.
+    #[test]
+    fn pax_xattrs_are_applied_and_refused_ones_are_reported() {
+        let mut tar = pax(
+            b'x',
+            &[
+                ("SCHILY.xattr.user.x", b"hello"),
+                ("SCHILY.xattr.nonsense.y", b"refused"),
+            ],
+        );
+        tar.extend(file("f", b"body"));
+        tar.extend(pax(b'x', &[("SCHILY.xattr.trusted.overlay.opaque", b"y")]));
+        tar.extend(dir("d/"));
+        tar.extend(file("after", b"a"));
+        tar.extend(end());
+        let root = tempfile::tempdir().expect("tmp");
+        let (stats, _) = unpack_mode(&tar, root.path(), WhiteoutMode::Overlay).expect("unpack");
+        assert_eq!(std::fs::read(root.path().join("f")).expect("f"), b"body");
+        assert_eq!(std::fs::read(root.path().join("after")).expect("after"), b"a");
+        let mut buf = [0u8; 16];
+        let n = rustix::fs::lgetxattr(root.path().join("f"), "user.x", &mut buf).expect("user.x");
+        assert_eq!(&buf[..n], b"hello");
+        assert_eq!(
+            stats.skipped,
+            [Skipped {
+                path: "f".into(),
+                reason: SkipReason::XattrRefused {
+                    name: "nonsense.y".into()
+                }
+            }]
+        );
+        assert_eq!(opaque_mark(&root.path().join("d")), None);
+    }
+
+    // Catalogue case 14, privileged half (the unprivileged half runs in a user namespace in
+    // tests/tests/it/unpack.rs).
+    #[test]
+    fn device_nodes_are_made_when_privileged() {
+        if !rustix::process::geteuid().is_root() {
+            eprintln!("skipped: making device nodes needs root");
+            return;
+        }
+        let device = |name: &str, flag: u8, major: u32, minor: u32| {
+            let mut h = header_of(name.as_bytes(), flag, 0);
+            h.set_device_major(major).expect("major");
+            h.set_device_minor(minor).expect("minor");
+            h.set_mode(0o620);
+            h.set_cksum();
+            h.as_bytes().to_vec()
+        };
+        let tar = [
+            device("null", b'3', 1, 3),
+            device("loop9", b'4', 7, 9),
+            device("fifo", b'6', 0, 0),
+            end(),
+        ]
+        .concat();
+        let root = tempfile::tempdir().expect("tmp");
+        let (stats, _) = unpack_mode(&tar, root.path(), WhiteoutMode::Overlay).expect("unpack");
+        assert_eq!(stats.skipped, []);
+        use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+        for (name, rdev) in [
+            ("null", rustix::fs::makedev(1, 3)),
+            ("loop9", rustix::fs::makedev(7, 9)),
+        ] {
+            let m = std::fs::symlink_metadata(root.path().join(name)).expect(name);
+            assert_eq!(m.rdev(), rdev, "{name}");
+            assert_eq!(m.permissions().mode() & 0o7777, 0o620, "{name}");
+        }
+        let kind = |name: &str| {
+            std::fs::symlink_metadata(root.path().join(name))
+                .expect(name)
+                .file_type()
+        };
+        assert!(kind("null").is_char_device());
+        assert!(kind("loop9").is_block_device());
+        assert!(kind("fifo").is_fifo());
+    }
+
+    // Catalogue case 24: a later entry of the same name replaces the file (image-spec
+    // "Changeset over existing files": unlink, then recreate), so a hardlink made before keeps
+    // the old content, as with Docker's unpack and GNU tar, and as the container then sees it.
+    #[test]
+    fn a_hardlink_keeps_the_content_a_later_entry_replaces() {
+        let mut link = header_of(b"g", b'1', 0);
+        link.set_link_name("f").expect("link");
+        link.set_cksum();
+        let mut later_link = header_of(b"h", b'1', 0);
+        later_link.set_link_name("f").expect("link");
+        later_link.set_cksum();
+        let tar = [
+            file("f", b"old"),
+            link.as_bytes().to_vec(),
+            file("f", b"new"),
+            later_link.as_bytes().to_vec(),
+            end(),
+        ]
+        .concat();
+        let ours = layerlab(&tar).expect("unpack");
+        assert_eq!(ours.get("f"), Some(&Node::File(b"new".to_vec())));
+        assert_eq!(ours.get("g"), Some(&Node::File(b"old".to_vec())));
+        assert_eq!(ours.get("h"), Some(&Node::File(b"new".to_vec())));
+        if let Some(theirs) = gnu_tar(&tar) {
+            assert_eq!(ours, theirs);
         }
     }
 
