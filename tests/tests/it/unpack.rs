@@ -657,6 +657,16 @@ fn unpack_as_nobody_child() {
         file("d/.wh..wh..opq", b"", 0o644),
         file("setuid", b"#!/bin/sh\n", 0o4755),
     ]);
+    // Case 16: `trusted.*` needs CAP_SYS_ADMIN, so this xattr is refused with EPERM.
+    let tar = append_raw(tar, |b| {
+        b.append_pax_extensions([("SCHILY.xattr.trusted.x", &b"v"[..])])
+            .expect("pax");
+        let mut h = tar::Header::new_gnu();
+        h.set_mode(0o644);
+        h.set_size(4);
+        b.append_data(&mut h, "xattr-refused", &b"body"[..])
+            .expect("append");
+    });
     let mut stats =
         unpack(tar.as_slice(), Path::new(&root), &UnpackOptions::default()).expect("unpack as nobody");
     stats.skipped.sort_by(|a, b| a.path.cmp(&b.path));
@@ -723,10 +733,311 @@ fn unprivileged_unpack_uses_rootless_overlay_forms() {
         stdout.contains("OpaqueAsUserXattr") && stdout.contains("OWNERSHIP_KEPT false"),
         "{stdout}"
     );
+    // An xattr refused with EPERM is reported, and its file and the rest of the layer unpack.
+    assert!(
+        stdout.contains(r#"path: "xattr-refused", reason: XattrRefused { name: "trusted.x" }"#),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read(root.join("xattr-refused")).expect("file"), b"body");
     // setuid bits are kept on the file (the store's 0700 directories keep host users out).
     let mode = std::fs::metadata(root.join("setuid"))
         .expect("setuid")
         .permissions()
         .mode();
     assert_eq!(mode & 0o7777, 0o4755);
+}
+
+/// `tar` (from [`tar_of`]) with entries `more` writes appended before its end marker: for
+/// entries the fixture cannot write (PAX records, devices).
+fn append_raw(mut tar: Vec<u8>, more: impl FnOnce(&mut tar::Builder<Vec<u8>>)) -> Vec<u8> {
+    tar.truncate(tar.len().saturating_sub(1024));
+    let mut b = tar::Builder::new(tar);
+    more(&mut b);
+    b.into_inner().expect("finish tar")
+}
+
+/// Appends a device or FIFO entry.
+fn device(b: &mut tar::Builder<Vec<u8>>, name: &str, kind: tar::EntryType, major: u32, minor: u32) {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(kind);
+    h.set_mode(0o620);
+    h.set_size(0);
+    h.set_device_major(major).expect("major");
+    h.set_device_minor(minor).expect("minor");
+    b.append_data(&mut h, name, &[][..]).expect("append");
+}
+
+/// A layer with a character device, a block device, a FIFO and a file.
+fn devices_tar() -> Vec<u8> {
+    append_raw(tar_of(&[E::Dir("dev/", 0o755)]), |b| {
+        device(b, "dev/null", tar::EntryType::Char, 1, 3);
+        device(b, "dev/loop9", tar::EntryType::Block, 7, 9);
+        device(b, "dev/fifo", tar::EntryType::Fifo, 0, 0);
+        let mut h = tar::Header::new_gnu();
+        h.set_mode(0o644);
+        h.set_size(5);
+        b.append_data(&mut h, "after", &b"after"[..]).expect("append");
+    })
+}
+
+/// Run only as a child of `case_14_devices_are_made_as_root_and_skipped_in_a_user_namespace`,
+/// inside a user namespace.
+#[test]
+#[ignore = "a child process of the user namespace test; it needs LAYERLAB_TEST_UNPACK_INTO"]
+fn unpack_devices_in_user_namespace_child() {
+    let root = std::env::var("LAYERLAB_TEST_UNPACK_INTO")
+        .expect("LAYERLAB_TEST_UNPACK_INTO is set by the parent test");
+    let stats = unpack(
+        devices_tar().as_slice(),
+        Path::new(&root),
+        &UnpackOptions::default(),
+    )
+    .expect("unpack in a user namespace");
+    println!("SKIPPED {:?}", stats.skipped);
+}
+
+#[test]
+fn case_14_devices_are_made_as_root_and_skipped_in_a_user_namespace() {
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipped: needs root to make device nodes and user namespaces");
+        return;
+    }
+    use std::os::unix::fs::FileTypeExt;
+    let kind = |root: &Path, name: &str| std::fs::symlink_metadata(root.join(name)).map(|m| m.file_type());
+
+    let lab = Lab::new();
+    let stats =
+        unpack(devices_tar().as_slice(), &lab.root, &UnpackOptions::default()).expect("unpack as root");
+    assert_eq!(stats.skipped, []);
+    assert!(kind(&lab.root, "dev/null").expect("null").is_char_device());
+    assert!(kind(&lab.root, "dev/loop9").expect("loop9").is_block_device());
+    assert_eq!(
+        std::fs::symlink_metadata(lab.root.join("dev/loop9"))
+            .expect("loop9")
+            .rdev(),
+        rustix::fs::makedev(7, 9)
+    );
+
+    // In a user namespace the process is root there, yet the kernel refuses real devices.
+    let lab = Lab::new();
+    let out = std::process::Command::new("unshare")
+        .args(["--user", "--map-root-user"])
+        .arg(std::env::current_exe().expect("test binary"))
+        .args([
+            "--ignored",
+            "--exact",
+            "unpack::unpack_devices_in_user_namespace_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("LAYERLAB_TEST_UNPACK_INTO", &lab.root)
+        .output()
+        .expect("run the child in a user namespace");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "child failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for name in ["dev/null", "dev/loop9"] {
+        assert!(
+            stdout.contains(&format!(r#"path: "{name}", reason: DeviceNotPermitted"#)),
+            "{name}: {stdout}"
+        );
+        assert!(kind(&lab.root, name).is_err(), "{name} was made");
+    }
+    assert!(
+        kind(&lab.root, "dev/fifo").expect("fifo").is_fifo(),
+        "FIFOs are fine"
+    );
+    assert_eq!(std::fs::read(lab.root.join("after")).expect("after"), b"after");
+    lab.assert_outside_untouched("devices in a user namespace");
+}
+
+/// A read-only overlayfs mount of layer directories, unmounted when dropped.
+struct OverlayMount {
+    dir: tempfile::TempDir,
+}
+
+impl OverlayMount {
+    /// Mounts `layers` (top first), as a container's lower dirs are mounted.
+    fn new(layers: &[&Path]) -> OverlayMount {
+        let dir = tempfile::tempdir().expect("mount point");
+        let lower: Vec<String> = layers.iter().map(|l| l.display().to_string()).collect();
+        nix::mount::mount(
+            Some("overlay"),
+            dir.path(),
+            Some("overlay"),
+            nix::mount::MsFlags::MS_RDONLY,
+            Some(format!("lowerdir={}", lower.join(":")).as_str()),
+        )
+        .expect("mount overlay");
+        OverlayMount { dir }
+    }
+}
+
+impl Drop for OverlayMount {
+    fn drop(&mut self) {
+        let _ = nix::mount::umount2(self.dir.path(), nix::mount::MntFlags::MNT_DETACH);
+    }
+}
+
+/// Files and directories below `dir` with the content of each file, sorted.
+fn contents(dir: &Path) -> Vec<(String, Option<Vec<u8>>)> {
+    let mut out: Vec<_> = tree(dir)
+        .into_iter()
+        .map(|p| {
+            let body = std::fs::read(dir.join(&p)).ok();
+            (p, body)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+// Case 12 as a container sees it: each upper layer is unpacked as a snapshot, mounted with
+// overlayfs over the lower layer's snapshot, and compared with applying both layers onto one
+// tree. A layer that whites out `d` and has its own `d/` replaces the lower `d`, in either
+// order; an opaque marker after its siblings hides every lower descendant (image-spec layer.md).
+#[test]
+fn case_12_same_layer_whiteouts_under_overlayfs_match_apply_mode() {
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipped: mounting overlayfs needs root");
+        return;
+    }
+    let lower = tar_of(&[
+        E::Dir("d/", 0o755),
+        file("d/old", b"lower", 0o644),
+        E::Dir("d/sub/", 0o755),
+        file("d/sub/old", b"lower", 0o644),
+        file("keep", b"lower", 0o644),
+    ]);
+    let uppers: [(&str, Vec<E>, &str); 5] = [
+        (
+            "whiteout first",
+            vec![
+                file(".wh.d", b"", 0o644),
+                E::Dir("d/", 0o755),
+                file("d/new", b"new", 0o644),
+            ],
+            "d/new",
+        ),
+        (
+            "whiteout last",
+            vec![
+                E::Dir("d/", 0o755),
+                file("d/new", b"new", 0o644),
+                file(".wh.d", b"", 0o644),
+            ],
+            "d/new",
+        ),
+        (
+            "whiteout first, no directory entry",
+            vec![file(".wh.d", b"", 0o644), file("d/new", b"new", 0o644)],
+            "d/new",
+        ),
+        (
+            "opaque marker last",
+            vec![
+                E::Dir("d/", 0o755),
+                E::Dir("d/sub/", 0o755),
+                file("d/sub/new", b"new", 0o644),
+                file("d/.wh..wh..opq", b"", 0o644),
+            ],
+            "d/sub/new",
+        ),
+        (
+            "a file replaces the directory",
+            vec![file(".wh.d", b"", 0o644), file("d", b"a file now", 0o644)],
+            "d",
+        ),
+    ];
+    for (case, upper, made) in uppers {
+        let upper = tar_of(&upper);
+        let tmp = tempfile::tempdir().expect("tmp");
+        let (low, up, flat) = (
+            tmp.path().join("low"),
+            tmp.path().join("up"),
+            tmp.path().join("flat"),
+        );
+        for d in [&low, &up, &flat] {
+            std::fs::create_dir(d).expect("mkdir");
+        }
+        let overlay = UnpackOptions::default();
+        unpack(lower.as_slice(), &low, &overlay).expect("lower snapshot");
+        unpack(upper.as_slice(), &up, &overlay).expect(case);
+        let apply = UnpackOptions {
+            whiteouts: WhiteoutMode::Apply,
+            ..UnpackOptions::default()
+        };
+        unpack(lower.as_slice(), &flat, &apply).expect("apply lower");
+        unpack(upper.as_slice(), &flat, &apply).expect(case);
+
+        let mount = OverlayMount::new(&[&up, &low]);
+        let seen = contents(mount.dir.path());
+        assert_eq!(seen, contents(&flat), "{case}: overlayfs and apply mode differ");
+        let names: Vec<&str> = seen.iter().map(|(p, _)| p.as_str()).collect();
+        assert!(
+            !names.contains(&"d/old") && !names.contains(&"d/sub/old"),
+            "{case}: the lower d shows through: {names:?}"
+        );
+        assert!(names.contains(&"keep"), "{case}: {names:?}");
+        let made = seen
+            .iter()
+            .find(|(p, _)| p == made)
+            .and_then(|(_, b)| b.as_deref());
+        assert!(
+            made.is_some_and(|b| b == b"new" || b == b"a file now"),
+            "{case}: this layer's entry is gone: {names:?}"
+        );
+    }
+}
+
+// Case 24 as a container sees it: layer 1 has `t2` and hardlinks `t1`, `t3` to it, layer 2
+// rewrites `t1` (go-containerregistry #2002). Only `t1` changes; `t3` keeps the old content.
+// In one layer the same holds: a later entry replaces the name, the hardlink keeps the file.
+#[test]
+fn case_24_a_rewritten_hardlink_name_leaves_its_other_names_alone() {
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipped: mounting overlayfs needs root");
+        return;
+    }
+    let layer1 = tar_of(&[
+        file("t2", b"123\n", 0o644),
+        E::Hardlink("t1", "t2"),
+        E::Hardlink("t3", "t2"),
+    ]);
+    let layer2 = tar_of(&[file("t1", b"456\n", 0o644)]);
+    let same_layer = tar_of(&[
+        file("t2", b"123\n", 0o644),
+        E::Hardlink("t1", "t2"),
+        E::Hardlink("t3", "t2"),
+        file("t1", b"456\n", 0o644),
+    ]);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dirs: Vec<PathBuf> = ["l1", "l2", "flat", "one"]
+        .iter()
+        .map(|d| tmp.path().join(d))
+        .collect();
+    for d in &dirs {
+        std::fs::create_dir(d).expect("mkdir");
+    }
+    unpack(layer1.as_slice(), &dirs[0], &UnpackOptions::default()).expect("layer 1");
+    unpack(layer2.as_slice(), &dirs[1], &UnpackOptions::default()).expect("layer 2");
+    let apply = UnpackOptions {
+        whiteouts: WhiteoutMode::Apply,
+        ..UnpackOptions::default()
+    };
+    unpack(layer1.as_slice(), &dirs[2], &apply).expect("apply 1");
+    unpack(layer2.as_slice(), &dirs[2], &apply).expect("apply 2");
+    unpack(same_layer.as_slice(), &dirs[3], &UnpackOptions::default()).expect("one layer");
+    let mount = OverlayMount::new(&[&dirs[1], &dirs[0]]);
+    let expected = vec![
+        ("t1".to_owned(), Some(b"456\n".to_vec())),
+        ("t2".to_owned(), Some(b"123\n".to_vec())),
+        ("t3".to_owned(), Some(b"123\n".to_vec())),
+    ];
+    assert_eq!(contents(mount.dir.path()), expected, "overlayfs");
+    assert_eq!(contents(&dirs[2]), expected, "apply mode");
+    assert_eq!(contents(&dirs[3]), expected, "one layer");
 }
