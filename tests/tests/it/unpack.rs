@@ -1,6 +1,8 @@
 //! The layer unpacker against hostile tars: the security catalogue's breakout table (cases 1 to
 //! 12, after containerd's TestBreakouts), bombs, truncation, oversized and ambiguous tar headers
-//! (18, 19) and diff ID checks.
+//! (18, 19) and diff ID checks; devices in a user namespace (14), refused xattrs (16), and what a
+//! container sees through overlayfs of same-layer whiteouts (12) and rewritten hardlinks (24).
+//! Case 23 (no write redirected by a symlink an earlier entry made) is cases 3, 6, 9 and 11 here.
 //!
 //! Every "outside" target is a directory next to the root inside the test's temp dir, never the
 //! host's /etc: if the unpacker were broken, the damage would be detected there, and contained.
