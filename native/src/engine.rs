@@ -3,10 +3,12 @@
 //! output is the same bytes the simulator and Docker print.
 //!
 //! Public API:
-//! - [`run`]`(root: Option<&Path>, args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32`:
+//! - [`run`]`(options: &Options, args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32`:
 //!   parse `args` (the words after `layerlab`, e.g. `["pull", "nginx"]`) with core's grammar, run
 //!   the command against the data root (`--root`, then `$LAYERLAB_ROOT`, then
 //!   `/var/lib/layerlab`) and return Docker's exit code.
+//! - [`Options`]: what the command line says besides the command (data root, insecure
+//!   registries, storage driver).
 //! - [`Engine`]: the data root opened ([`Engine::open`]), with [`Engine::execute`] for a parsed
 //!   [`Command`].
 //! - [`EngineError`]: why a command failed, in Docker's words where Docker has some.
@@ -29,10 +31,10 @@ pub mod create;
 pub mod exec;
 pub mod images;
 pub mod inspect;
-pub mod start;
-pub mod volumes;
 pub mod login;
 pub mod push;
+pub mod start;
+pub mod volumes;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -44,7 +46,7 @@ use crate::pull::{PullError, Store, data_root};
 use crate::registry::RegistryError;
 use crate::runtime::changes::ChangesError;
 use crate::runtime::detach::StateError;
-use crate::runtime::{RunError, rootfs::RootfsError};
+use crate::runtime::{RunError, StorageDriver, rootfs::RootfsError};
 
 /// Why a command failed. The messages follow Docker's daemon errors where it has one.
 #[derive(Debug, thiserror::Error)]
@@ -136,20 +138,40 @@ pub(crate) fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error
     move |source| EngineError::Io { action, path, source }
 }
 
+/// What the command line says about how the engine works, besides the command itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// The data root (`--root`); `None`: `$LAYERLAB_ROOT`, else `/var/lib/layerlab`.
+    pub root: Option<PathBuf>,
+    /// Registries reached over plain HTTP besides loopback ones (`--insecure-registry`), as
+    /// `host[:port]`.
+    pub insecure_registries: Vec<String>,
+    /// The storage driver for new containers (`--storage-driver`); `None`: overlay where the
+    /// kernel mounts it over the data root, else vfs with a warning.
+    pub storage_driver: Option<StorageDriver>,
+}
+
 /// One data root, opened.
 #[derive(Debug, Clone)]
 pub struct Engine {
     root: PathBuf,
     store: Store,
+    options: Options,
 }
 
 impl Engine {
-    /// Opens (creating if needed) the data root.
+    /// Opens (creating if needed) the data root, with default options.
     pub fn open(root: &Path) -> Result<Self, EngineError> {
+        Self::open_with(root, Options::default())
+    }
+
+    /// Opens (creating if needed) the data root; `options.root` is not read (`root` is it).
+    pub fn open_with(root: &Path, options: Options) -> Result<Self, EngineError> {
         let store = Store::open(root)?;
         let engine = Engine {
             root: root.to_owned(),
             store,
+            options,
         };
         crate::content_store::make_private_dir(&engine.containers_dir())?;
         Ok(engine)
@@ -157,6 +179,10 @@ impl Engine {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.options
     }
 
     fn containers_dir(&self) -> PathBuf {
@@ -216,6 +242,7 @@ impl Engine {
             Command::Login { server, args } => Ok(login::run_login(
                 server.as_deref(),
                 args,
+                &self.options.insecure_registries,
                 &mut io::stdin().lock(),
                 out,
                 err,
@@ -234,7 +261,7 @@ pub(crate) fn now() -> i64 {
 
 /// Runs `layerlab <args>` on the native engine. `args` are the words after the program name and
 /// its own flags.
-pub fn run(root: Option<&Path>, args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+pub fn run(options: &Options, args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     // `logout` is not in core's grammar; like `login` it needs no data root.
     if let Some(("logout", rest)) = args.split_first().map(|(c, r)| (c.as_str(), r)) {
         return login::run_logout(rest, out, err);
@@ -250,10 +277,19 @@ pub fn run(root: Option<&Path>, args: &[String], out: &mut dyn Write, err: &mut 
         }
     };
     if let Command::Login { server, args } = &command {
-        return login::run_login(server.as_deref(), args, &mut io::stdin().lock(), out, err);
+        let insecure = &options.insecure_registries;
+        return login::run_login(
+            server.as_deref(),
+            args,
+            insecure,
+            &mut io::stdin().lock(),
+            out,
+            err,
+        );
     }
-    let root = data_root(root);
-    let result = Engine::open(&root).and_then(|engine| engine.execute(&command, out, err));
+    let root = data_root(options.root.as_deref());
+    let result =
+        Engine::open_with(&root, options.clone()).and_then(|engine| engine.execute(&command, out, err));
     let _ = out.flush();
     match result {
         Ok(code) => code,

@@ -4,11 +4,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use layerlab::engine::create::STORAGE_DRIVER_ENV;
+use layerlab::engine::Options;
 use layerlab::runtime::StorageDriver;
 
-/// The variable the engine reads the insecure registries from.
+/// The variables that stand in for `--insecure-registry` (comma-separated) and `--storage-driver`.
 const INSECURE_REGISTRIES_ENV: &str = "LAYERLAB_INSECURE_REGISTRIES";
+const STORAGE_DRIVER_ENV: &str = "LAYERLAB_STORAGE_DRIVER";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Engine {
@@ -52,16 +53,6 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let settings = engine_settings(
-        &cli.insecure_registries,
-        cli.storage_driver,
-        std::env::var(INSECURE_REGISTRIES_ENV).ok().as_deref(),
-    );
-    for (name, value) in settings {
-        // SAFETY: nothing else runs yet: no thread has been started (the engine starts its own
-        // only later), so no one reads the environment while it changes.
-        unsafe { std::env::set_var(name, value) };
-    }
     match cli.engine {
         Engine::Sim => {
             let state = match cli.state.map_or_else(layerlab::sim::default_state_path, Ok) {
@@ -75,38 +66,50 @@ fn main() -> ExitCode {
             }
         }
         Engine::Native => {
+            let options = match engine_options(
+                cli.root,
+                &cli.insecure_registries,
+                cli.storage_driver,
+                std::env::var(INSECURE_REGISTRIES_ENV).ok().as_deref(),
+                std::env::var(STORAGE_DRIVER_ENV).ok().as_deref(),
+            ) {
+                Ok(o) => o,
+                Err(e) => return fail(&e),
+            };
             // Not locked: an attached container's output is copied to stdout by another thread.
             let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
-            let code = layerlab::engine::run(cli.root.as_deref(), &cli.command, &mut out, &mut err);
+            let code = layerlab::engine::run(&options, &cli.command, &mut out, &mut err);
             ExitCode::from(u8::try_from(code).unwrap_or(1))
         }
     }
 }
 
-/// The global flags as the environment variables they stand for, which the engine reads: for
-/// every command (pull, push and login all talk to registries) and for the processes it starts
-/// itself. The engine's entry point takes only the command's words, so this is how flags reach
-/// it. A flag adds to (insecure registries) or overrides (storage driver) the variable.
-fn engine_settings(
+/// The engine's options from the global flags and the variables that stand in for them: a flag
+/// adds to (insecure registries) or overrides (storage driver) its variable.
+fn engine_options(
+    root: Option<PathBuf>,
     insecure: &[String],
     driver: Option<StorageDriver>,
     insecure_env: Option<&str>,
-) -> Vec<(&'static str, String)> {
-    let mut settings = Vec::new();
-    if !insecure.is_empty() {
-        let joined = insecure_env
-            .into_iter()
-            .flat_map(|v| v.split(','))
-            .filter(|h| !h.is_empty())
-            .chain(insecure.iter().map(String::as_str))
-            .collect::<Vec<_>>()
-            .join(",");
-        settings.push((INSECURE_REGISTRIES_ENV, joined));
-    }
-    if let Some(driver) = driver {
-        settings.push((STORAGE_DRIVER_ENV, driver.to_string()));
-    }
-    settings
+    driver_env: Option<&str>,
+) -> Result<Options, String> {
+    let insecure_registries = insecure_env
+        .into_iter()
+        .flat_map(|v| v.split(','))
+        .filter(|h| !h.is_empty())
+        .map(str::to_owned)
+        .chain(insecure.iter().cloned())
+        .collect();
+    let storage_driver = match (driver, driver_env.filter(|v| !v.is_empty())) {
+        (Some(d), _) => Some(d),
+        (None, Some(name)) => Some(storage_driver(name).map_err(|e| format!("{STORAGE_DRIVER_ENV}: {e}"))?),
+        (None, None) => None,
+    };
+    Ok(Options {
+        root,
+        insecure_registries,
+        storage_driver,
+    })
 }
 
 /// `--insecure-registry`: a registry host with its port if any, the way registries are named in
@@ -212,20 +215,29 @@ mod tests {
 
     #[test]
     fn flags_add_to_or_override_the_environment() {
-        assert!(engine_settings(&[], None, Some("a:1")).is_empty());
+        let o = engine_options(None, &[], None, Some("a:1"), Some("")).expect("valid");
         assert_eq!(
-            engine_settings(&["c:3".into()], Some(StorageDriver::Vfs), Some("a:1,,b")),
-            vec![
-                (INSECURE_REGISTRIES_ENV, "a:1,b,c:3".to_owned()),
-                (STORAGE_DRIVER_ENV, "vfs".to_owned()),
-            ]
+            (o.insecure_registries, o.storage_driver),
+            (vec!["a:1".to_owned()], None)
         );
-        assert_eq!(
-            engine_settings(&["c:3".into(), "d".into()], Some(StorageDriver::Overlay), None),
-            vec![
-                (INSECURE_REGISTRIES_ENV, "c:3,d".to_owned()),
-                (STORAGE_DRIVER_ENV, "overlay".to_owned()),
-            ]
+        let o = engine_options(
+            None,
+            &["c:3".into()],
+            Some(StorageDriver::Vfs),
+            Some("a:1,,b"),
+            Some("overlay2"),
+        )
+        .expect("valid");
+        assert_eq!(o.insecure_registries, ["a:1", "b", "c:3"]);
+        assert_eq!(o.storage_driver, Some(StorageDriver::Vfs));
+        let o = engine_options(None, &[], None, None, Some("vfs")).expect("valid");
+        assert_eq!(o.storage_driver, Some(StorageDriver::Vfs));
+        let e = engine_options(None, &[], None, None, Some("zfs")).expect_err("zfs is refused");
+        assert!(
+            e.starts_with("LAYERLAB_STORAGE_DRIVER: unknown storage driver"),
+            "{e}"
         );
+        // A bad variable does not matter when the flag decides.
+        assert!(engine_options(None, &[], Some(StorageDriver::Overlay), None, Some("zfs")).is_ok());
     }
 }

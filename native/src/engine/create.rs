@@ -19,10 +19,6 @@ use crate::registry::reference::ImageRef;
 use crate::runtime::rootfs::{OverlayTry, try_overlay};
 use crate::runtime::{NetworkMode, StorageDriver};
 
-/// The environment variable naming the storage driver (`overlay2` or `vfs`); `--storage-driver`
-/// sets it for the command.
-pub const STORAGE_DRIVER_ENV: &str = "LAYERLAB_STORAGE_DRIVER";
-
 /// Made in the data root once overlay was mounted over it: later containers skip the try, which
 /// makes and removes a handful of directories and costs more than the rest of a `create` on a
 /// busy disk.
@@ -229,13 +225,13 @@ impl Engine {
         Ok(c)
     }
 
-    /// The storage driver for a new container: the one asked for (`--storage-driver`, which the
-    /// command line hands on as [`STORAGE_DRIVER_ENV`]), else overlay where the kernel mounts it
+    /// The storage driver for a new container: the one asked for (`--storage-driver`), else
+    /// overlay where the kernel mounts it
     /// over the data root, else vfs with a warning, as Docker's daemon falls back to the next
     /// driver it can use when overlay2 is not supported.
     fn storage_driver(&self, err: &mut dyn Write) -> Result<StorageDriver, EngineError> {
-        if let Some(name) = std::env::var_os(STORAGE_DRIVER_ENV).filter(|n| !n.is_empty()) {
-            return Ok(name.to_string_lossy().parse::<StorageDriver>()?);
+        if let Some(driver) = self.options().storage_driver {
+            return Ok(driver);
         }
         // Without root, overlay is mounted inside the container's user namespace, which a try
         // from here cannot reproduce; the container's own mount reports any refusal.

@@ -13,7 +13,6 @@ use layerlab_core::digest::Digest;
 use layerlab_core::reference::Reference;
 use serde::{Deserialize, Serialize};
 
-use super::login::insecure_registries;
 use super::{Engine, EngineError};
 use crate::content_store::{ImageRecord, StoreError};
 use crate::progress::{PullPrinter, Stream};
@@ -182,7 +181,7 @@ impl Engine {
             reason: e.to_string(),
         })?;
         let client = Client::new(ClientOptions {
-            insecure_registries: insecure_registries(),
+            insecure_registries: self.options().insecure_registries.clone(),
             ..ClientOptions::default()
         });
         let mut opts = PullOptions::default();

@@ -130,24 +130,13 @@ pub fn config_key(server: Option<&str>) -> Result<Server, LoginError> {
 }
 
 /// The client for checking a login: exactly these credentials, never the config file's.
-fn login_client(credentials: Credentials) -> Client {
+fn login_client(credentials: Credentials, insecure_registries: &[String]) -> Client {
     Client::new(ClientOptions {
-        insecure_registries: insecure_registries(),
+        insecure_registries: insecure_registries.to_vec(),
         credentials: Some(credentials),
         docker_config: None,
         ..ClientOptions::default()
     })
-}
-
-/// Registries the user allows plain HTTP to, besides loopback (`LAYERLAB_INSECURE_REGISTRIES`,
-/// comma-separated `host:port`).
-pub(crate) fn insecure_registries() -> Vec<String> {
-    std::env::var("LAYERLAB_INSECURE_REGISTRIES")
-        .unwrap_or_default()
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 fn config_path() -> Result<PathBuf, LoginError> {
@@ -336,6 +325,7 @@ fn prompt(out: &mut dyn Write, stdin: &mut dyn Read, label: &str, echo: bool) ->
 fn login(
     server: Option<&str>,
     args: &LoginArgs,
+    insecure_registries: &[String],
     stdin: &mut dyn Read,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -372,7 +362,7 @@ fn login(
         }
         None => ask(args.username.clone(), password, stdin, out)?,
     };
-    login_client(credentials.clone()).check_login(&target.probe)?;
+    login_client(credentials.clone(), insecure_registries).check_login(&target.probe)?;
     let _ = writeln!(
         err,
         "WARNING! Your password will be stored unencrypted in {}.\nConfigure a credential helper to remove this warning. See\nhttps://docs.docker.com/engine/reference/commandline/login/#credentials-store\n",
@@ -411,14 +401,16 @@ fn ask(
 }
 
 /// `login [SERVER] [-u USER] [-p PASS | --password-stdin]`: Docker's exit code (0 or 1).
+/// `insecure_registries` may be reached over plain HTTP.
 pub fn run_login(
     server: Option<&str>,
     args: &LoginArgs,
+    insecure_registries: &[String],
     stdin: &mut dyn Read,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
-    match login(server, args, stdin, out, err) {
+    match login(server, args, insecure_registries, stdin, out, err) {
         Ok(()) => 0,
         Err(e) => {
             let prefix = if e.is_daemon_error() {

@@ -28,7 +28,6 @@ use crate::registry::push::{PushEvent, PushStatus, push_image};
 use crate::registry::reference::ImageRef;
 use crate::registry::{Client, ClientOptions, RegistryError};
 
-use super::login::insecure_registries;
 use super::{Engine, EngineError};
 
 /// Why a push failed once it had started. Docker prints these on the progress stream itself,
@@ -114,7 +113,7 @@ impl Engine {
             });
         };
         let client = Client::new(ClientOptions {
-            insecure_registries: insecure_registries(),
+            insecure_registries: self.options().insecure_registries.clone(),
             ..ClientOptions::default()
         });
         let on_event = |event: PushEvent| {
