@@ -475,7 +475,7 @@ type Slot = (u64, u64, OsString);
 
 /// The directory work of one unpack, counted so that tests can check it grows with the layer
 /// and no faster (catalogue case 22) without timing anything.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy)]
 struct Work {
     /// Path components opened to reach entries' parent directories.
     steps: u64,
@@ -483,7 +483,8 @@ struct Work {
     listings: u64,
 }
 
-/// The fuse-overlayfs form of a whiteout, `.wh.<name>`, used where 0/0 devices are refused.
+/// The AUFS form of a whiteout, an empty `.wh.<name>` file (what fuse-overlayfs reads), used
+/// where 0/0 devices are refused.
 fn aufs_whiteout(name: &OsStr) -> Vec<u8> {
     [b".wh.", name.as_bytes()].concat()
 }
