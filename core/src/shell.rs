@@ -605,7 +605,7 @@ pub fn run_argv(fs: &mut dyn ShellFs, env: &mut ShellEnv, argv: &[String]) -> Re
         return Err(ExecError::Empty);
     };
     let name = program.rsplit('/').next().unwrap_or(program);
-    if !is_known(name) {
+    if !is_known(name) || !in_image(fs, env, program) {
         return Err(ExecError::NotFound {
             program: program.clone(),
         });
@@ -615,6 +615,18 @@ pub fn run_argv(fs: &mut dyn ShellFs, env: &mut ShellEnv, argv: &[String]) -> Re
     out.exit_code = flow.code();
     env.last_status = out.exit_code;
     Ok(out)
+}
+
+/// Whether the container's own files hold `program` (a path, or a name looked up in `$PATH`), as
+/// the kernel needs to start it: knowing how to run `true` is no use in an image without one.
+fn in_image(fs: &dyn ShellFs, env: &ShellEnv, program: &str) -> bool {
+    if program.contains('/') {
+        return fs.stat(&resolve(&env.cwd, program)).is_ok();
+    }
+    env.var("PATH")
+        .split(':')
+        .filter(|dir| dir.starts_with('/'))
+        .any(|dir| fs.stat(&resolve(dir, program)).is_ok())
 }
 
 /// Whether a command ran on or asked the shell to stop.

@@ -250,9 +250,11 @@ fn load(sim: &mut Simulator, file: Option<&str>, input: Option<&[u8]>) -> Printe
 
 fn run(sim: &mut Simulator, a: &args::RunArgs, is_run: bool) -> Printed {
     let command = if is_run { "run" } else { "create" };
-    let see = format!("See 'docker {command} --help'.");
+    // Docker's client (27 and later) words every failed run or create this way.
     let fail = |mut p: Printed, msg: String, code: i32| {
-        p.eprint(&format!("docker: {msg}.\n{see}\n"));
+        p.eprint(&format!(
+            "docker: {msg}\n\nRun 'docker {command} --help' for more information\n"
+        ));
         p.code = code;
         p
     };
@@ -370,10 +372,13 @@ fn exec(sim: &mut Simulator, name: &str, argv: &[String]) -> Printed {
             p.code = r.exit_code;
             p
         }
-        Err(EngineError::ExecutableNotFound { program }) => Printed::err(
+        // The daemon writes this into the exec's own output stream, so it reaches stdout, with
+        // the carriage return of a stream that may be a terminal.
+        Err(EngineError::ExecutableNotFound { program }) => Printed::failed(
             format!(
-                "OCI runtime exec failed: exec failed: unable to start container process: exec: \"{program}\": executable file not found in $PATH: unknown\n"
+                "OCI runtime exec failed: exec failed: unable to start container process: exec: \"{program}\": executable file not found in $PATH: unknown\r\n"
             ),
+            "",
             126,
         ),
         Err(e) => Printed::daemon(&e),
@@ -1023,7 +1028,7 @@ mod tests {
         let out = sim.run_line("docker run nosuchimage");
         assert_eq!(
             out.stderr,
-            "Unable to find image 'nosuchimage:latest' locally\ndocker: Error response from daemon: pull access denied for nosuchimage, repository does not exist or may require 'docker login': denied: requested access to the resource is denied.\nSee 'docker run --help'.\n"
+            "Unable to find image 'nosuchimage:latest' locally\ndocker: Error response from daemon: pull access denied for nosuchimage, repository does not exist or may require 'docker login': denied: requested access to the resource is denied\n\nRun 'docker run --help' for more information\n"
         );
         assert_eq!(out.exit_code, 125);
         let out = sim.run_line("docker images");

@@ -195,6 +195,7 @@ mod tests {
         Changeset::new(vec![
             Entry::dir("bin"),
             Entry::file("bin/sh", Content::bytes(b"#!shell".to_vec())).with_mode(0o755),
+            Entry::file("bin/cat", Content::bytes(b"#!cat".to_vec())).with_mode(0o755),
             Entry::dir("etc"),
             Entry::file("etc/hostname", Content::bytes(b"lab\n".to_vec())),
         ])

@@ -453,7 +453,11 @@ fn variables_and_printf() {
 
 #[test]
 fn argv_runs_without_a_shell() {
-    let mut fs = MemFs::new().with_file("/etc/motd", "hello\n");
+    let mut fs = MemFs::new()
+        .with_file("/etc/motd", "hello\n")
+        .with_file("/bin/cat", "")
+        .with_file("/usr/bin/echo", "")
+        .with_file("/bin/sh", "");
     let mut env = ShellEnv::new("box", NOW);
     let argv = |s: &[&str]| s.iter().map(|w| w.to_string()).collect::<Vec<_>>();
     let out = run_argv(&mut fs, &mut env, &argv(&["cat", "/etc/motd"])).expect("runs");
@@ -469,6 +473,26 @@ fn argv_runs_without_a_shell() {
     );
     let out = run_argv(&mut fs, &mut env, &argv(&["sh", "-c", "echo x > /f && cat /f"])).expect("runs");
     assert_eq!(out.stdout_text(), "x\n");
+}
+
+#[test]
+fn argv_needs_the_program_in_the_image_even_when_the_shell_knows_it() {
+    let mut fs = MemFs::new().with_file("/bin/busybox", "").with_file("/opt/tools/cat", "");
+    let mut env = ShellEnv::new("box", NOW);
+    let argv = |s: &[&str]| s.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+    for missing in ["true", "cat", "/bin/true", "./cat"] {
+        assert_eq!(
+            run_argv(&mut fs, &mut env, &argv(&[missing])),
+            Err(ExecError::NotFound { program: missing.into() }),
+            "{missing}"
+        );
+    }
+    // Found by its path, relative to the working directory, or through $PATH.
+    assert!(run_argv(&mut fs, &mut env, &argv(&["/opt/tools/cat", "/bin/busybox"])).is_ok());
+    env.cwd = "/opt".into();
+    assert!(run_argv(&mut fs, &mut env, &argv(&["tools/cat", "/bin/busybox"])).is_ok());
+    env.vars = vec![("PATH".into(), "/opt/tools:/bin".into())];
+    assert!(run_argv(&mut fs, &mut env, &argv(&["cat", "/bin/busybox"])).is_ok());
 }
 
 proptest::proptest! {

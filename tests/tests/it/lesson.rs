@@ -330,7 +330,7 @@ fn unknown_images_get_dockers_pull_access_denied() {
         r,
         Run {
             stdout: String::new(),
-            stderr: "Unable to find image 'nosuchimage:latest' locally\ndocker: Error response from daemon: pull access denied for nosuchimage, repository does not exist or may require 'docker login': denied: requested access to the resource is denied.\nSee 'docker run --help'.\n".into(),
+            stderr: "Unable to find image 'nosuchimage:latest' locally\ndocker: Error response from daemon: pull access denied for nosuchimage, repository does not exist or may require 'docker login': denied: requested access to the resource is denied\n\nRun 'docker run --help' for more information\n".into(),
             code: 125,
         }
     );

@@ -166,11 +166,6 @@ const KNOWN: &[(&str, &str)] = &[
          native_commands' tests name containers f and t) and fails later on the missing /bin/true",
     ),
     (
-        "run a missing program",
-        "Docker exits 127 (\"exec: \\\"true\\\": executable file not found in $PATH\"): the image has no \
-         /bin/true, but the simulator runs its shell's built-in true and exits 0",
-    ),
-    (
         "run a missing program by name",
         "Docker says \"failed to create shim task: OCI runtime create failed: runc create failed: \
          unable to start container process: exec: ...: unknown\": the native engine leaves out the \
@@ -181,11 +176,6 @@ const KNOWN: &[(&str, &str)] = &[
         "Docker says \"... exec: \\\"/no/such\\\": stat /no/such: no such file or directory: unknown\": \
          the native engine says \"exec /no/such: no such file or directory\" without the prefix; \
          the help line differs as for the one-letter name",
-    ),
-    (
-        "exec a missing program",
-        "Docker prints \"OCI runtime exec failed: ...\\r\\n\" on stdout (the daemon writes it into the \
-         exec's output stream): the simulator prints it on stderr",
     ),
     (
         "rmi an image in use",

@@ -141,7 +141,10 @@ fn a_corrupt_state_file_is_reported_not_overwritten() {
 fn saved_archive() -> Vec<u8> {
     use layerlab_core::digest::Digest;
     use layerlab_core::layer::{Changeset, Content, Entry};
+    // `cat` must be in the image for the container to run it, as in Docker.
     let layer = Changeset::new(vec![
+        Entry::dir("bin"),
+        Entry::file("bin/cat", Content::bytes(b"#!cat".to_vec())).with_mode(0o755),
         Entry::dir("etc"),
         Entry::file(
             "etc/greeting",
