@@ -477,13 +477,17 @@ fn argv_runs_without_a_shell() {
 
 #[test]
 fn argv_needs_the_program_in_the_image_even_when_the_shell_knows_it() {
-    let mut fs = MemFs::new().with_file("/bin/busybox", "").with_file("/opt/tools/cat", "");
+    let mut fs = MemFs::new()
+        .with_file("/bin/busybox", "")
+        .with_file("/opt/tools/cat", "");
     let mut env = ShellEnv::new("box", NOW);
     let argv = |s: &[&str]| s.iter().map(|w| w.to_string()).collect::<Vec<_>>();
     for missing in ["true", "cat", "/bin/true", "./cat"] {
         assert_eq!(
             run_argv(&mut fs, &mut env, &argv(&[missing])),
-            Err(ExecError::NotFound { program: missing.into() }),
+            Err(ExecError::NotFound {
+                program: missing.into()
+            }),
             "{missing}"
         );
     }
