@@ -34,6 +34,13 @@ pub(crate) enum Then {
     Start,
 }
 
+/// Whether Docker takes `name` (without its optional leading '/') as a container name: its
+/// pattern is `[a-zA-Z0-9][a-zA-Z0-9_.-]+`, so a name has two characters at least, which
+/// `valid_name` alone does not ask.
+fn docker_name(name: &str) -> bool {
+    name.len() >= 2 && valid_name(name)
+}
+
 impl Engine {
     /// The image `name` names (a tag, or an image ID or its prefix) and its config. `run` needs
     /// no more than this: one tag lookup, the image record and the config, without the listing
@@ -113,10 +120,11 @@ impl Engine {
 
         let id = random_hex(32)?;
         let name = match &args.name {
-            Some(n) => {
-                let n = n.strip_prefix('/').unwrap_or(n);
-                if !valid_name(n) {
-                    return Err(EngineError::BadName { name: n.to_owned() });
+            Some(given) => {
+                let n = given.strip_prefix('/').unwrap_or(given);
+                if !docker_name(n) {
+                    // Docker shows the name as given, a leading '/' included.
+                    return Err(EngineError::BadName { name: given.clone() });
                 }
                 if let Some(other) = self.containers()?.into_iter().find(|c| c.record.name == n) {
                     return Err(EngineError::NameInUse {
@@ -285,5 +293,20 @@ impl Engine {
         let c = self.create_container(args, Then::Wait, err)?;
         let _ = writeln!(out, "{}", c.record.id);
         Ok(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn container_names_follow_dockers_pattern() {
+        assert!(docker_name("ab"));
+        assert!(docker_name("a.b-c_d"));
+        assert!(!docker_name("w"));
+        assert!(!docker_name(""));
+        assert!(!docker_name("-x"));
+        assert!(!docker_name("a/b"));
     }
 }

@@ -450,10 +450,10 @@ fn terminals_and_stdin() {
     // A terminal container's output is logged as stdout.
     ok(
         root,
-        &["run", "--name", "t", "-t", app, "sh", "-c", "echo to-the-log"],
+        &["run", "--name", "tty", "-t", app, "sh", "-c", "echo to-the-log"],
     );
-    assert_eq!(ok(root, &["logs", "t"]), "to-the-log\r\n");
-    assert_eq!(json(root, &["inspect", "t"])[0]["Config"]["Tty"], true);
+    assert_eq!(ok(root, &["logs", "tty"]), "to-the-log\r\n");
+    assert_eq!(json(root, &["inspect", "tty"])[0]["Config"]["Tty"], true);
 
     // -i passes stdin through; without -i the container reads nothing.
     let out = native_with_input(root, &["run", "--rm", "-i", app, "cat"], b"hello\n");
@@ -594,7 +594,7 @@ fn logs_follow_and_timestamps() {
             "run",
             "-d",
             "--name",
-            "f",
+            "follow",
             app,
             "sh",
             "-c",
@@ -602,7 +602,7 @@ fn logs_follow_and_timestamps() {
         ],
     );
     let start = std::time::Instant::now();
-    let out = native(root, &["logs", "-f", "f"]);
+    let out = native(root, &["logs", "-f", "follow"]);
     assert!(
         start.elapsed() >= Duration::from_millis(500),
         "-f waited for the container"
@@ -613,7 +613,7 @@ fn logs_follow_and_timestamps() {
     );
 
     // Every line gets Docker's RFC3339NanoFixed time (2026-11-27T21:00:00.123456789Z) first.
-    let stamped = ok(root, &["logs", "-t", "f"]);
+    let stamped = ok(root, &["logs", "-t", "follow"]);
     let mut lines = Vec::new();
     for l in stamped.lines() {
         let (time, line) = l.split_once(' ').expect("a timestamp, then the line");
@@ -625,7 +625,7 @@ fn logs_follow_and_timestamps() {
         lines.push(line);
     }
     assert_eq!(lines, ["a", "c"]);
-    let last = native(root, &["logs", "--tail", "1", "f"]);
+    let last = native(root, &["logs", "--tail", "1", "follow"]);
     let both = format!("{}{}", text(&last.stdout), text(&last.stderr));
     assert!(
         both == "c\n" || both == "b\n",

@@ -158,14 +158,6 @@ fn df_verbose(out: &str, ids: &[String]) -> String {
 /// the note is printed beside it so the failure says which engine is wrong.
 const KNOWN: &[(&str, &str)] = &[
     (
-        "run with a one-letter name",
-        "Docker prints \"docker: Error response from daemon: Invalid container name (w), only \
-         [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed\" then a blank line and \"Run 'docker run --help' \
-         for more information\": the simulator ends the line with '.' and the older \"See 'docker run \
-         --help'.\"; the native engine accepts the name (its check lacks the two-character minimum; \
-         native_commands' tests name containers f and t) and fails later on the missing /bin/true",
-    ),
-    (
         "run a missing program by name",
         "Docker says \"failed to create shim task: OCI runtime create failed: runc create failed: \
          unable to start container process: exec: ...: unknown\": the native engine leaves out the \
