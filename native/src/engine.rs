@@ -117,12 +117,13 @@ pub enum EngineError {
 
 impl EngineError {
     /// Docker's exit code for this failure: 125 for the engine's own failures of `run`, 126/127
-    /// for a command that could not be executed, 1 for daemon errors of other commands.
+    /// for a command that could not be executed, 1 for daemon errors of other commands (`create`
+    /// included: Docker 20.10 exits 1 there).
     fn exit_code(&self, command: &Command) -> i32 {
         match self {
             EngineError::Usage(e) => e.exit_code(),
             EngineError::Run(e) => e.exit_code(),
-            _ if matches!(command, Command::Run(_) | Command::Create(_)) => 125,
+            _ if matches!(command, Command::Run(_)) => 125,
             _ => 1,
         }
     }
@@ -294,12 +295,23 @@ pub fn run(options: &Options, args: &[String], out: &mut dyn Write, err: &mut dy
     match result {
         Ok(code) => code,
         Err(e) => {
-            let prefix = match (&command, e.from_daemon()) {
-                (Command::Run(_) | Command::Create(_), true) => "docker: Error response from daemon: ",
-                (_, true) => "Error response from daemon: ",
-                _ => "",
-            };
-            let _ = writeln!(err, "{prefix}{e}");
+            // Docker 20.10's `run` reports a daemon error as `docker: ...` with a pointer to its
+            // help after a blank line; its `create` prints the daemon's words alone.
+            match (&command, e.from_daemon()) {
+                (Command::Run(_), true) => {
+                    let _ = writeln!(
+                        err,
+                        "docker: Error response from daemon: {e}\n\n\
+                         Run 'docker run --help' for more information"
+                    );
+                }
+                (_, true) => {
+                    let _ = writeln!(err, "Error response from daemon: {e}");
+                }
+                _ => {
+                    let _ = writeln!(err, "{e}");
+                }
+            }
             e.exit_code(&command)
         }
     }
