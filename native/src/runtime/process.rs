@@ -5,11 +5,14 @@
 //! - [`ProcessSpec`]: entrypoint, cmd, env, workdir, user spec.
 //! - [`command_line`]`(entrypoint, cmd) -> Vec<String>`: Docker's combination rule.
 //! - [`container_env`]`(hostname, image_and_user_env, home) -> Vec<String>`: Docker's order.
-//! - [`lookup_command`]: find the program in the container's `PATH`.
+//! - [`lookup_command`]: find the program in the container's `PATH`; [`look_path`]: the same,
+//!   and a name with a `/` checked first, as runc does.
 //! - [`ExitCode`] and the constants [`EXIT_RUNTIME`] (125), [`EXIT_CANNOT_INVOKE`] (126),
 //!   [`EXIT_NOT_FOUND`] (127); [`exit_code_from_status`] maps signals to 128+n.
 
 use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
 
 /// The runtime (or the engine) failed before the command could start.
 pub const EXIT_RUNTIME: i32 = 125;
@@ -67,11 +70,18 @@ pub fn container_env(hostname: &str, env: &[String], home: &str) -> Vec<String> 
     out
 }
 
-/// Why a command could not be started.
+/// Why a command could not be started, in runc's words: `exec: "<name>": ...` where Go's
+/// `exec.LookPath` refused the name, `exec <path>: ...` where `execve` failed.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ExecError {
     #[error("exec: {name:?}: executable file not found in $PATH")]
     NotInPath { name: String },
+    /// A name with a `/` that cannot be stat'ed.
+    #[error("exec: {name:?}: stat {name}: {}", go_errno(*errno))]
+    Stat { name: String, errno: Errno },
+    /// A name with a `/` that is a directory or has no execute bit.
+    #[error("exec: {name:?}: permission denied")]
+    NotExecutable { name: String },
     #[error("exec {path}: no such file or directory", path = path.display())]
     NoSuchFile { path: PathBuf },
     #[error("exec {path}: permission denied", path = path.display())]
@@ -89,14 +99,22 @@ impl ExecError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             ExecError::NotInPath { .. } | ExecError::NoSuchFile { .. } => EXIT_NOT_FOUND,
-            ExecError::PermissionDenied { .. } | ExecError::Format { .. } => EXIT_CANNOT_INVOKE,
-            ExecError::Other { .. } | ExecError::NoCommand => EXIT_RUNTIME,
+            ExecError::Stat {
+                errno: Errno::ENOENT | Errno::ENOTDIR,
+                ..
+            } => EXIT_NOT_FOUND,
+            ExecError::Stat {
+                errno: Errno::EACCES, ..
+            } => EXIT_CANNOT_INVOKE,
+            ExecError::NotExecutable { .. }
+            | ExecError::PermissionDenied { .. }
+            | ExecError::Format { .. } => EXIT_CANNOT_INVOKE,
+            ExecError::Stat { .. } | ExecError::Other { .. } | ExecError::NoCommand => EXIT_RUNTIME,
         }
     }
 
     /// Classify the errno of a failed `execve`.
-    pub fn from_errno(path: &Path, errno: nix::errno::Errno) -> Self {
-        use nix::errno::Errno;
+    pub fn from_errno(path: &Path, errno: Errno) -> Self {
         let path = path.to_path_buf();
         match errno {
             Errno::ENOENT | Errno::ENOTDIR => ExecError::NoSuchFile { path },
@@ -104,10 +122,20 @@ impl ExecError {
             Errno::ENOEXEC => ExecError::Format { path },
             e => ExecError::Other {
                 path,
-                reason: e.desc().to_owned(),
+                reason: go_errno(e),
             },
         }
     }
+}
+
+/// An errno as Go's `syscall.Errno` prints it (runc is written in Go): the C library's text
+/// with a lower-case first letter ("no such file or directory").
+fn go_errno(errno: Errno) -> String {
+    let text = errno.desc();
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |first| first.to_lowercase().chain(chars).collect())
 }
 
 /// Find `name` the way Go's `exec.LookPath` (and so runc) does: a name with a `/` is used as
@@ -137,6 +165,31 @@ pub fn lookup_command(
         .ok_or_else(|| ExecError::NotInPath {
             name: name.to_owned(),
         })
+}
+
+/// [`lookup_command`], with a name holding a `/` checked first the way Go's `exec.LookPath`
+/// (and so runc) checks it, so that a missing or non-executable file is reported in runc's
+/// words before any `execve`. `probe` stats a path: `Ok(true)` for something other than a
+/// directory with an execute bit, `Ok(false)` for anything else that exists, the errno when the
+/// stat fails.
+pub fn look_path(
+    name: &str,
+    env: &[String],
+    probe: impl Fn(&Path) -> Result<bool, Errno>,
+) -> Result<PathBuf, ExecError> {
+    if !name.contains('/') {
+        return lookup_command(name, env, |p| probe(p).unwrap_or(false));
+    }
+    match probe(Path::new(name)) {
+        Ok(true) => Ok(PathBuf::from(name)),
+        Ok(false) => Err(ExecError::NotExecutable {
+            name: name.to_owned(),
+        }),
+        Err(errno) => Err(ExecError::Stat {
+            name: name.to_owned(),
+            errno,
+        }),
+    }
 }
 
 /// A wait status as an exit code: the process's own code, or 128+n when signal n killed it.
@@ -203,6 +256,42 @@ mod tests {
             err.to_string(),
             "exec: \"nosuch\": executable file not found in $PATH"
         );
+    }
+
+    #[test]
+    fn a_name_with_a_slash_is_checked_as_runc_checks_it() {
+        let probe = |p: &Path| match p.to_str() {
+            Some("/bin/sh") => Ok(true),
+            Some("/etc/passwd") => Ok(false),
+            Some("/etc/passwd/x") => Err(Errno::ENOTDIR),
+            _ => Err(Errno::ENOENT),
+        };
+        let env = v(&["PATH=/bin"]);
+        assert_eq!(look_path("/bin/sh", &env, probe), Ok(PathBuf::from("/bin/sh")));
+        let err = look_path("/no/such", &env, probe).expect_err("missing");
+        assert_eq!(
+            err.to_string(),
+            "exec: \"/no/such\": stat /no/such: no such file or directory"
+        );
+        assert_eq!(err.exit_code(), EXIT_NOT_FOUND);
+        let err = look_path("/etc/passwd", &env, probe).expect_err("not executable");
+        assert_eq!(err.to_string(), "exec: \"/etc/passwd\": permission denied");
+        assert_eq!(err.exit_code(), EXIT_CANNOT_INVOKE);
+        let err = look_path("/etc/passwd/x", &env, probe).expect_err("not a directory");
+        assert_eq!(
+            err.to_string(),
+            "exec: \"/etc/passwd/x\": stat /etc/passwd/x: not a directory"
+        );
+        assert_eq!(err.exit_code(), EXIT_NOT_FOUND);
+        // Without a slash only PATH is searched, and a failed stat there means "not found".
+        assert_eq!(look_path("sh", &env, probe), Ok(PathBuf::from("/bin/sh")));
+        assert_eq!(
+            look_path("passwd", &env, probe),
+            Err(ExecError::NotInPath {
+                name: "passwd".into()
+            })
+        );
+        assert_eq!(look_path("", &env, probe), Err(ExecError::NoCommand));
     }
 
     #[test]

@@ -43,7 +43,7 @@ use super::logs::{JsonFileLog, LineSplitter, Stream};
 use super::mounts::{BindMount, MountError, MountInputs, MountPlan, NetworkMode, plan_mounts};
 use super::process::{
     EXIT_RUNTIME, ExecError, ExitCode, ProcessSpec, command_line, container_env, exit_code_from_status,
-    lookup_command,
+    look_path,
 };
 use super::rootfs::{ContainerLayout, RootfsError, StorageDriver};
 use super::syscall::LinuxSyscall;
@@ -145,8 +145,11 @@ pub enum RunError {
     },
     #[error("{call}: {errno}", errno = errno.desc())]
     Os { call: &'static str, errno: Errno },
-    /// The container's process failed before it could run the command.
-    #[error("unable to start container process: {message}")]
+    /// The container's process failed before it could run the command. Docker passes on runc's
+    /// error with what containerd and the shim add around it.
+    #[error(
+        "failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: {message}: unknown"
+    )]
     Start {
         stage: Stage,
         exit_code: ExitCode,
@@ -1009,12 +1012,13 @@ fn init(child: &ChildPlan, stdio: Stdio, status: OwnedFd, entered: Entered) -> !
             &ExecError::NoCommand.to_string(),
         );
     };
-    let is_executable = |p: &Path| {
+    // Go's `findExecutable`: anything but a directory with an execute bit.
+    let probe = |p: &Path| {
         fs::metadata(p)
-            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-            .unwrap_or(false)
+            .map(|m| !m.is_dir() && m.permissions().mode() & 0o111 != 0)
+            .map_err(|e| e.raw_os_error().map_or(Errno::UnknownErrno, Errno::from_raw))
     };
-    let path = match lookup_command(name, &env, is_executable) {
+    let path = match look_path(name, &env, probe) {
         Ok(p) => p,
         Err(e) => die(&status, Stage::Exec, e.exit_code(), &e.to_string()),
     };

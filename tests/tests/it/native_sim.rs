@@ -158,18 +158,6 @@ fn df_verbose(out: &str, ids: &[String]) -> String {
 /// the note is printed beside it so the failure says which engine is wrong.
 const KNOWN: &[(&str, &str)] = &[
     (
-        "run a missing program by name",
-        "Docker says \"failed to create shim task: OCI runtime create failed: runc create failed: \
-         unable to start container process: exec: ...: unknown\": the native engine leaves out the \
-         prefix and the \": unknown\"; the help line differs as for the one-letter name",
-    ),
-    (
-        "run a missing path",
-        "Docker says \"... exec: \\\"/no/such\\\": stat /no/such: no such file or directory: unknown\": \
-         the native engine says \"exec /no/such: no such file or directory\" without the prefix; \
-         the help line differs as for the one-letter name",
-    ),
-    (
         "rmi an image in use",
         "Docker says \"conflict: unable to remove repository reference \\\"<ref>\\\" (must force) - \
          container <short id> is using its referenced image <short id>\", as the simulator does: \

@@ -298,15 +298,22 @@ fn exit_codes_follow_docker() {
     assert_eq!(err.exit_code(), 127);
     assert_eq!(
         err.to_string(),
-        "unable to start container process: exec: \"nosuchcommand\": executable file not found in $PATH"
+        "failed to create shim task: OCI runtime create failed: runc create failed: unable to start \
+         container process: exec: \"nosuchcommand\": executable file not found in $PATH: unknown"
     );
     let err = run(&f.spec(&["/bin/nosuch"]), &RunOptions::default()).expect_err("must fail");
     assert_eq!(err.exit_code(), 127);
+    assert!(
+        err.to_string()
+            .ends_with("exec: \"/bin/nosuch\": stat /bin/nosuch: no such file or directory: unknown"),
+        "{err}"
+    );
 
     let err = run(&f.spec(&["/bin/notexec"]), &RunOptions::default()).expect_err("must fail");
     assert_eq!(err.exit_code(), 126, "{err}");
     assert!(
-        err.to_string().ends_with("exec /bin/notexec: permission denied"),
+        err.to_string()
+            .ends_with("exec: \"/bin/notexec\": permission denied: unknown"),
         "{err}"
     );
     // Found in PATH only as a non-executable file: Docker says "not found".
