@@ -11,6 +11,7 @@ use layerlab_core::cli::args::{HistoryArgs, ImagesArgs, InspectArgs, RmiArgs};
 use layerlab_core::cli::render::{self, HistoryOptions, HistoryRow, ImageRow, ImagesOptions, RmiLine};
 use layerlab_core::digest::Digest;
 use layerlab_core::reference::Reference;
+use layerlab_core::store::StoreError as CoreStoreError;
 use serde::{Deserialize, Serialize};
 
 use super::{Engine, EngineError};
@@ -423,7 +424,18 @@ impl Engine {
                     let _ = out.write_all(render::rmi(&lines).as_bytes());
                 }
                 Err(crate::pull::PullError::Store(StoreError::ImageNotFound { .. })) => {
-                    let _ = writeln!(err, "Error: No such image: {name}");
+                    let missing = EngineError::NoSuchImage {
+                        name: daemon_image_name(name),
+                    };
+                    let _ = writeln!(err, "Error response from daemon: {missing}");
+                    code = 1;
+                }
+                Err(crate::pull::PullError::Store(StoreError::ImageInUse { container, .. })) => {
+                    let _ = writeln!(
+                        err,
+                        "Error response from daemon: {}",
+                        self.in_use(name, &container)?
+                    );
                     code = 1;
                 }
                 Err(e) => {
@@ -434,6 +446,50 @@ impl Engine {
         }
         Ok(code)
     }
+
+    /// Docker's refusal to remove `name`, which container `container` uses: removing a
+    /// reference would leave the image dangling, removing by ID would pull it from under the
+    /// container. Core's store errors hold Docker's words.
+    fn in_use(&self, name: &str, container: &str) -> Result<CoreStoreError, EngineError> {
+        let image = self.require_image(name)?.record.id;
+        let short = |id: &str| id.get(..12).unwrap_or(id).to_owned();
+        let by_id = image.hex().starts_with(name) || image.to_string().starts_with(name);
+        if !by_id {
+            return Ok(CoreStoreError::ImageInUse {
+                reference: name.to_owned(),
+                container: short(container),
+                image: image.short(),
+            });
+        }
+        // Like the daemon, a running user is named before any stopped one.
+        let users: Vec<_> = self
+            .containers()?
+            .into_iter()
+            .filter(|c| c.record.image_id == image)
+            .collect();
+        Ok(match users.iter().find(|c| c.running_pid().is_some()) {
+            Some(running) => CoreStoreError::UsedByRunningContainer {
+                image: image.short(),
+                container: short(&running.record.id),
+            },
+            None => CoreStoreError::UsedByStoppedContainer {
+                image: image.short(),
+                container: short(users.first().map_or(container, |c| c.record.id.as_str())),
+            },
+        })
+    }
+}
+
+/// An image `rmi` did not find, named as Docker's daemon names it: a reference in its short form
+/// with `:latest` added, 64 hex digits as the `sha256:` ID they are, anything else as typed.
+fn daemon_image_name(text: &str) -> String {
+    if text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return format!("sha256:{text}");
+    }
+    if text.starts_with("sha256:") {
+        return text.to_owned();
+    }
+    Reference::parse(text).map_or_else(|_| text.to_owned(), |r| r.familiar())
 }
 
 /// `docker image inspect`'s fields, in Docker's order.
@@ -470,4 +526,26 @@ struct RootFs {
     kind: &'static str,
     #[serde(rename = "Layers")]
     layers: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_images_are_named_as_the_daemon_names_them() {
+        assert_eq!(daemon_image_name("nosuch"), "nosuch:latest");
+        assert_eq!(daemon_image_name("docker.io/library/nosuch:1"), "nosuch:1");
+        assert_eq!(
+            daemon_image_name("localhost:5000/demo/base:1.0"),
+            "localhost:5000/demo/base:1.0"
+        );
+        assert_eq!(daemon_image_name("ca6a"), "ca6a:latest");
+        let hex = "0".repeat(64);
+        assert_eq!(daemon_image_name(&hex), format!("sha256:{hex}"));
+        assert_eq!(
+            daemon_image_name(&format!("sha256:{hex}")),
+            format!("sha256:{hex}")
+        );
+    }
 }

@@ -323,7 +323,7 @@ fn pull_images_history_tag_and_rmi_print_what_docker_prints() {
     assert_eq!(missing.status.code(), Some(1));
     assert_eq!(
         text(&missing.stderr),
-        format!("Error: No such image: {app_ref}\n")
+        format!("Error response from daemon: No such image: {app_ref}\n")
     );
 }
 
@@ -540,7 +540,19 @@ fn containers_run_exec_ps_diff_logs_stop_rm_and_system_df() {
     let ps_a = ok(root, &["ps", "-a", "--format", "{{.Names}} {{.Status}}"]);
     assert!(ps_a.starts_with("demo Exited (137) "), "{ps_a}");
     // An image in use by a container cannot be removed.
-    assert_eq!(native(root, &["rmi", &app_ref]).status.code(), Some(1));
+    let in_use = native(root, &["rmi", &app_ref]);
+    assert_eq!(
+        (in_use.status.code(), text(&in_use.stderr)),
+        (
+            Some(1),
+            format!(
+                "Error response from daemon: conflict: unable to remove repository reference \"{app_ref}\" \
+                 (must force) - container {} is using its referenced image {}\n",
+                &id[..12],
+                app.id().short()
+            )
+        )
+    );
     assert_eq!(ok(root, &["rm", "demo"]), "demo\n");
     assert!(!root.join("containers").join(&id).exists());
     assert!(ok(root, &["rmi", &app_ref]).contains(&format!("Deleted: {}\n", app.id())));

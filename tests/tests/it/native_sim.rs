@@ -156,19 +156,7 @@ fn df_verbose(out: &str, ids: &[String]) -> String {
 /// Differences found and not yet fixed, by step, with what Docker 20.10.24 (Debian's docker.io,
 /// runc 1.1.5) prints there. They are not exempted: a step listed here still fails the test, and
 /// the note is printed beside it so the failure says which engine is wrong.
-const KNOWN: &[(&str, &str)] = &[
-    (
-        "rmi an image in use",
-        "Docker says \"conflict: unable to remove repository reference \\\"<ref>\\\" (must force) - \
-         container <short id> is using its referenced image <short id>\", as the simulator does: \
-         the native engine says \"unable to remove image <ref> - container <full id> is using it\"",
-    ),
-    (
-        "rmi again",
-        "Docker says \"Error response from daemon: No such image: <ref>\", as the simulator does: \
-         the native engine says \"Error: No such image: <ref>\"",
-    ),
-];
+const KNOWN: &[(&str, &str)] = &[];
 
 /// One engine: runs a docker command line and gives back its output.
 type Engine<'a> = dyn Fn(&[&str]) -> Output + 'a;
