@@ -553,6 +553,20 @@ fn containers_run_exec_ps_diff_logs_stop_rm_and_system_df() {
             )
         )
     );
+    // Removed by ID, Docker names the container's state instead.
+    let by_id = native(root, &["rmi", &app.id().short()]);
+    assert_eq!(
+        (by_id.status.code(), text(&by_id.stderr)),
+        (
+            Some(1),
+            format!(
+                "Error response from daemon: conflict: unable to delete {} (must be forced) - image \
+                 is being used by stopped container {}\n",
+                app.id().short(),
+                &id[..12]
+            )
+        )
+    );
     assert_eq!(ok(root, &["rm", "demo"]), "demo\n");
     assert!(!root.join("containers").join(&id).exists());
     assert!(ok(root, &["rmi", &app_ref]).contains(&format!("Deleted: {}\n", app.id())));
