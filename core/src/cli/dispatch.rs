@@ -250,12 +250,18 @@ fn load(sim: &mut Simulator, file: Option<&str>, input: Option<&[u8]>) -> Printe
 
 fn run(sim: &mut Simulator, a: &args::RunArgs, is_run: bool) -> Printed {
     let command = if is_run { "run" } else { "create" };
-    // Docker's client (27 and later) words every failed run or create this way.
+    // Docker's client words a failed run this way; a create that the daemon refuses prints the
+    // daemon's error alone and exits 1, and only its own refusals get the pointer to the help.
     let fail = |mut p: Printed, msg: String, code: i32| {
-        p.eprint(&format!(
-            "docker: {msg}\n\nRun 'docker {command} --help' for more information\n"
-        ));
-        p.code = code;
+        if !is_run && msg.starts_with("Error response from daemon: ") {
+            p.eprint(&format!("{msg}\n"));
+            p.code = 1;
+        } else {
+            p.eprint(&format!(
+                "docker: {msg}\n\nRun 'docker {command} --help' for more information\n"
+            ));
+            p.code = code;
+        }
         p
     };
     let reference = match Reference::parse(&a.image) {
@@ -1033,6 +1039,25 @@ mod tests {
         assert_eq!(out.exit_code, 125);
         let out = sim.run_line("docker images");
         assert_eq!(out.stdout, "REPOSITORY   TAG       IMAGE ID   CREATED   SIZE\n");
+        // create: the daemon's refusal alone, exit 1; the client's own refusal with the pointer.
+        sim.run_line("docker create --name web nginx:1.15.8");
+        let out = sim.run_line("docker create --name web nginx:1.15.8");
+        assert!(
+            out.stderr
+                .starts_with("Error response from daemon: Conflict. The container name \"/web\""),
+            "{}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("--help"), "{}", out.stderr);
+        assert_eq!(out.exit_code, 1);
+        let out = sim.run_line("docker create Bad:Name");
+        assert_eq!(
+            (out.stderr.as_str(), out.exit_code),
+            (
+                "docker: invalid reference format: repository name must be lowercase\n\nRun 'docker create --help' for more information\n",
+                125
+            )
+        );
         let out = sim.run_line("layerlab clock advance soon");
         assert_eq!(out.exit_code, 2);
     }
