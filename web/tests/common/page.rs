@@ -84,7 +84,12 @@ pub fn output(root: &Element) -> String {
 
 pub fn click(root: &Element, selector: &str) {
     let el: HtmlElement = find(root, selector)
-        .unwrap_or_else(|| panic!("no {selector}; the panel shows:\n{}", text(root, "[role=tabpanel]")))
+        .unwrap_or_else(|| {
+            panic!(
+                "no {selector}; the panel shows:\n{}",
+                text(root, "[role=tabpanel]")
+            )
+        })
         .unchecked_into();
     el.click();
 }
