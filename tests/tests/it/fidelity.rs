@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use crate::native_cli::push_demo;
 use crate::support::Registry;
+use crate::support::output::{cells, clock_cell, rows_as_a_set, text};
 
 const DOCKERD: &str = "/usr/sbin/dockerd";
 const DOCKER: &str = "/usr/bin/docker";
@@ -129,34 +130,6 @@ impl Drop for Dockerd {
     }
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Table cells: Docker's tables separate columns by at least two spaces (cells hold single ones).
-fn cells(line: &str) -> Vec<String> {
-    line.split("  ")
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-/// A container's wall-clock cell (`5 seconds ago`, `Up 3 seconds`, `Exited (137) 1 second ago`)
-/// keeps only its stable part.
-fn clock_cell(cell: &str) -> String {
-    let recent = ["second", "minute", "Less than"];
-    if cell.starts_with("Up ") {
-        "Up".to_owned()
-    } else if cell.starts_with("Exited (") {
-        cell.split(')').next().map_or(String::new(), |s| format!("{s})"))
-    } else if cell.ends_with(" ago") && recent.iter().any(|r| cell.contains(r)) {
-        "<created>".to_owned()
-    } else {
-        cell.to_owned()
-    }
-}
-
 fn normalise_table(out: &str, ids: &[String]) -> Vec<Vec<String>> {
     out.lines()
         .map(|l| {
@@ -195,16 +168,6 @@ fn sort_df_image_rows(mut rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
         section.sort();
     }
     rows
-}
-
-/// `images` sorts by creation time only, and these fixtures were all made at the same second, so
-/// Docker lists them in whatever order its image map yields: the rows are compared as a set.
-fn rows_as_a_set(out: &str) -> String {
-    let mut lines = out.lines();
-    let header = lines.next().unwrap_or_default();
-    let mut rows: Vec<&str> = lines.collect();
-    rows.sort_unstable();
-    format!("{header}\n{}", rows.join("\n"))
 }
 
 /// Pull output without the timing-dependent transient statuses.

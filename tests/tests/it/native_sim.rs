@@ -27,10 +27,7 @@ use std::process::{Command, Output};
 use crate::native_cli::push_demo;
 use crate::support::Registry;
 use crate::support::fixture::Image;
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::support::output::{cells, clock_cell, rows_as_a_set, text};
 
 /// A `docker save` archive (the layout before Docker 25: `manifest.json`, `<image id>.json`,
 /// `<v1 id>/layer.tar`) holding `images` under their names, with each layer's tar exactly as
@@ -71,30 +68,6 @@ fn docker_save(images: &[(&Image, &str)]) -> Vec<u8> {
     archive.into_inner().expect("archive")
 }
 
-/// Table cells: columns are separated by at least two spaces (cells hold single ones).
-fn cells(line: &str) -> Vec<String> {
-    line.split("  ")
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-/// A container's clock cell (`5 seconds ago`, `Up 3 seconds`, `Exited (137) 1 second ago`) keeps
-/// its stable part: the two engines' clocks are different clocks.
-fn clock_cell(cell: &str) -> String {
-    let recent = ["second", "minute", "Less than"];
-    if cell.starts_with("Up ") {
-        "Up".to_owned()
-    } else if cell.starts_with("Exited (") {
-        cell.split(')').next().map_or(String::new(), |s| format!("{s})"))
-    } else if cell.ends_with(" ago") && recent.iter().any(|r| cell.contains(r)) {
-        "<created>".to_owned()
-    } else {
-        cell.to_owned()
-    }
-}
-
 /// Each engine's container IDs, full or short, become `<container N>` in creation order.
 fn replace_ids(s: &str, ids: &[String]) -> String {
     let mut out = s.to_owned();
@@ -114,16 +87,6 @@ fn table(out: &str, ids: &[String]) -> String {
         .map(|l| cells(l).iter().map(|c| clock_cell(c)).collect())
         .collect();
     format!("{rows:#?}")
-}
-
-/// Rows after the first line compared as a set: `images` sorts by creation time only, and the
-/// demo images were made in the same second, so their order is unspecified in Docker too.
-fn rows_as_a_set(out: &str) -> String {
-    let mut lines = out.lines();
-    let header = lines.next().unwrap_or_default();
-    let mut rows: Vec<&str> = lines.collect();
-    rows.sort_unstable();
-    format!("{header}\n{}", rows.join("\n"))
 }
 
 /// `system df -v` lists images in the order of the daemon's image map: its images section is

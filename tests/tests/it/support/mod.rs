@@ -3,6 +3,7 @@
 //! built here from `/bin/busybox`; a tiny misbehaving HTTP server for fault injection.
 
 pub mod fixture;
+pub mod output;
 pub mod token;
 
 use std::io::{BufRead, BufReader, Read, Write};
