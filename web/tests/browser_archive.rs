@@ -7,31 +7,17 @@ use std::rc::Rc;
 
 use gloo_timers::callback::Interval;
 use layerlab_core::layer::{Changeset, Content, Entry};
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
-use web_sys::{Element, HtmlInputElement};
+use web_sys::Element;
 
 mod common;
 
 use common::docker_save;
 use common::page::{
-    attr, click, command_input, document, find, fire, mount, output, press, text, type_text, wait_secs,
+    attr, click, command_input, document, find, mount, output, pick_file, press, text, type_text, wait_secs,
 };
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-/// Puts a file into the archive input as a learner picking it would, and fires `change`.
-fn pick_file(root: &Element, name: &str, bytes: &[u8]) {
-    let input: HtmlInputElement = find(root, "#archive-input")
-        .expect("the archive input")
-        .unchecked_into();
-    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
-    let file = web_sys::File::new_with_u8_array_sequence(&parts, name).expect("a file");
-    let transfer = web_sys::DataTransfer::new().expect("a data transfer");
-    transfer.items().add_with_file(&file).expect("add the file");
-    input.set_files(transfer.files().as_ref());
-    fire(&input, "change");
-}
 
 /// A `docker save` of one image whose top layer holds `mib` MiB of files: several seconds of
 /// hashing and reading in a test build.
@@ -82,7 +68,7 @@ async fn a_large_archive_shows_progress_and_the_page_answers_while_it_opens() {
         let ticks = ticks.clone();
         Interval::new(0, move || ticks.set(ticks.get() + 1))
     };
-    pick_file(&root, "big.tar", &big_archive("big/app:1", 16));
+    pick_file(&root, "#archive-input", "big.tar", &big_archive("big/app:1", 16));
     let first = progress_shown(&root, "big.tar").await;
     let max: f64 = attr(&root, "progress#archive-progress", "max")
         .and_then(|v| v.parse().ok())
@@ -128,7 +114,7 @@ async fn a_large_archive_shows_progress_and_the_page_answers_while_it_opens() {
 async fn cancel_stops_the_open_and_loads_nothing() {
     let root = mount();
     command_input(&root).await;
-    pick_file(&root, "big.tar", &big_archive("big/app:1", 16));
+    pick_file(&root, "#archive-input", "big.tar", &big_archive("big/app:1", 16));
     progress_shown(&root, "big.tar").await;
     assert_eq!(
         attr(&root, "#archive-cancel", "aria-label").as_deref(),
@@ -161,9 +147,14 @@ async fn cancel_stops_the_open_and_loads_nothing() {
 async fn a_second_file_replaces_the_one_opening() {
     let root = mount();
     command_input(&root).await;
-    pick_file(&root, "big.tar", &big_archive("big/app:1", 16));
+    pick_file(&root, "#archive-input", "big.tar", &big_archive("big/app:1", 16));
     progress_shown(&root, "big.tar").await;
-    pick_file(&root, "small.tar", &big_archive("small/app:1", 1));
+    pick_file(
+        &root,
+        "#archive-input",
+        "small.tar",
+        &big_archive("small/app:1", 1),
+    );
     wait_secs(&root, 60, "the second file", || state(&root) == "loaded").await;
     assert!(
         text(&root, ".archive-status").starts_with("✔ Opened small.tar: Loaded image: small/app:1"),

@@ -15,7 +15,9 @@ use web_sys::{Element, HtmlInputElement, KeyboardEvent, KeyboardEventInit};
 mod common;
 
 use common::docker_save;
-use common::page::{click, command_input, document, find, fire, mount, output, press, text, type_text, wait_for};
+use common::page::{
+    click, command_input, document, find, mount, output, pick_file, press, text, type_text, wait_for,
+};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -113,12 +115,20 @@ async fn a_link_carries_the_editors_dockerfile_into_the_editor_and_the_build() {
     .await;
     let shown: String = lab.transcript.iter().map(|l| l.text.as_str()).collect();
     assert_eq!(output(&root), shown, "the page built what the shared lab built");
-    wait_for(&root, "the lessons panel", || find(&root, "#lesson-link-editor").is_some()).await;
+    wait_for(&root, "the lessons panel", || {
+        find(&root, "#lesson-link-editor").is_some()
+    })
+    .await;
     click(&root, "#lesson-link-editor");
     wait_for(&root, "the editor", || find(&root, "#dockerfile-text").is_some()).await;
-    let editor: web_sys::HtmlTextAreaElement =
-        find(&root, "#dockerfile-text").expect("the editor").unchecked_into();
-    assert_eq!(editor.value(), dockerfile, "the editor shows the shared Dockerfile");
+    let editor: web_sys::HtmlTextAreaElement = find(&root, "#dockerfile-text")
+        .expect("the editor")
+        .unchecked_into();
+    assert_eq!(
+        editor.value(),
+        dockerfile,
+        "the editor shows the shared Dockerfile"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -187,19 +197,6 @@ async fn next_step_runs_the_next_command_of_a_script() {
         find(&root, "#scenario-step").is_none()
     })
     .await;
-}
-
-/// Puts a file into the archive input as a learner picking it would, and fires `change`.
-fn pick_file(root: &Element, selector: &str, name: &str, bytes: &[u8]) {
-    let input: HtmlInputElement = find(root, selector)
-        .unwrap_or_else(|| panic!("no {selector}"))
-        .unchecked_into();
-    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
-    let file = web_sys::File::new_with_u8_array_sequence(&parts, name).expect("a file");
-    let transfer = web_sys::DataTransfer::new().expect("a data transfer");
-    transfer.items().add_with_file(&file).expect("add the file");
-    input.set_files(transfer.files().as_ref());
-    fire(&input, "change");
 }
 
 #[wasm_bindgen_test]

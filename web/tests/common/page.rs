@@ -108,6 +108,20 @@ pub fn fire(target: &EventTarget, kind: &str) {
     target.dispatch_event(&event).expect("dispatch");
 }
 
+/// Puts a file into the file input at `selector` as a learner picking it would, and fires
+/// `change`.
+pub fn pick_file(root: &Element, selector: &str, name: &str, bytes: &[u8]) {
+    let input: HtmlInputElement = find(root, selector)
+        .unwrap_or_else(|| panic!("no {selector}"))
+        .unchecked_into();
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let file = web_sys::File::new_with_u8_array_sequence(&parts, name).expect("a file");
+    let transfer = web_sys::DataTransfer::new().expect("a data transfer");
+    transfer.items().add_with_file(&file).expect("add the file");
+    input.set_files(transfer.files().as_ref());
+    fire(&input, "change");
+}
+
 /// Types `text` into an input as a learner would: set the value, then fire `input`.
 pub fn type_text(input: &HtmlInputElement, text: &str) {
     input.set_value(text);
