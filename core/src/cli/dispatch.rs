@@ -252,8 +252,13 @@ fn run(sim: &mut Simulator, a: &args::RunArgs, is_run: bool) -> Printed {
     let command = if is_run { "run" } else { "create" };
     // Docker's client words a failed run this way; a create that the daemon refuses prints the
     // daemon's error alone and exits 1, and only its own refusals get the pointer to the help.
-    let fail = |mut p: Printed, msg: String, code: i32| {
-        if !is_run && msg.starts_with("Error response from daemon: ") {
+    let fail = |mut p: Printed, msg: String, code: i32, from_daemon: bool| {
+        let msg = if from_daemon {
+            format!("Error response from daemon: {msg}")
+        } else {
+            msg
+        };
+        if !is_run && from_daemon {
             p.eprint(&format!("{msg}\n"));
             p.code = 1;
         } else {
@@ -266,7 +271,7 @@ fn run(sim: &mut Simulator, a: &args::RunArgs, is_run: bool) -> Printed {
     };
     let reference = match Reference::parse(&a.image) {
         Ok(r) => r,
-        Err(e) => return fail(Printed::default(), e.to_string(), 125),
+        Err(e) => return fail(Printed::default(), e.to_string(), 125, false),
     };
     // Docker says it has to pull on stderr first, then pulls on stdout.
     let mut p = Printed::default();
@@ -274,7 +279,7 @@ fn run(sim: &mut Simulator, a: &args::RunArgs, is_run: bool) -> Printed {
         p.eprint(&format!("{}\n", render::unable_to_find_locally(&reference)));
         match sim.pull(&a.image) {
             Ok(report) => p.print(&pull_text(&report, false)),
-            Err(e) => return fail(p, format!("Error response from daemon: {e}"), 125),
+            Err(e) => return fail(p, e.to_string(), 125, true),
         }
     }
     let opts = CreateOptions {
@@ -288,7 +293,7 @@ fn run(sim: &mut Simulator, a: &args::RunArgs, is_run: bool) -> Printed {
     };
     let id = match sim.create_container(&opts) {
         Ok(id) => id,
-        Err(e) => return fail(p, format!("Error response from daemon: {e}"), 125),
+        Err(e) => return fail(p, e.to_string(), 125, true),
     };
     if !is_run {
         p.print(&format!("{}\n", id.hex()));
@@ -316,7 +321,7 @@ fn run(sim: &mut Simulator, a: &args::RunArgs, is_run: bool) -> Printed {
             if a.detach {
                 p.print(&format!("{}\n", id.hex()));
             }
-            fail(p, format!("Error response from daemon: {e}"), code)
+            fail(p, e.to_string(), code, true)
         }
     }
 }
